@@ -38,5 +38,6 @@ fn build_date() -> String {
         .and_then(|secs| time::OffsetDateTime::from_unix_timestamp(secs).ok())
         .unwrap_or_else(time::OffsetDateTime::now_utc);
     let format = time::macros::format_description!("[year]-[month]-[day]");
-    when.format(&format).unwrap_or_else(|_| "unknown".to_owned())
+    when.format(&format)
+        .unwrap_or_else(|_| "unknown".to_owned())
 }

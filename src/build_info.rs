@@ -6,8 +6,12 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const GIT_COMMIT: &str = env!("HOLDFAST_GIT_COMMIT");
 /// The UTC date of the build (`SOURCE_DATE_EPOCH` when set), `YYYY-MM-DD`.
 pub const BUILD_DATE: &str = env!("HOLDFAST_BUILD_DATE");
-
 /// One line for `--version` and the start-up log.
-pub fn long_version() -> String {
-    format!("{VERSION} (commit {GIT_COMMIT}, built {BUILD_DATE})")
-}
+pub const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("HOLDFAST_GIT_COMMIT"),
+    ", built ",
+    env!("HOLDFAST_BUILD_DATE"),
+    ")"
+);

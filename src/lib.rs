@@ -1,6 +1,13 @@
 //! Holdfast: a self-hosted, multi-tenant CRM appliance.
 //!
-//! `main.rs` only parses the command line and calls [`cli::run`]; everything else lives here so
-//! that integration tests can start the real [`web::Application`] in-process.
+//! `main.rs` only parses the command line and calls [`cli::main`]; everything else lives here
+//! so that integration tests can start the real [`web::Application`] in-process.
 
 pub mod build_info;
+pub mod cli;
+pub mod config;
+pub mod error;
+mod fsutil;
+pub mod storage;
+pub mod telemetry;
+pub mod web;

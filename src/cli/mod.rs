@@ -1,0 +1,113 @@
+//! The `holdfast` command line. Each command is a small function over the library; exit codes
+//! are 0 for success, 1 for a refusal or failure (one line on stderr), 2 for bad usage.
+
+mod config_cmd;
+mod healthcheck;
+mod migrate;
+mod serve;
+mod version;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::build_info::LONG_VERSION;
+use crate::config::{self, ConfigSources, Loaded, LogFormat, Overrides};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "holdfast",
+    version = LONG_VERSION,
+    about = "Holdfast: the self-hosted, multi-tenant CRM appliance",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args)]
+struct GlobalArgs {
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        help = "Data directory (databases, tenant files) [env: HOLDFAST_DATA_DIR]"
+    )]
+    data_dir: Option<PathBuf>,
+    /// TOML config file; without it, the platform config file is read if it exists
+    #[arg(long, global = true, value_name = "FILE", env = "HOLDFAST_CONFIG")]
+    config: Option<PathBuf>,
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        help = "Log format on stdout and in log files [env: HOLDFAST_LOG_FORMAT]"
+    )]
+    log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the appliance: web UI, API and background work
+    Serve(serve::ServeArgs),
+    /// Bring every database's schema up to date, then exit
+    Migrate,
+    /// Inspect the configuration
+    #[command(subcommand)]
+    Config(config_cmd::ConfigCommand),
+    /// Exit 0 when a running server answers /healthz (for Docker's HEALTHCHECK)
+    Healthcheck(healthcheck::HealthcheckArgs),
+    /// Print version, git commit and build date
+    Version(version::VersionArgs),
+}
+
+/// Parses the command line and runs it; what `main` returns.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {}", one_line(&format!("{err:#}")));
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve::run(&cli.global, &args),
+        Command::Migrate => migrate::run(&cli.global),
+        Command::Config(cmd) => config_cmd::run(&cli.global, &cmd),
+        Command::Healthcheck(args) => healthcheck::run(&cli.global, &args),
+        Command::Version(args) => {
+            version::run(&args);
+            Ok(())
+        }
+    }
+}
+
+impl GlobalArgs {
+    /// Loads the layered configuration, with `listen` from a command's own flag if given.
+    fn load_config(&self, listen: Option<String>) -> anyhow::Result<Loaded> {
+        let sources = ConfigSources {
+            explicit_file: self.config.clone(),
+            default_file: config::default_config_file(),
+            overrides: Overrides {
+                listen,
+                data_dir: self.data_dir.clone(),
+                log_format: self.log_format,
+            },
+        };
+        Ok(sources.load()?)
+    }
+}
+
+/// Error messages are one line, whatever the cause chain held.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}

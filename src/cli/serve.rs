@@ -1,0 +1,57 @@
+use clap::Args;
+
+use super::GlobalArgs;
+use crate::build_info::LONG_VERSION;
+use crate::config::describe_file;
+use crate::telemetry;
+use crate::web::{Application, Signals};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[arg(
+        long,
+        value_name = "ADDR",
+        help = "Address and port to listen on, e.g. 0.0.0.0:8080 [env: HOLDFAST_LISTEN]"
+    )]
+    listen: Option<String>,
+}
+
+/// Runs the server until SIGTERM or SIGINT, then lets in-flight requests finish and exits 0.
+pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
+    let loaded = global.load_config(args.listen.clone())?;
+    let config = loaded.config;
+    let _log_guard = telemetry::init(&config)?;
+    tracing::info!("Holdfast {LONG_VERSION} starting");
+    tracing::info!("data directory: {}", config.data_dir.display());
+    tracing::info!(
+        "log directory: {} (daily files, kept {} days)",
+        config.log_dir.display(),
+        config.log_retention_days
+    );
+    tracing::info!("config file: {}", describe_file(loaded.file.as_deref()));
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(async {
+        let app = Application::build(config, Signals::Handle).await?;
+        let migration = app.migration();
+        if migration.applied.is_empty() {
+            tracing::info!("control database at schema version {}", migration.to);
+        } else {
+            tracing::info!(
+                "control database migrated from schema version {} to {}",
+                migration.from,
+                migration.to
+            );
+        }
+        tracing::info!("listening on {}", app.base_url());
+        app.run_until_stopped().await?;
+        anyhow::Ok(())
+    });
+    match &result {
+        Ok(()) => tracing::info!("Holdfast stopped"),
+        Err(err) => tracing::error!("Holdfast failed: {err:#}"),
+    }
+    result
+}

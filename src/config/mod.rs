@@ -1,0 +1,162 @@
+//! Configuration: typed settings, layered flags > `HOLDFAST_*` env > TOML file > defaults.
+//!
+//! [`Settings`] is the raw shape every layer fills; [`Config`] is what the rest of the program
+//! receives, validated once at start so nothing downstream re-checks a value. Config is passed
+//! by value, never read from a global.
+
+mod load;
+mod show;
+mod validate;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use load::{ConfigSources, ENV_PREFIX, Loaded, Overrides, Source, describe_file, env_var_name};
+pub use show::{ShownSetting, render_text, show};
+pub use validate::ConfigError;
+
+/// The limits of one setting live in one constant that both the check and its message use.
+pub const MAX_BODY_BYTES_RANGE: (u64, u64) = (1024, 256 * 1024 * 1024);
+pub const LOG_RETENTION_DAYS_RANGE: (u32, u32) = (1, 3650);
+pub const SHUTDOWN_TIMEOUT_SECS_RANGE: (u64, u64) = (1, 600);
+pub const DB_POOL_SIZE_RANGE: (u32, u32) = (1, 64);
+
+/// How log lines are written, to stdout and to the log files alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// Every setting as a layer provides it, before validation. Field names are the TOML keys; the
+/// environment variable is `HOLDFAST_` + the name in upper case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address and port the HTTP server listens on.
+    pub listen: String,
+    /// Where the databases live; empty means the platform default.
+    pub data_dir: Option<PathBuf>,
+    /// Where the rolling log files go; empty means `<data_dir>/logs`.
+    pub log_dir: Option<PathBuf>,
+    pub log_format: LogFormat,
+    /// A tracing filter: `info`, or `holdfast=debug,info`.
+    pub log_level: String,
+    /// How many daily log files are kept.
+    pub log_retention_days: u32,
+    /// The domain under which tenants are served as `<slug>.<base_domain>`.
+    pub base_domain: Option<String>,
+    /// The URL users reach Holdfast at, used in links the server prints.
+    pub public_url: Option<String>,
+    /// PEM certificate chain for built-in TLS; set together with `tls_key`.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for built-in TLS.
+    pub tls_key: Option<PathBuf>,
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: u64,
+    /// How long in-flight requests may take to finish after a stop signal.
+    pub shutdown_timeout_secs: u64,
+    /// Connections kept to the control database.
+    pub db_pool_size: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".to_owned(),
+            data_dir: None,
+            log_dir: None,
+            log_format: LogFormat::Text,
+            log_level: "info".to_owned(),
+            log_retention_days: 14,
+            base_domain: None,
+            public_url: None,
+            tls_cert: None,
+            tls_key: None,
+            max_body_bytes: 1024 * 1024,
+            shutdown_timeout_secs: 30,
+            db_pool_size: 8,
+        }
+    }
+}
+
+impl Settings {
+    /// The setting names, in the order `config show` lists them.
+    pub const KEYS: &'static [&'static str] = &[
+        "listen",
+        "data_dir",
+        "log_dir",
+        "log_format",
+        "log_level",
+        "log_retention_days",
+        "base_domain",
+        "public_url",
+        "tls_cert",
+        "tls_key",
+        "max_body_bytes",
+        "shutdown_timeout_secs",
+        "db_pool_size",
+    ];
+
+    /// Settings whose values are secrets and are shown redacted. None of today's settings is a
+    /// secret (TLS settings are paths, not keys); a secret added later goes here.
+    pub const SECRET_KEYS: &'static [&'static str] = &[];
+}
+
+/// Built-in TLS material, both paths known to be set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsPaths {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// The validated configuration the program runs with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub log_dir: PathBuf,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    pub log_retention_days: u32,
+    pub base_domain: Option<String>,
+    pub public_url: Option<String>,
+    pub tls: Option<TlsPaths>,
+    pub max_body_bytes: usize,
+    pub shutdown_timeout: Duration,
+    pub db_pool_size: u32,
+}
+
+impl Config {
+    /// Path of the control database.
+    pub fn control_db_path(&self) -> PathBuf {
+        self.data_dir.join("holdfast.db")
+    }
+
+    /// Directory holding one database file per tenant.
+    pub fn tenants_dir(&self) -> PathBuf {
+        self.data_dir.join("tenants")
+    }
+}
+
+/// The platform's data directory for Holdfast (e.g. `~/.local/share/holdfast` on Linux), or
+/// `/var/lib/holdfast` when the platform has no home directory to offer (system services).
+pub fn default_data_dir() -> PathBuf {
+    directories::ProjectDirs::from("", "", "holdfast").map_or_else(
+        || PathBuf::from("/var/lib/holdfast"),
+        |dirs| dirs.data_dir().to_path_buf(),
+    )
+}
+
+/// The platform's config file location (e.g. `~/.config/holdfast/holdfast.toml`), read when it
+/// exists and no `--config` is given.
+pub fn default_config_file() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "holdfast")
+        .map(|dirs| dirs.config_dir().join("holdfast.toml"))
+}

@@ -1,0 +1,333 @@
+//! Turning raw [`Settings`] into a [`Config`]: every check names the setting it refuses.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use actix_web::http::Uri;
+
+use super::load::Source;
+use super::{
+    Config, DB_POOL_SIZE_RANGE, LOG_RETENTION_DAYS_RANGE, MAX_BODY_BYTES_RANGE,
+    SHUTDOWN_TIMEOUT_SECS_RANGE, Settings, TlsPaths, default_data_dir,
+};
+
+/// A configuration Holdfast refuses to start with. Displays as one line naming the setting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    Invalid {
+        key: String,
+        origin: Option<String>,
+        reason: String,
+    },
+    File {
+        path: PathBuf,
+        reason: String,
+    },
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Invalid {
+                key,
+                origin,
+                reason,
+            } => {
+                write!(f, "invalid setting {key}")?;
+                if let Some(origin) = origin {
+                    write!(f, " (from {origin})")?;
+                }
+                write!(f, ": {reason}")
+            }
+            ConfigError::File { path, reason } => {
+                write!(f, "config file {}: {reason}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl ConfigError {
+    fn invalid(key: &str, reason: impl Into<String>) -> Self {
+        ConfigError::Invalid {
+            key: key.to_owned(),
+            origin: None,
+            reason: reason.into(),
+        }
+    }
+
+    /// Adds which layer gave the refused value.
+    pub(super) fn with_origin(self, sources: &[(&'static str, Source)]) -> Self {
+        match self {
+            ConfigError::Invalid { key, reason, .. } => {
+                let origin = sources
+                    .iter()
+                    .find(|(name, _)| *name == key)
+                    .map(|(_, source)| source.to_string());
+                ConfigError::Invalid {
+                    key,
+                    origin,
+                    reason,
+                }
+            }
+            other @ ConfigError::File { .. } => other,
+        }
+    }
+
+    /// Turns a merge/type error into one line that names the setting and where it came from.
+    pub(super) fn from_figment(err: &figment::Error, sources: &[(&'static str, Source)]) -> Self {
+        let key = err
+            .path
+            .iter()
+            .rfind(|segment| segment.as_str() != "default")
+            .cloned();
+        match key {
+            Some(key) => ConfigError::invalid(&key, err.kind.to_string()).with_origin(sources),
+            None => match err.metadata.as_ref().and_then(|m| m.source.as_ref()) {
+                Some(figment::Source::File(path)) => ConfigError::File {
+                    path: path.clone(),
+                    reason: one_line(&err.kind.to_string()),
+                },
+                _ => ConfigError::invalid("(unknown)", one_line(&err.to_string())),
+            },
+        }
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn in_range<T: PartialOrd + fmt::Display + Copy>(
+    key: &str,
+    value: T,
+    (min, max): (T, T),
+) -> Result<T, ConfigError> {
+    if value < min || value > max {
+        return Err(ConfigError::invalid(
+            key,
+            format!("{value} is out of range: must be between {min} and {max}"),
+        ));
+    }
+    Ok(value)
+}
+
+fn directory(key: &str, value: Option<&Path>) -> Result<Option<PathBuf>, ConfigError> {
+    let Some(path) = value else { return Ok(None) };
+    if path.as_os_str().is_empty() {
+        return Err(ConfigError::invalid(key, "must not be empty"));
+    }
+    std::path::absolute(path)
+        .map(Some)
+        .map_err(|err| ConfigError::invalid(key, format!("cannot resolve path: {err}")))
+}
+
+/// Lower-cased DNS name: dot-separated labels of letters, digits and inner hyphens.
+fn dns_name(key: &str, value: &str) -> Result<String, ConfigError> {
+    let name = value.trim().trim_end_matches('.').to_ascii_lowercase();
+    let label_ok = |label: &str| {
+        !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    if name.is_empty() || name.len() > 253 || !name.split('.').all(label_ok) {
+        return Err(ConfigError::invalid(
+            key,
+            format!("{value:?} is not a domain name such as crm.example.com"),
+        ));
+    }
+    Ok(name)
+}
+
+fn public_url(key: &str, value: &str) -> Result<String, ConfigError> {
+    let refuse = || {
+        ConfigError::invalid(
+            key,
+            format!("{value:?} is not an http(s) URL such as https://crm.example.com"),
+        )
+    };
+    let uri: Uri = value.trim().parse().map_err(|_| refuse())?;
+    let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
+    if !scheme_ok || uri.authority().is_none() || uri.query().is_some() {
+        return Err(refuse());
+    }
+    Ok(value.trim().trim_end_matches('/').to_owned())
+}
+
+impl Config {
+    /// Validates raw settings and resolves defaults that depend on the platform.
+    pub fn from_settings(settings: Settings) -> Result<Self, ConfigError> {
+        let listen: SocketAddr = settings.listen.trim().parse().map_err(|_| {
+            ConfigError::invalid(
+                "listen",
+                format!(
+                    "{:?} is not an address and port such as 127.0.0.1:8080 or [::]:8080",
+                    settings.listen
+                ),
+            )
+        })?;
+        let data_dir = match directory("data_dir", settings.data_dir.as_deref())? {
+            Some(dir) => dir,
+            None => default_data_dir(),
+        };
+        let log_dir = directory("log_dir", settings.log_dir.as_deref())?
+            .unwrap_or_else(|| data_dir.join("logs"));
+        tracing_subscriber::EnvFilter::try_new(&settings.log_level).map_err(|err| {
+            ConfigError::invalid(
+                "log_level",
+                format!("{:?} is not a log filter ({err})", settings.log_level),
+            )
+        })?;
+        let tls = match (settings.tls_cert, settings.tls_key) {
+            (None, None) => None,
+            (Some(cert), Some(key)) => Some(TlsPaths { cert, key }),
+            (Some(_), None) => {
+                return Err(ConfigError::invalid(
+                    "tls_key",
+                    "must be set when tls_cert is set",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::invalid(
+                    "tls_cert",
+                    "must be set when tls_key is set",
+                ));
+            }
+        };
+        let max_body_bytes = in_range(
+            "max_body_bytes",
+            settings.max_body_bytes,
+            MAX_BODY_BYTES_RANGE,
+        )?;
+        Ok(Config {
+            listen,
+            data_dir,
+            log_dir,
+            log_format: settings.log_format,
+            log_level: settings.log_level,
+            log_retention_days: in_range(
+                "log_retention_days",
+                settings.log_retention_days,
+                LOG_RETENTION_DAYS_RANGE,
+            )?,
+            base_domain: settings
+                .base_domain
+                .as_deref()
+                .map(|d| dns_name("base_domain", d))
+                .transpose()?,
+            public_url: settings
+                .public_url
+                .as_deref()
+                .map(|u| public_url("public_url", u))
+                .transpose()?,
+            tls,
+            max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(usize::MAX),
+            shutdown_timeout: Duration::from_secs(in_range(
+                "shutdown_timeout_secs",
+                settings.shutdown_timeout_secs,
+                SHUTDOWN_TIMEOUT_SECS_RANGE,
+            )?),
+            db_pool_size: in_range("db_pool_size", settings.db_pool_size, DB_POOL_SIZE_RANGE)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(change: impl FnOnce(&mut Settings)) -> Result<Config, ConfigError> {
+        let mut settings = Settings {
+            data_dir: Some(PathBuf::from("/srv/holdfast")),
+            ..Settings::default()
+        };
+        change(&mut settings);
+        Config::from_settings(settings)
+    }
+
+    fn refused_key(result: Result<Config, ConfigError>) -> String {
+        match result {
+            Err(ConfigError::Invalid { key, .. }) => key,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_are_valid_and_resolve_directories() {
+        let config = with(|_| {}).unwrap();
+        assert_eq!(config.listen, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(config.log_dir, PathBuf::from("/srv/holdfast/logs"));
+        assert_eq!(
+            config.control_db_path(),
+            PathBuf::from("/srv/holdfast/holdfast.db")
+        );
+        assert!(config.tls.is_none());
+    }
+
+    #[test]
+    fn each_bad_value_names_its_setting() {
+        assert_eq!(
+            refused_key(with(|s| s.listen = "localhost".into())),
+            "listen"
+        );
+        assert_eq!(
+            refused_key(with(|s| s.log_level = "info,=[".into())),
+            "log_level"
+        );
+        assert_eq!(
+            refused_key(with(|s| s.log_retention_days = 0)),
+            "log_retention_days"
+        );
+        assert_eq!(
+            refused_key(with(|s| s.max_body_bytes = 10)),
+            "max_body_bytes"
+        );
+        assert_eq!(
+            refused_key(with(|s| s.shutdown_timeout_secs = 0)),
+            "shutdown_timeout_secs"
+        );
+        assert_eq!(refused_key(with(|s| s.db_pool_size = 0)), "db_pool_size");
+        assert_eq!(
+            refused_key(with(|s| s.data_dir = Some(PathBuf::new()))),
+            "data_dir"
+        );
+        assert_eq!(
+            refused_key(with(|s| s.base_domain = Some("-bad-.example".into()))),
+            "base_domain"
+        );
+        assert_eq!(
+            refused_key(with(|s| s.public_url = Some("ftp://example.com".into()))),
+            "public_url"
+        );
+        assert_eq!(
+            refused_key(with(|s| s.tls_cert = Some("/etc/cert.pem".into()))),
+            "tls_key"
+        );
+    }
+
+    #[test]
+    fn range_message_uses_the_same_limits_as_the_check() {
+        let err = with(|s| s.max_body_bytes = 1).unwrap_err().to_string();
+        let (min, max) = MAX_BODY_BYTES_RANGE;
+        assert!(err.contains(&format!("between {min} and {max}")), "{err}");
+    }
+
+    #[test]
+    fn domain_and_url_are_normalised() {
+        let config = with(|s| {
+            s.base_domain = Some("CRM.Example.com.".into());
+            s.public_url = Some("https://crm.example.com/".into());
+        })
+        .unwrap();
+        assert_eq!(config.base_domain.as_deref(), Some("crm.example.com"));
+        assert_eq!(
+            config.public_url.as_deref(),
+            Some("https://crm.example.com")
+        );
+    }
+}

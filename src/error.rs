@@ -1,0 +1,203 @@
+//! The one error table: every refusal Holdfast gives over HTTP has a stable snake_case code, an
+//! HTTP status and a message, defined here once.
+//!
+//! Handlers return [`ApiError`]; it renders as `{"error": {"code": "...", "message": "..."}}`.
+//! The user sees the message; the cause chain goes to the log (through the request span), so
+//! database text and file paths never reach a response.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+macro_rules! error_codes {
+    ($( $(#[$doc:meta])* $variant:ident => ($code:literal, $status:literal, $message:literal), )+) => {
+        /// A stable error code. Clients match on [`ErrorCode::as_str`]; never rename one.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $( $(#[$doc])* $variant, )+
+        }
+
+        impl ErrorCode {
+            /// Every code, in table order (used by the API description and by tests).
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)+];
+
+            /// The code as clients see it.
+            pub const fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code,)+ }
+            }
+
+            /// The HTTP status this code is answered with.
+            pub fn status(self) -> StatusCode {
+                let status = match self { $(ErrorCode::$variant => $status,)+ };
+                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+
+            /// The message used when a handler has nothing more precise to say.
+            pub const fn default_message(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $message,)+ }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// No route, asset or record at this address.
+    NotFound => ("not_found", 404, "Nothing exists at this address."),
+    /// The route exists but not for this method.
+    MethodNotAllowed => ("method_not_allowed", 405, "This method is not allowed here."),
+    /// A JSON body that does not parse or does not match the expected shape.
+    InvalidJson => ("invalid_json", 400, "The request body is not valid JSON for this call."),
+    /// A body whose content type is not the one the call takes.
+    UnsupportedMediaType => ("unsupported_media_type", 415, "The request body must be JSON (Content-Type: application/json)."),
+    /// A body larger than the configured limit.
+    PayloadTooLarge => ("payload_too_large", 413, "The request body is larger than this server accepts."),
+    /// A path parameter that is not of the expected form.
+    InvalidPath => ("invalid_path", 404, "Nothing exists at this address."),
+    /// A query string that does not parse.
+    InvalidQuery => ("invalid_query", 400, "The query string is not valid for this call."),
+    /// A request that is well-formed but wrong in some other way.
+    BadRequest => ("bad_request", 400, "The request is not valid."),
+    /// A dependency (the control database) cannot be reached.
+    NotReady => ("not_ready", 503, "Holdfast is not ready to serve requests."),
+    /// Anything unexpected; details are in the log under the request id.
+    Internal => ("internal_error", 500, "Something went wrong on our side; the request id in X-Request-Id identifies it in the log."),
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A refusal or failure answered over HTTP.
+#[derive(Debug)]
+pub struct ApiError {
+    code: ErrorCode,
+    message: Cow<'static, str>,
+    cause: Option<anyhow::Error>,
+}
+
+impl ApiError {
+    /// A refusal with the code's default message.
+    pub fn new(code: ErrorCode) -> Self {
+        Self {
+            code,
+            message: Cow::Borrowed(code.default_message()),
+            cause: None,
+        }
+    }
+
+    /// A refusal with a message made for this case. The message is shown to the user, so it
+    /// must not contain internal details.
+    pub fn with_message(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            cause: None,
+        }
+    }
+
+    /// An unexpected failure: the user sees the generic message, the log gets `cause`.
+    pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
+        Self::new(ErrorCode::Internal).caused_by(cause)
+    }
+
+    /// Attach the underlying cause, which is logged and never shown.
+    #[must_use]
+    pub fn caused_by(mut self, cause: impl Into<anyhow::Error>) -> Self {
+        self.cause = Some(cause.into());
+        self
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The cause kept for the log, if any.
+    pub fn cause(&self) -> Option<&anyhow::Error> {
+        self.cause.as_ref()
+    }
+}
+
+impl From<ErrorCode> for ApiError {
+    fn from(code: ErrorCode) -> Self {
+        Self::new(code)
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    code: &'a str,
+    message: &'a str,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status_code()).json(ErrorBody {
+            error: ErrorDetail {
+                code: self.code.as_str(),
+                message: &self.message,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_snake_case_and_map_to_error_statuses() {
+        let mut seen = HashSet::new();
+        for code in ErrorCode::ALL {
+            let text = code.as_str();
+            assert!(seen.insert(text), "duplicate code {text}");
+            assert!(
+                text.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{text} is not snake_case"
+            );
+            let status = code.status();
+            assert!(
+                status.is_client_error() || status.is_server_error(),
+                "{text} answers {status}"
+            );
+            assert!(!code.default_message().is_empty());
+        }
+    }
+
+    #[test]
+    fn internal_errors_never_show_their_cause() {
+        let err = ApiError::internal(anyhow::anyhow!("disk I/O error at /var/lib/holdfast"));
+        let body = actix_web::body::to_bytes(err.error_response().into_body());
+        let body = futures_util::FutureExt::now_or_never(body)
+            .expect("body is ready")
+            .expect("body reads");
+        let text = String::from_utf8(body.to_vec()).expect("utf-8");
+        assert!(text.contains("\"code\":\"internal_error\""), "{text}");
+        assert!(!text.contains("/var/lib"), "{text}");
+    }
+}

@@ -1,0 +1,150 @@
+//! SQLite storage: a small pool per database file, the same PRAGMAs on every connection,
+//! embedded migrations applied on open, and blocking work kept off the async executor.
+
+mod migrations;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use r2d2::{Pool, PooledConnection};
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::Connection;
+
+pub use migrations::{MigrationReport, Schema};
+
+/// How long a connection waits for another writer before giving up with `SQLITE_BUSY`.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Applied to every new connection: WAL so readers never block the writer, foreign keys on,
+/// a busy timeout so short write bursts queue instead of failing, and `synchronous=NORMAL`,
+/// which in WAL mode keeps every committed transaction safe from a process crash.
+const CONNECTION_PRAGMAS: &str = "
+    PRAGMA journal_mode = WAL;
+    PRAGMA foreign_keys = ON;
+    PRAGMA synchronous = NORMAL;
+";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database connection pool: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error(
+        "database {path} is at schema version {found}, newer than this Holdfast knows ({supported}); \
+         it was written by a newer release: install that release again, or restore a backup taken with this one"
+    )]
+    SchemaTooNew {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error("migration {version} ({name}) failed: {source}")]
+    Migration {
+        version: u32,
+        name: String,
+        source: rusqlite::Error,
+    },
+    #[error("database task was cancelled")]
+    Cancelled,
+}
+
+/// Opens a connection with Holdfast's PRAGMAs; used by the pool and by migrations alike.
+pub fn configure_connection(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.execute_batch(CONNECTION_PRAGMAS)
+}
+
+/// One SQLite database file with its connection pool.
+#[derive(Debug, Clone)]
+pub struct Database {
+    pool: Pool<SqliteConnectionManager>,
+    path: PathBuf,
+}
+
+impl Database {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    /// Blocking: call it from a blocking context.
+    pub fn open(
+        path: &Path,
+        schema: Schema,
+        pool_size: u32,
+    ) -> Result<(Self, MigrationReport), StorageError> {
+        let mut conn = Connection::open(path)?;
+        configure_connection(&conn)?;
+        let report = migrations::migrate(&mut conn, schema, path)?;
+        drop(conn);
+
+        let manager =
+            SqliteConnectionManager::file(path).with_init(|conn| configure_connection(conn));
+        let pool = Pool::builder()
+            .max_size(pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)?;
+        Ok((
+            Self {
+                pool,
+                path: path.to_path_buf(),
+            },
+            report,
+        ))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A pooled connection for blocking callers (the CLI). Async code uses [`Database::run`].
+    pub fn conn(&self) -> Result<PooledConnection<SqliteConnectionManager>, StorageError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs `work` with a connection on the blocking thread pool, so SQLite never stalls the
+    /// async executor.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StorageError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|_| StorageError::Cancelled)?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_connection_gets_the_pragmas() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _) = Database::open(&dir.path().join("t.db"), Schema::Control, 2).unwrap();
+        // Take two connections at once so both come from the pool's initialiser.
+        let a = db.conn().unwrap();
+        let b = db.conn().unwrap();
+        for conn in [&a, &b] {
+            let mode: String = conn
+                .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                .unwrap();
+            let fk: i64 = conn
+                .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+                .unwrap();
+            let sync: i64 = conn
+                .query_row("PRAGMA synchronous", [], |r| r.get(0))
+                .unwrap();
+            let busy: i64 = conn
+                .query_row("PRAGMA busy_timeout", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(mode, "wal");
+            assert_eq!(fk, 1);
+            assert_eq!(sync, 1, "NORMAL");
+            assert_eq!(busy, 5000);
+        }
+    }
+}

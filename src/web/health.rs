@@ -1,0 +1,46 @@
+//! Probes for orchestrators: `/healthz` says the process answers, `/readyz` that the control
+//! database answers a query.
+
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+
+use super::{AppState, method_not_allowed};
+use crate::error::{ApiError, ErrorCode};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/healthz")
+            .route(web::get().to(healthz))
+            .route(web::head().to(healthz))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/readyz")
+            .route(web::get().to(readyz))
+            .route(web::head().to(readyz))
+            .default_service(web::to(method_not_allowed)),
+    );
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let created_at = state
+        .control_db
+        .run(|conn| {
+            Ok(conn.query_row(
+                "SELECT value FROM appliance_meta WHERE key = 'created_at'",
+                [],
+                |row| row.get::<_, String>(0),
+            )?)
+        })
+        .await
+        .map_err(|err| ApiError::new(ErrorCode::NotReady).caused_by(err))?;
+    Ok(HttpResponse::Ok().json(json!({
+        "status": "ready",
+        "checks": { "control_db": "ok" },
+        "data_created_at": created_at,
+    })))
+}

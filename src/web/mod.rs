@@ -1,0 +1,166 @@
+//! The HTTP server: an [`Application`] that binds, serves and stops gracefully.
+//!
+//! Tests build the same `Application` on port 0 with a temporary data directory, so what they
+//! exercise is exactly what `holdfast serve` runs.
+
+mod assets;
+mod extractors;
+mod health;
+mod request_span;
+mod security_headers;
+mod tls;
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use anyhow::Context;
+
+use crate::config::Config;
+use crate::error::{ApiError, ErrorCode};
+use crate::storage::{Database, MigrationReport, Schema};
+
+pub use request_span::RequestId;
+
+/// What every handler can reach. Cloned per worker; the pieces are cheap handles.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub control_db: Database,
+}
+
+/// Whether the server itself reacts to SIGTERM/SIGINT. `serve` wants it; tests that run many
+/// servers in one process stop them through the handle instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signals {
+    Handle,
+    Ignore,
+}
+
+/// A bound, ready-to-run Holdfast server.
+pub struct Application {
+    server: Server,
+    local_addr: SocketAddr,
+    scheme: &'static str,
+    migration: MigrationReport,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("local_addr", &self.local_addr)
+            .field("scheme", &self.scheme)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Prepares the data directory, opens and migrates the control database, and binds the
+    /// listener. Nothing is served until [`Application::run_until_stopped`].
+    pub async fn build(config: Config, signals: Signals) -> anyhow::Result<Self> {
+        let config = Arc::new(config);
+        let (control_db, migration) = open_control_db(Arc::clone(&config)).await?;
+        let state = AppState {
+            config: Arc::clone(&config),
+            control_db,
+        };
+
+        let listener = TcpListener::bind(config.listen)
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let local_addr = listener.local_addr()?;
+        let max_body = config.max_body_bytes;
+        let tls_enabled = config.tls.is_some();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(web::Data::new(state.clone()))
+                .configure(|cfg| extractors::configure(cfg, max_body))
+                .configure(routes)
+                .default_service(web::to(not_found))
+                .wrap(Compress::default())
+                .wrap(security_headers::headers(tls_enabled))
+                .wrap(from_fn(request_span::request_span))
+        })
+        .shutdown_timeout(config.shutdown_timeout.as_secs());
+        if signals == Signals::Ignore {
+            server = server.disable_signals();
+        }
+        let (server, scheme) = match &config.tls {
+            Some(paths) => {
+                let tls = tls::server_config(paths)?;
+                (server.listen_rustls_0_23(listener, tls)?, "https")
+            }
+            None => (server.listen(listener)?, "http"),
+        };
+        Ok(Self {
+            server: server.run(),
+            local_addr,
+            scheme,
+            migration,
+        })
+    }
+
+    /// The address actually bound (the real port when the config asked for port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// `http://127.0.0.1:PORT` or `https://…`: where the server answers.
+    pub fn base_url(&self) -> String {
+        format!("{}://{}", self.scheme, self.local_addr)
+    }
+
+    /// What opening the control database migrated.
+    pub fn migration(&self) -> &MigrationReport {
+        &self.migration
+    }
+
+    /// A handle to stop the server: gracefully lets in-flight requests finish.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped by a signal or through the handle.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Creates the data directory layout and opens the control database off the executor.
+async fn open_control_db(config: Arc<Config>) -> anyhow::Result<(Database, MigrationReport)> {
+    tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        prepare_data_dir(&config)?;
+        Database::open(
+            &config.control_db_path(),
+            Schema::Control,
+            config.db_pool_size,
+        )
+        .with_context(|| format!("cannot open {}", config.control_db_path().display()))
+    })
+    .await
+    .context("database start-up task failed")?
+}
+
+/// The data directory and its `tenants/` folder exist and are private (0700).
+pub fn prepare_data_dir(config: &Config) -> anyhow::Result<()> {
+    for dir in [&config.data_dir, &config.tenants_dir()] {
+        crate::fsutil::create_private_dir(dir)
+            .with_context(|| format!("cannot create data directory {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+fn routes(cfg: &mut web::ServiceConfig) {
+    health::routes(cfg);
+    assets::routes(cfg);
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(ErrorCode::NotFound))
+}
+
+/// The fallback of a resource whose path matched but whose methods did not.
+pub(crate) async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(ErrorCode::MethodNotAllowed))
+}
