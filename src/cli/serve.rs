@@ -4,7 +4,7 @@ use super::GlobalArgs;
 use crate::build_info::LONG_VERSION;
 use crate::config::describe_file;
 use crate::telemetry;
-use crate::web::{Application, Signals};
+use crate::web::{Application, stop_on_signals};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -20,6 +20,7 @@ pub struct ServeArgs {
 pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
     let loaded = global.load_config(args.listen.clone())?;
     let config = loaded.config;
+    let shutdown_timeout = config.shutdown_timeout;
     let _log_guard = telemetry::init(&config)?;
     tracing::info!("Holdfast {LONG_VERSION} starting");
     tracing::info!("data directory: {}", config.data_dir.display());
@@ -30,11 +31,10 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
     );
     tracing::info!("config file: {}", describe_file(loaded.file.as_deref()));
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let result = runtime.block_on(async {
-        let app = Application::build(config, Signals::Handle).await?;
+    // actix's own system runtime: its workers track open connections, which graceful
+    // shutdown waits for.
+    let result = actix_web::rt::System::new().block_on(async {
+        let app = Application::build(config).await?;
         let migration = app.migration();
         if migration.applied.is_empty() {
             tracing::info!("control database at schema version {}", migration.to);
@@ -46,6 +46,7 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
             );
         }
         tracing::info!("listening on {}", app.base_url());
+        actix_web::rt::spawn(stop_on_signals(app.handle(), shutdown_timeout));
         app.run_until_stopped().await?;
         anyhow::Ok(())
     });

@@ -79,7 +79,7 @@ impl Database {
             SqliteConnectionManager::file(path).with_init(|conn| configure_connection(conn));
         let pool = Pool::builder()
             .max_size(pool_size)
-            .min_idle(Some(1))
+            .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(10))
             .build(manager)?;
         Ok((

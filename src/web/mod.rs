@@ -8,6 +8,7 @@ mod extractors;
 mod health;
 mod request_span;
 mod security_headers;
+mod shutdown;
 mod tls;
 
 use std::net::{SocketAddr, TcpListener};
@@ -23,20 +24,13 @@ use crate::error::{ApiError, ErrorCode};
 use crate::storage::{Database, MigrationReport, Schema};
 
 pub use request_span::RequestId;
+pub use shutdown::stop_on_signals;
 
 /// What every handler can reach. Cloned per worker; the pieces are cheap handles.
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
     pub control_db: Database,
-}
-
-/// Whether the server itself reacts to SIGTERM/SIGINT. `serve` wants it; tests that run many
-/// servers in one process stop them through the handle instead.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Signals {
-    Handle,
-    Ignore,
 }
 
 /// A bound, ready-to-run Holdfast server.
@@ -59,7 +53,7 @@ impl std::fmt::Debug for Application {
 impl Application {
     /// Prepares the data directory, opens and migrates the control database, and binds the
     /// listener. Nothing is served until [`Application::run_until_stopped`].
-    pub async fn build(config: Config, signals: Signals) -> anyhow::Result<Self> {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
         let config = Arc::new(config);
         let (control_db, migration) = open_control_db(Arc::clone(&config)).await?;
         let state = AppState {
@@ -72,7 +66,8 @@ impl Application {
         let local_addr = listener.local_addr()?;
         let max_body = config.max_body_bytes;
         let tls_enabled = config.tls.is_some();
-        let mut server = HttpServer::new(move || {
+        // Signals are ours to handle (see `shutdown`): actix would treat SIGINT as a forced stop.
+        let server = HttpServer::new(move || {
             App::new()
                 .app_data(web::Data::new(state.clone()))
                 .configure(|cfg| extractors::configure(cfg, max_body))
@@ -82,10 +77,8 @@ impl Application {
                 .wrap(security_headers::headers(tls_enabled))
                 .wrap(from_fn(request_span::request_span))
         })
-        .shutdown_timeout(config.shutdown_timeout.as_secs());
-        if signals == Signals::Ignore {
-            server = server.disable_signals();
-        }
+        .shutdown_timeout(config.shutdown_timeout.as_secs())
+        .disable_signals();
         let (server, scheme) = match &config.tls {
             Some(paths) => {
                 let tls = tls::server_config(paths)?;

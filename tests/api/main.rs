@@ -1,0 +1,16 @@
+//! Holdfast's integration tests: one binary, each module a chapter of the product's story.
+//! Every test starts the real application (in-process on port 0, or the real binary) on a
+//! fresh temporary data directory.
+
+// Test helpers panic on failure by design: a panic is a failed test with its message.
+#![allow(clippy::unwrap_used)]
+
+mod helpers;
+
+mod assets;
+mod cli;
+mod config;
+mod errors;
+mod health;
+mod migrations;
+mod shutdown;

@@ -1,0 +1,179 @@
+//! `holdfast serve` as an operator runs it: it logs where things live, writes request logs to
+//! stdout and the log files, and on SIGTERM or SIGINT lets in-flight requests finish and
+//! exits 0.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::helpers::Holdfast;
+
+/// A `holdfast serve` child on a random port, with what it printed until it was listening.
+struct Served {
+    child: Child,
+    addr: String,
+    startup: Vec<String>,
+}
+
+fn serve(holdfast: &Holdfast, extra: &[&str]) -> Served {
+    let data_dir = holdfast.data_dir();
+    let mut args = vec![
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        data_dir.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let mut child = holdfast
+        .command(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let mut startup = Vec::new();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("serve printed a listening line before exiting")
+            .unwrap();
+        startup.push(line.clone());
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest
+                .trim_end_matches('"')
+                .split(['"', ' '])
+                .next()
+                .unwrap()
+                .to_owned();
+        }
+    };
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Served {
+        child,
+        addr,
+        startup,
+    }
+}
+
+fn wait_for_exit(child: &mut Child) -> i32 {
+    for _ in 0..200 {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code().unwrap_or(-1);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().ok();
+    panic!("serve did not exit within 10 s of the signal");
+}
+
+async fn in_flight_request_survives(signal: Signal) {
+    let holdfast = Holdfast::new();
+    let mut served = serve(&holdfast, &[]);
+    let startup = served.startup.join("\n");
+    let data_dir = holdfast.data_dir();
+    assert!(
+        startup.contains(&format!("data directory: {}", data_dir.display())),
+        "{startup}"
+    );
+    assert!(startup.contains("log directory:"), "{startup}");
+    assert!(startup.contains("config file:"), "{startup}");
+
+    // Make a request that is truly in flight when the signal arrives: another process holds
+    // the control database exclusively, so /readyz waits on SQLite's busy timeout.
+    let lock = rusqlite::Connection::open(data_dir.join("holdfast.db")).unwrap();
+    lock.execute_batch(
+        "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; \
+         UPDATE appliance_meta SET value = value; COMMIT;",
+    )
+    .unwrap();
+    let mut stream = TcpStream::connect(&served.addr).await.unwrap();
+    stream
+        .write_all(b"GET /readyz HTTP/1.1\r\nHost: holdfast\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    kill(
+        Pid::from_raw(i32::try_from(served.child.id()).unwrap()),
+        signal,
+    )
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        TcpStream::connect(&served.addr).await.is_err(),
+        "no new connections after the signal"
+    );
+    assert!(
+        served.child.try_wait().unwrap().is_none(),
+        "still running while a request is in flight"
+    );
+
+    drop(lock); // The request can now read the database and answer.
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\"status\":\"ready\""), "{response}");
+
+    let code = tokio::task::spawn_blocking(move || wait_for_exit(&mut served.child))
+        .await
+        .unwrap();
+    assert_eq!(code, 0, "graceful exit after {signal}");
+}
+
+#[tokio::test]
+async fn sigterm_lets_in_flight_requests_finish_and_exits_zero() {
+    in_flight_request_survives(Signal::SIGTERM).await;
+}
+
+#[tokio::test]
+async fn sigint_lets_in_flight_requests_finish_and_exits_zero() {
+    in_flight_request_survives(Signal::SIGINT).await;
+}
+
+#[tokio::test]
+async fn requests_are_logged_as_json_to_stdout_and_the_log_files() {
+    let holdfast = Holdfast::new();
+    let mut served = serve(&holdfast, &["--log-format", "json"]);
+    let client = reqwest::Client::new();
+    let response = client
+        .get(format!("http://{}/no-such-page", served.addr))
+        .header("X-Request-Id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+
+    kill(
+        Pid::from_raw(i32::try_from(served.child.id()).unwrap()),
+        Signal::SIGTERM,
+    )
+    .unwrap();
+    let code = tokio::task::spawn_blocking(move || wait_for_exit(&mut served.child))
+        .await
+        .unwrap();
+    assert_eq!(code, 0);
+
+    let log_dir = holdfast.data_dir().join("logs");
+    let files = holdfast::telemetry::log_files(&log_dir).unwrap();
+    assert_eq!(files.len(), 1, "one daily file: {files:?}");
+    let text = std::fs::read_to_string(log_dir.join(&files[0])).unwrap();
+    let request_line = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("every line is JSON"))
+        .find(|l| l["span"]["request_id"] == "trace-me-42")
+        .unwrap_or_else(|| panic!("request logged:\n{text}"));
+    let span = &request_line["span"];
+    assert_eq!(span["method"], "GET");
+    assert_eq!(span["status"], 404);
+    assert!(span["route"].is_string());
+    assert!(span["latency_ms"].is_number());
+    assert!(text.contains("listening on"), "start-up is in the file too");
+}
