@@ -96,7 +96,7 @@ impl GlobalArgs {
     fn load_config(&self, listen: Option<String>) -> anyhow::Result<Loaded> {
         let sources = ConfigSources {
             explicit_file: self.config.clone(),
-            default_file: config::default_config_file(),
+            default_files: config::default_config_files(),
             overrides: Overrides {
                 listen,
                 data_dir: self.data_dir.clone(),

@@ -34,8 +34,8 @@ pub struct Overrides {
 pub struct ConfigSources {
     /// A config file named explicitly (`--config` or `HOLDFAST_CONFIG`): it must exist.
     pub explicit_file: Option<PathBuf>,
-    /// The platform's config file, read only when it exists.
-    pub default_file: Option<PathBuf>,
+    /// Config files read when no explicit one is given: the first that exists.
+    pub default_files: Vec<PathBuf>,
     pub overrides: Overrides,
 }
 
@@ -116,7 +116,11 @@ impl ConfigSources {
             }
             return Ok(Some(path.clone()));
         }
-        Ok(self.default_file.clone().filter(|path| path.is_file()))
+        Ok(self
+            .default_files
+            .iter()
+            .find(|path| path.is_file())
+            .cloned())
     }
 }
 

@@ -154,9 +154,16 @@ pub fn default_data_dir() -> PathBuf {
     )
 }
 
-/// The platform's config file location (e.g. `~/.config/holdfast/holdfast.toml`), read when it
-/// exists and no `--config` is given.
-pub fn default_config_file() -> Option<PathBuf> {
-    directories::ProjectDirs::from("", "", "holdfast")
-        .map(|dirs| dirs.config_dir().join("holdfast.toml"))
+/// The system-wide config file, for packaged installs (systemd, .deb).
+pub const SYSTEM_CONFIG_FILE: &str = "/etc/holdfast/holdfast.toml";
+
+/// Where a config file is looked for when no `--config` is given, in order: the user's
+/// platform config file (e.g. `~/.config/holdfast/holdfast.toml`), then the system-wide one.
+/// The first that exists is read.
+pub fn default_config_files() -> Vec<PathBuf> {
+    let user = directories::ProjectDirs::from("", "", "holdfast")
+        .map(|dirs| dirs.config_dir().join("holdfast.toml"));
+    user.into_iter()
+        .chain(std::iter::once(PathBuf::from(SYSTEM_CONFIG_FILE)))
+        .collect()
 }
