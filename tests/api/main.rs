@@ -14,3 +14,4 @@ mod errors;
 mod health;
 mod migrations;
 mod shutdown;
+mod tls;
