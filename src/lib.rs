@@ -3,6 +3,7 @@
 //! `main.rs` only parses the command line and calls [`cli::main`]; everything else lives here
 //! so that integration tests can start the real [`web::Application`] in-process.
 
+pub mod appliance;
 pub mod build_info;
 pub mod cli;
 pub mod config;

@@ -10,7 +10,7 @@ use r2d2::{Pool, PooledConnection};
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::Connection;
 
-pub use migrations::{MigrationReport, Schema};
+pub use migrations::{MigrationReport, Schema, migrate as migrate_connection};
 
 /// How long a connection waits for another writer before giving up with `SQLITE_BUSY`.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
