@@ -177,3 +177,58 @@ async fn requests_are_logged_as_json_to_stdout_and_the_log_files() {
     assert!(span["latency_ms"].is_number());
     assert!(text.contains("listening on"), "start-up is in the file too");
 }
+
+#[tokio::test]
+async fn log_files_beyond_the_retention_are_removed() {
+    let holdfast = Holdfast::new();
+    let log_dir = holdfast.data_dir().join("logs");
+    std::fs::create_dir_all(&log_dir).unwrap();
+    for day in ["2020-01-01", "2020-01-02", "2020-01-03", "2020-01-04"] {
+        std::fs::write(log_dir.join(format!("holdfast.{day}.log")), "old\n").unwrap();
+    }
+    std::fs::write(log_dir.join("unrelated.txt"), "kept\n").unwrap();
+
+    let data_dir = holdfast.data_dir();
+    let mut child = holdfast
+        .command(&[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            data_dir.to_str().unwrap(),
+        ])
+        .env("HOLDFAST_LOG_RETENTION_DAYS", "2")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The appender prunes when it opens the day's file; wait for start-up to get that far.
+    for _ in 0..100 {
+        if holdfast::telemetry::log_files(&log_dir).unwrap().len() <= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    kill(
+        Pid::from_raw(i32::try_from(child.id()).unwrap()),
+        Signal::SIGTERM,
+    )
+    .unwrap();
+    let code = tokio::task::spawn_blocking(move || wait_for_exit(&mut child))
+        .await
+        .unwrap();
+    assert_eq!(code, 0);
+    let files = holdfast::telemetry::log_files(&log_dir).unwrap();
+    assert_eq!(files.len(), 2, "retention of 2 daily files: {files:?}");
+    assert!(
+        files.contains(&"holdfast.2020-01-04.log".to_owned()),
+        "newest old file kept: {files:?}"
+    );
+    assert!(
+        files.iter().any(|f| !f.starts_with("holdfast.2020")),
+        "today's file: {files:?}"
+    );
+    assert!(
+        log_dir.join("unrelated.txt").exists(),
+        "other files are never touched"
+    );
+}
