@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rust_embed::RustEmbed;
 
-use super::method_not_allowed;
+use super::read_only_resource;
 use crate::error::{ApiError, ErrorCode};
 
 /// Public files. Templates and anything else under `assets/` stay private to the binary.
@@ -25,18 +25,8 @@ const CACHE_CONTROL: &str = "public, no-cache";
 const WELCOME_PAGE: &str = include_str!("../../assets/pages/welcome.html");
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/assets/{path:.+}")
-            .route(web::get().to(asset))
-            .route(web::head().to(asset))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/")
-            .route(web::get().to(welcome))
-            .route(web::head().to(welcome))
-            .default_service(web::to(method_not_allowed)),
-    );
+    cfg.service(read_only_resource("/assets/{path:.+}", asset))
+        .service(read_only_resource("/", welcome));
 }
 
 async fn welcome() -> HttpResponse {

@@ -4,22 +4,12 @@
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use super::{AppState, method_not_allowed};
+use super::{AppState, read_only_resource};
 use crate::error::{ApiError, ErrorCode};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/healthz")
-            .route(web::get().to(healthz))
-            .route(web::head().to(healthz))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/readyz")
-            .route(web::get().to(readyz))
-            .route(web::head().to(readyz))
-            .default_service(web::to(method_not_allowed)),
-    );
+    cfg.service(read_only_resource("/healthz", healthz))
+        .service(read_only_resource("/readyz", readyz));
 }
 
 async fn healthz() -> HttpResponse {

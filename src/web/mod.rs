@@ -154,6 +154,20 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
 }
 
 /// The fallback of a resource whose path matched but whose methods did not.
-pub(crate) async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(ErrorCode::MethodNotAllowed))
+}
+
+/// A read-only resource: `handler` answers GET and HEAD; any other method gets
+/// `method_not_allowed` through the error table.
+pub(crate) fn read_only_resource<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args> + Clone,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    web::resource(path)
+        .route(web::get().to(handler.clone()))
+        .route(web::head().to(handler))
+        .default_service(web::to(method_not_allowed))
 }
