@@ -11,4 +11,5 @@ pub mod error;
 mod fsutil;
 pub mod storage;
 pub mod telemetry;
+pub mod tenancy;
 pub mod web;

@@ -23,12 +23,15 @@ struct MigrationFiles;
 pub enum Schema {
     /// The appliance's own database, `holdfast.db`.
     Control,
+    /// One tenant's business data, `tenants/<tenant-id>.db`.
+    Tenant,
 }
 
 impl Schema {
     fn dir(self) -> &'static str {
         match self {
             Schema::Control => "control",
+            Schema::Tenant => "tenant",
         }
     }
 
@@ -122,7 +125,7 @@ mod tests {
 
     #[test]
     fn every_file_is_a_numbered_migration_without_gaps() {
-        for schema in [Schema::Control] {
+        for schema in [Schema::Control, Schema::Tenant] {
             let files = MigrationFiles::iter()
                 .filter(|p| p.starts_with(&format!("{}/", schema.dir())))
                 .count();

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use r2d2::{Pool, PooledConnection};
 use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
 
 pub use migrations::{MigrationReport, Schema, migrate as migrate_connection};
 
@@ -70,13 +70,34 @@ impl Database {
         schema: Schema,
         pool_size: u32,
     ) -> Result<(Self, MigrationReport), StorageError> {
-        let mut conn = Connection::open(path)?;
+        Self::open_with(path, schema, pool_size, OpenFlags::default())
+    }
+
+    /// Opens the database at `path` only if the file exists: a tenant whose database is gone
+    /// must not get a fresh empty one by accident.
+    pub fn open_existing(
+        path: &Path,
+        schema: Schema,
+        pool_size: u32,
+    ) -> Result<(Self, MigrationReport), StorageError> {
+        let flags = OpenFlags::default() - OpenFlags::SQLITE_OPEN_CREATE;
+        Self::open_with(path, schema, pool_size, flags)
+    }
+
+    fn open_with(
+        path: &Path,
+        schema: Schema,
+        pool_size: u32,
+        flags: OpenFlags,
+    ) -> Result<(Self, MigrationReport), StorageError> {
+        let mut conn = Connection::open_with_flags(path, flags)?;
         configure_connection(&conn)?;
         let report = migrations::migrate(&mut conn, schema, path)?;
         drop(conn);
 
-        let manager =
-            SqliteConnectionManager::file(path).with_init(|conn| configure_connection(conn));
+        let manager = SqliteConnectionManager::file(path)
+            .with_flags(flags)
+            .with_init(|conn| configure_connection(conn));
         let pool = Pool::builder()
             .max_size(pool_size)
             .min_idle(Some(0))

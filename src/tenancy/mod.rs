@@ -1,0 +1,8 @@
+//! Tenancy: each tenant's business data lives in its own SQLite file, and code that serves a
+//! tenant holds only that tenant's [`Database`]. Isolation holds by construction.
+
+mod databases;
+mod id;
+
+pub use databases::{TenantDatabases, TenantDbError};
+pub use id::TenantId;
