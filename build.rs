@@ -1,9 +1,14 @@
-//! Build-time facts for `holdfast version`: the git commit and the build date.
+//! Build-time facts: the git commit and the build date for `holdfast version`, and the
+//! trusted vendor keys compiled into the license verifier.
 //!
 //! Nothing here touches the network. Both values can be pinned from outside (a Docker build has
 //! no `.git`, a reproducible build sets `SOURCE_DATE_EPOCH`).
 
+use std::path::PathBuf;
 use std::process::Command;
+
+#[path = "build_support/trusted_keys.rs"]
+mod trusted_keys;
 
 fn main() {
     println!("cargo:rerun-if-env-changed=HOLDFAST_GIT_COMMIT");
@@ -18,6 +23,9 @@ fn main() {
         .unwrap_or_else(|| "unknown".to_owned());
     println!("cargo:rustc-env=HOLDFAST_GIT_COMMIT={}", commit.trim());
     println!("cargo:rustc-env=HOLDFAST_BUILD_DATE={}", build_date());
+
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    trusted_keys::generate(&out_dir);
 }
 
 fn git_commit() -> Option<String> {

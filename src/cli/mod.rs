@@ -3,6 +3,7 @@
 
 mod config_cmd;
 mod healthcheck;
+mod license;
 mod migrate;
 mod serve;
 mod version;
@@ -10,6 +11,7 @@ mod version;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use crate::build_info::LONG_VERSION;
@@ -60,6 +62,9 @@ enum Command {
     /// Inspect the configuration
     #[command(subcommand)]
     Config(config_cmd::ConfigCommand),
+    /// Install a license key and see the license in force
+    #[command(subcommand)]
+    License(license::LicenseCommand),
     /// Exit 0 when a running server answers /healthz (for Docker's HEALTHCHECK)
     Healthcheck(healthcheck::HealthcheckArgs),
     /// Print version, git commit and build date
@@ -83,6 +88,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(&cli.global, &args),
         Command::Migrate => migrate::run(&cli.global),
         Command::Config(cmd) => config_cmd::run(&cli.global, &cmd),
+        Command::License(cmd) => license::run(&cli.global, &cmd),
         Command::Healthcheck(args) => healthcheck::run(&cli.global, &args),
         Command::Version(args) => {
             version::run(&args);
@@ -105,6 +111,15 @@ impl GlobalArgs {
         };
         Ok(sources.load()?)
     }
+}
+
+/// Opens the control database (creating and migrating it if needed) for a one-shot command.
+fn open_control_db(config: &config::Config) -> anyhow::Result<crate::storage::Database> {
+    crate::web::prepare_data_dir(config)?;
+    let path = config.control_db_path();
+    let (db, _) = crate::storage::Database::open(&path, crate::storage::Schema::Control, 2)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    Ok(db)
 }
 
 /// Error messages are one line, whatever the cause chain held.

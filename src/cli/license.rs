@@ -1,0 +1,175 @@
+use std::io::Read as _;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+
+use super::GlobalArgs;
+use crate::license::{InstallDecision, InstallError, LicenseService, TrustedKeys, Usage};
+
+#[derive(Debug, Subcommand)]
+pub enum LicenseCommand {
+    /// Install a license key (refused keys leave the current license in place)
+    Install(InstallArgs),
+    /// Show the license in force, its limits and dates
+    Status {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print this appliance's instance id (to bind a key to it)
+    InstanceId,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// The key; `-` reads it from standard input
+    #[arg(required_unless_present = "file", conflicts_with = "file")]
+    key: Option<String>,
+    /// Read the key from a file
+    #[arg(long)]
+    file: Option<PathBuf>,
+}
+
+pub fn run(global: &GlobalArgs, command: &LicenseCommand) -> anyhow::Result<()> {
+    let config = global.load_config(None)?.config;
+    let db = super::open_control_db(&config)?;
+    let service = LicenseService::load(&db, TrustedKeys::builtin())?;
+    match command {
+        LicenseCommand::Install(args) => install(&service, args),
+        LicenseCommand::Status { json } => status(&service, *json),
+        LicenseCommand::InstanceId => {
+            println!("{}", service.instance_id());
+            Ok(())
+        }
+    }
+}
+
+fn read_key(args: &InstallArgs) -> anyhow::Result<String> {
+    match (&args.key, &args.file) {
+        (Some(key), _) if key == "-" => {
+            let mut text = String::new();
+            std::io::stdin()
+                .take(64 * 1024)
+                .read_to_string(&mut text)
+                .context("cannot read the key from standard input")?;
+            Ok(text)
+        }
+        (Some(key), _) => Ok(key.clone()),
+        (None, Some(path)) => {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            String::from_utf8(bytes).with_context(|| format!("{} is not text", path.display()))
+        }
+        (None, None) => bail!("give the key, or --file PATH"),
+    }
+}
+
+fn install(service: &LicenseService, args: &InstallArgs) -> anyhow::Result<()> {
+    let key = read_key(args)?;
+    let who = format!(
+        "cli ({})",
+        std::env::var("USER").unwrap_or_else(|_| "unknown user".to_owned())
+    );
+    match service.install(&key, &who) {
+        Ok(outcome) => {
+            let payload = outcome.license.payload();
+            match outcome.decision {
+                InstallDecision::Current => println!(
+                    "installed license {} for {} ({}): now {}",
+                    payload.license_id,
+                    payload.customer,
+                    payload.edition,
+                    service.effective().state.as_str()
+                ),
+                InstallDecision::Next => println!(
+                    "installed renewal {} for {}: takes over at {} (the current license stays in force until then)",
+                    payload.license_id,
+                    payload.customer,
+                    payload
+                        .not_before()
+                        .map(|t| t.to_string())
+                        .unwrap_or_default()
+                ),
+            }
+            Ok(())
+        }
+        Err(InstallError::Refused(err)) => {
+            bail!("{}; the current license is unchanged", err.one_line())
+        }
+        Err(InstallError::Storage(err)) => Err(err).context("cannot store the license"),
+    }
+}
+
+fn status(service: &LicenseService, json: bool) -> anyhow::Result<()> {
+    // Seats and tenants are counted once tenancy lands; until then nothing is in use.
+    let status = service.status(Usage::default());
+    if json {
+        let mut value = serde_json::to_value(&status)?;
+        value["history"] = serde_json::to_value(service.history()?)?;
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
+    if status.demo_key_trusted {
+        println!(
+            "WARNING: this build trusts the DEMO vendor key: anyone can issue keys for it. Not for production."
+        );
+    }
+    println!("state:          {}", status.state);
+    println!("customer:       {}", opt(&status.customer));
+    println!("edition:        {}", opt(&status.edition));
+    println!("license id:     {}", opt(&status.license_id));
+    println!(
+        "seats:          {} of {}",
+        status.seats_used, status.seats_cap
+    );
+    println!(
+        "tenants:        {} of {}",
+        status.tenants_used, status.tenants_cap
+    );
+    println!(
+        "features:       {}",
+        if status.features.is_empty() {
+            "-".to_owned()
+        } else {
+            status.features.join(", ")
+        }
+    );
+    println!("issued:         {}", opt(&status.issued_at));
+    println!(
+        "expires:        {}",
+        status
+            .expires_at
+            .clone()
+            .unwrap_or_else(|| "never".to_owned())
+    );
+    println!("grace ends:     {}", opt(&status.grace_ends_at));
+    println!(
+        "days left:      {}",
+        status
+            .days_left
+            .map_or_else(|| "-".to_owned(), |d| d.to_string())
+    );
+    if let Some(from) = &status.pending_renewal_from {
+        println!("renewal:        installed, takes over at {from}");
+    }
+    println!("instance id:    {}", status.instance_id);
+    println!("trusted keys:   {}", status.trusted_key_ids.join(", "));
+    if status.clock_set_back {
+        println!(
+            "WARNING: the system clock is more than a day behind the latest time this appliance has seen."
+        );
+    } else if let Some(seen) = &status.clock_set_back_last_seen {
+        println!("note: the system clock was found set back at {seen}.");
+    }
+    for problem in &status.problems {
+        println!("problem: {problem}");
+    }
+    if status.over_cap {
+        println!(
+            "WARNING: more in use than the license allows; additions are refused until under the limits."
+        );
+    }
+    Ok(())
+}
