@@ -3,8 +3,39 @@ use clap::Args;
 use super::GlobalArgs;
 use crate::build_info::LONG_VERSION;
 use crate::config::describe_file;
+use crate::license::LicenseService;
 use crate::telemetry;
 use crate::web::{Application, stop_on_signals};
+
+/// Says at start which license is in force, and loudly when the demo key is trusted.
+fn log_license(license: &LicenseService) {
+    if license.trusted().demo_key_trusted() {
+        tracing::warn!(
+            "DEMO VENDOR KEY TRUSTED: this build accepts license keys signed with the demo key \
+             committed in the source; anyone can issue them. Build with HOLDFAST_TRUSTED_KEYS \
+             for production."
+        );
+    }
+    let effective = license.effective();
+    let status = license.status(crate::license::Usage::default());
+    tracing::info!(
+        "license: {} ({}); instance id {}",
+        effective.state.as_str(),
+        status.customer.as_deref().map_or_else(
+            || "community limits".to_owned(),
+            |c| format!("{c}, {}", status.edition.as_deref().unwrap_or_default())
+        ),
+        license.instance_id()
+    );
+    for problem in &status.problems {
+        tracing::warn!("license: {problem}");
+    }
+    if status.clock_set_back {
+        tracing::warn!(
+            "the system clock is more than a day behind the latest time this appliance has seen"
+        );
+    }
+}
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -45,6 +76,7 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
                 migration.to
             );
         }
+        log_license(&app.state().license);
         tracing::info!("listening on {}", app.base_url());
         actix_web::rt::spawn(stop_on_signals(app.handle(), shutdown_timeout));
         app.run_until_stopped().await?;

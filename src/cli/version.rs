@@ -2,6 +2,7 @@ use clap::Args;
 use serde_json::json;
 
 use crate::build_info::{BUILD_DATE, GIT_COMMIT, VERSION};
+use crate::license::TrustedKeys;
 
 #[derive(Debug, Args)]
 pub struct VersionArgs {
@@ -11,10 +12,24 @@ pub struct VersionArgs {
 }
 
 pub fn run(args: &VersionArgs) {
+    let trusted = TrustedKeys::builtin();
     if args.json {
-        let facts = json!({ "version": VERSION, "commit": GIT_COMMIT, "build_date": BUILD_DATE });
+        let facts = json!({
+            "version": VERSION,
+            "commit": GIT_COMMIT,
+            "build_date": BUILD_DATE,
+            "trusted_key_ids": trusted.ids(),
+            "demo_key_trusted": trusted.demo_key_trusted(),
+        });
         println!("{facts}");
     } else {
         println!("holdfast {VERSION}\ncommit:     {GIT_COMMIT}\nbuild date: {BUILD_DATE}");
+        println!("trusted vendor keys: {}", trusted.ids().join(", "));
+        if trusted.demo_key_trusted() {
+            println!(
+                "WARNING: this build trusts the DEMO vendor key; anyone can issue license keys for it. \
+                 Not for production (see LICENSE-KEYS.md)."
+            );
+        }
     }
 }

@@ -302,3 +302,237 @@ pub fn check_install(
         InstallDecision::Current
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::license::testkit::{DAY, T0, Vendor, at};
+
+    const EXP: i64 = T0 + 365 * DAY;
+    const GRACE_END: i64 = EXP + 14 * DAY;
+
+    fn state_at(license: &VerifiedLicense, secs: i64) -> LicenseState {
+        evaluate(Some(license), None, at(secs)).state
+    }
+
+    #[test]
+    fn no_key_means_community_limits() {
+        let e = evaluate(None, None, at(T0));
+        assert_eq!(e.state, LicenseState::Unlicensed);
+        assert_eq!((e.max_seats, e.max_tenants), (5, 1));
+        assert!(e.features.is_empty());
+        assert_eq!(
+            e.feature(Feature::Sso),
+            Err(Refusal::FeatureNotLicensed(Feature::Sso))
+        );
+        assert!(e.may_write().is_ok());
+        assert!(!e.warn_admins());
+    }
+
+    #[test]
+    fn every_state_boundary_is_exact_to_the_second() {
+        let vendor = Vendor::new();
+        let license = vendor.issue_with(|_| {});
+        assert_eq!(state_at(&license, T0), LicenseState::Valid);
+        assert_eq!(
+            state_at(&license, EXP - 1),
+            LicenseState::Valid,
+            "last valid second"
+        );
+        assert_eq!(
+            state_at(&license, EXP),
+            LicenseState::Grace,
+            "the second of expiry"
+        );
+        assert_eq!(
+            state_at(&license, GRACE_END - 1),
+            LicenseState::Grace,
+            "last second of grace"
+        );
+        assert_eq!(state_at(&license, GRACE_END), LicenseState::Expired);
+        let perpetual = vendor.issue_with(|p| p.expires_at = None);
+        assert_eq!(
+            state_at(&perpetual, T0 + 100 * 365 * DAY),
+            LicenseState::Valid
+        );
+        let later = vendor.issue_with(|p| p.not_before = Some(T0 + DAY));
+        assert_eq!(state_at(&later, T0 + DAY - 1), LicenseState::NotYetValid);
+        assert_eq!(
+            state_at(&later, T0 + DAY),
+            LicenseState::Valid,
+            "not-before second"
+        );
+    }
+
+    #[test]
+    fn grace_works_fully_and_expiry_is_read_only() {
+        let license = Vendor::new().issue_with(|_| {});
+        let usage = Usage {
+            seats: 3,
+            tenants: 1,
+        };
+        let grace = evaluate(Some(&license), None, at(EXP + DAY));
+        assert!(grace.may_write().is_ok());
+        assert!(grace.may_add_seat(usage).is_ok());
+        assert!(grace.warn_admins());
+        let expired = evaluate(Some(&license), None, at(GRACE_END));
+        assert_eq!(expired.may_write(), Err(Refusal::ReadOnly));
+        assert_eq!(expired.may_add_seat(usage), Err(Refusal::LicenseExpired));
+        assert_eq!(expired.may_add_tenant(usage), Err(Refusal::LicenseExpired));
+        assert!(
+            expired.feature(Feature::Sso).is_ok(),
+            "sign-in by SSO keeps working"
+        );
+        assert_eq!(Refusal::ReadOnly.code(), "read_only");
+    }
+
+    #[test]
+    fn not_yet_valid_keys_give_community_limits() {
+        let license = Vendor::new().issue_with(|p| p.not_before = Some(T0 + 10 * DAY));
+        let e = evaluate(Some(&license), None, at(T0));
+        assert_eq!(e.state, LicenseState::NotYetValid);
+        assert_eq!(
+            (e.max_seats, e.max_tenants),
+            (COMMUNITY_MAX_SEATS, COMMUNITY_MAX_TENANTS)
+        );
+    }
+
+    #[test]
+    fn caps_refuse_at_the_limit_and_never_below() {
+        let e = evaluate(Some(&Vendor::new().issue_with(|_| {})), None, at(T0));
+        assert!(
+            e.may_add_seat(Usage {
+                seats: 49,
+                tenants: 0
+            })
+            .is_ok()
+        );
+        assert_eq!(
+            e.may_add_seat(Usage {
+                seats: 50,
+                tenants: 0
+            }),
+            Err(Refusal::SeatLimitReached { cap: 50 })
+        );
+        assert!(
+            e.may_add_tenant(Usage {
+                seats: 0,
+                tenants: 4
+            })
+            .is_ok()
+        );
+        assert_eq!(
+            e.may_add_tenant(Usage {
+                seats: 0,
+                tenants: 5
+            })
+            .unwrap_err()
+            .code(),
+            "tenant_limit_reached"
+        );
+        assert!(e.over_cap(Usage {
+            seats: 51,
+            tenants: 0
+        }));
+        assert!(!e.over_cap(Usage {
+            seats: 50,
+            tenants: 5
+        }));
+        assert!(e.feature(Feature::Branding).is_ok());
+        assert!(e.feature(Feature::ApiTokens).is_err());
+    }
+
+    #[test]
+    fn warnings_start_thirty_days_before_expiry() {
+        let license = Vendor::new().issue_with(|_| {});
+        assert!(!evaluate(Some(&license), None, at(EXP - 31 * DAY)).warn_admins());
+        let e = evaluate(Some(&license), None, at(EXP - 30 * DAY));
+        assert_eq!(e.days_left(), Some(30));
+        assert!(e.warn_admins());
+    }
+
+    #[test]
+    fn a_renewal_takes_over_at_its_not_before_second() {
+        let vendor = Vendor::new();
+        let current = vendor.issue_with(|_| {});
+        let renewal = vendor.issue_with(|p| {
+            p.issued_at = T0 + 300 * DAY;
+            p.not_before = Some(EXP);
+            p.expires_at = Some(EXP + 365 * DAY);
+            p.max_seats = 80;
+        });
+        let before = evaluate(Some(&current), Some(&renewal), at(EXP - 1));
+        assert_eq!(before.max_seats, 50);
+        assert_eq!(before.pending.as_ref(), Some(&renewal));
+        let after = evaluate(Some(&current), Some(&renewal), at(EXP));
+        assert_eq!(after.state, LicenseState::Valid, "no grace gap at renewal");
+        assert_eq!(after.max_seats, 80);
+        assert!(after.pending.is_none());
+    }
+
+    #[test]
+    fn install_refuses_other_instances_future_keys_dead_keys_and_rollback() {
+        let vendor = Vendor::new();
+        let now = at(T0 + DAY);
+        let bound = vendor.issue_with(|p| p.instance = Some("aaaa".to_owned()));
+        assert!(check_install(&bound, None, None, now, "aaaa").is_ok());
+        assert_eq!(
+            check_install(&bound, None, None, now, "bbbb")
+                .unwrap_err()
+                .reason(),
+            Some(crate::license::InvalidReason::WrongInstance)
+        );
+
+        let future = vendor.issue_with(|p| p.issued_at = T0 + DAY + ISSUE_SKEW_SECS + 1);
+        assert!(matches!(
+            check_install(&future, None, None, now, "x"),
+            Err(LicenseError::IssuedInFuture { .. })
+        ));
+        let skewed = vendor.issue_with(|p| p.issued_at = T0 + DAY + ISSUE_SKEW_SECS);
+        assert!(
+            check_install(&skewed, None, None, now, "x").is_ok(),
+            "small skew is fine"
+        );
+
+        let license = vendor.issue_with(|_| {});
+        let dead = at(GRACE_END);
+        assert_eq!(
+            check_install(&license, None, None, dead, "x")
+                .unwrap_err()
+                .code(),
+            "license_expired"
+        );
+        assert!(check_install(&license, None, None, at(GRACE_END - 1), "x").is_ok());
+
+        let newer = vendor.issue_with(|p| p.issued_at = T0 + 10);
+        let older = vendor.issue_with(|p| {
+            p.issued_at = T0;
+            p.max_seats = 500;
+        });
+        assert!(matches!(
+            check_install(&older, Some(&newer), None, now, "x"),
+            Err(LicenseError::Superseded { .. })
+        ));
+        let other_license = vendor.issue_with(|p| p.license_id = "lic-2".to_owned());
+        assert!(check_install(&other_license, Some(&newer), None, now, "x").is_ok());
+    }
+
+    #[test]
+    fn a_future_key_is_pending_only_while_something_is_in_force() {
+        let vendor = Vendor::new();
+        let current = vendor.issue_with(|_| {});
+        let renewal = vendor.issue_with(|p| {
+            p.not_before = Some(EXP);
+            p.expires_at = Some(EXP + 365 * DAY);
+        });
+        let now = at(T0 + DAY);
+        assert_eq!(
+            check_install(&renewal, Some(&current), None, now, "x").unwrap(),
+            InstallDecision::Next
+        );
+        assert_eq!(
+            check_install(&renewal, None, None, now, "x").unwrap(),
+            InstallDecision::Current
+        );
+    }
+}

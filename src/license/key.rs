@@ -173,3 +173,121 @@ pub fn decode_unverified(input: &str) -> Result<(KeyId, Payload), LicenseError> 
     let parts = split(input)?;
     Ok((parts.key_id, Payload::from_json(&parts.payload_bytes)?))
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::license::InvalidReason::{BadSignature, Malformed, UnknownKey};
+    use crate::license::testkit::Vendor;
+
+    const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ ";
+
+    #[test]
+    fn a_typical_key_fits_in_400_characters() {
+        let key = Vendor::new().issue_with(|p| {
+            p.license_id = "0123456789abcdef01234567".to_owned(); // as the signer makes them
+            p.features = ["sso", "branding", "api_tokens", "audit_export"]
+                .map(str::to_owned)
+                .to_vec();
+        });
+        assert_eq!(key.payload().customer.len(), 30);
+        assert!(key.text().len() <= 400, "{} characters", key.text().len());
+        assert!(key.text().is_ascii());
+    }
+
+    #[test]
+    fn every_single_character_change_is_refused() {
+        let vendor = Vendor::new();
+        let trusted = vendor.trusted();
+        let key = vendor.issue_with(|_| {});
+        let text = key.text();
+        let mut tried = 0;
+        for (index, original) in text.char_indices() {
+            for replacement in ALPHABET.chars().filter(|c| *c != original) {
+                let mut changed = text.to_owned();
+                changed.replace_range(index..=index, &replacement.to_string());
+                assert!(
+                    VerifiedLicense::verify(&changed, &trusted).is_err(),
+                    "{original:?} -> {replacement:?} at {index} was accepted"
+                );
+                tried += 1;
+            }
+        }
+        assert!(tried > 20_000, "{tried}");
+    }
+
+    #[test]
+    fn refusals_carry_the_precise_reason() {
+        let vendor = Vendor::new();
+        let key = vendor.issue_with(|_| {});
+        let reason = |text: &str, trusted: &TrustedKeys| {
+            VerifiedLicense::verify(text, trusted)
+                .unwrap_err()
+                .reason()
+                .unwrap()
+        };
+        assert_eq!(reason(key.text(), &Vendor::new().trusted()), UnknownKey);
+        assert_eq!(reason("HF1.nothing", &vendor.trusted()), Malformed);
+        assert_eq!(
+            reason(&key.text().replacen("HF1", "HF2", 1), &vendor.trusted()),
+            Malformed
+        );
+        // A valid payload from another key, under our key id: the signature fails.
+        let other = Vendor::new().issue_with(|_| {});
+        let mut parts: Vec<&str> = key.text().split('.').collect();
+        let other_parts: Vec<&str> = other.text().split('.').collect();
+        parts[3] = other_parts[3];
+        assert_eq!(reason(&parts.join("."), &vendor.trusted()), BadSignature);
+    }
+
+    #[test]
+    fn whitespace_and_line_breaks_from_email_are_ignored() {
+        let vendor = Vendor::new();
+        let key = vendor.issue_with(|_| {});
+        let wrapped = key
+            .text()
+            .as_bytes()
+            .chunks(60)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect::<Vec<_>>()
+            .join("\r\n    ");
+        let again =
+            VerifiedLicense::verify(&format!("\n\t{wrapped}  "), &vendor.trusted()).unwrap();
+        assert_eq!(again, key);
+    }
+
+    #[test]
+    fn oversized_input_is_refused_as_malformed() {
+        let trusted = Vendor::new().trusted();
+        for input in ["A".repeat(MAX_KEY_LEN + 1), " ".repeat(1_000_000)] {
+            assert_eq!(
+                VerifiedLicense::verify(&input, &trusted)
+                    .unwrap_err()
+                    .reason(),
+                Some(Malformed)
+            );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn random_text_never_panics(input in ".{0,3000}") {
+            let trusted = Vendor::new().trusted();
+            prop_assert!(VerifiedLicense::verify(&input, &trusted).is_err());
+        }
+
+        #[test]
+        fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..3000)) {
+            let trusted = TrustedKeys::builtin();
+            let _ = VerifiedLicense::verify(&String::from_utf8_lossy(&bytes), &trusted);
+        }
+
+        #[test]
+        fn key_shaped_garbage_never_panics(id in "[0-9a-f]{8}", payload in "[A-Za-z0-9_-]{0,400}", sig in "[A-Za-z0-9_-]{0,100}") {
+            let trusted = TrustedKeys::builtin();
+            let _ = VerifiedLicense::verify(&format!("HF1.{id}.{payload}.{sig}"), &trusted);
+        }
+    }
+}

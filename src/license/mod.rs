@@ -12,6 +12,8 @@ mod key;
 mod payload;
 mod service;
 mod store;
+#[cfg(test)]
+mod testkit;
 mod trusted;
 
 pub use engine::{

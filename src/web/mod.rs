@@ -6,6 +6,7 @@
 mod assets;
 mod extractors;
 mod health;
+mod license_refresher;
 mod request_span;
 mod security_headers;
 mod shutdown;
@@ -21,6 +22,7 @@ use anyhow::Context;
 
 use crate::config::Config;
 use crate::error::{ApiError, ErrorCode};
+use crate::license::{LicenseService, TrustedKeys};
 use crate::storage::{Database, MigrationReport, Schema};
 
 pub use request_span::RequestId;
@@ -31,6 +33,7 @@ pub use shutdown::stop_on_signals;
 pub struct AppState {
     pub config: Arc<Config>,
     pub control_db: Database,
+    pub license: Arc<LicenseService>,
 }
 
 /// A bound, ready-to-run Holdfast server.
@@ -39,6 +42,7 @@ pub struct Application {
     local_addr: SocketAddr,
     scheme: &'static str,
     migration: MigrationReport,
+    state: AppState,
 }
 
 impl std::fmt::Debug for Application {
@@ -56,14 +60,25 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let config = Arc::new(config);
         let (control_db, migration) = open_control_db(Arc::clone(&config)).await?;
+        let license = {
+            let db = control_db.clone();
+            tokio::task::spawn_blocking(move || LicenseService::load(&db, TrustedKeys::builtin()))
+                .await
+                .context("license start-up task failed")?
+                .context("cannot load the license")?
+        };
+        let license = Arc::new(license);
+        tokio::spawn(license_refresher::run(Arc::clone(&license)));
         let state = AppState {
             config: Arc::clone(&config),
             control_db,
+            license,
         };
 
         let listener = TcpListener::bind(config.listen)
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let local_addr = listener.local_addr()?;
+        let state_for_callers = state.clone();
         let max_body = config.max_body_bytes;
         let tls_enabled = config.tls.is_some();
         // Signals are ours to handle (see `shutdown`): actix would treat SIGINT as a forced stop.
@@ -91,6 +106,7 @@ impl Application {
             local_addr,
             scheme,
             migration,
+            state: state_for_callers,
         })
     }
 
@@ -107,6 +123,11 @@ impl Application {
     /// What opening the control database migrated.
     pub fn migration(&self) -> &MigrationReport {
         &self.migration
+    }
+
+    /// What the handlers share: config, databases, the license.
+    pub fn state(&self) -> &AppState {
+        &self.state
     }
 
     /// A handle to stop the server: gracefully lets in-flight requests finish.
