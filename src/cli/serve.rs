@@ -5,7 +5,7 @@ use crate::build_info::LONG_VERSION;
 use crate::config::describe_file;
 use crate::license::LicenseService;
 use crate::telemetry;
-use crate::web::{Application, stop_on_signals};
+use crate::web::{Application, StopSignals};
 
 /// Says at start which license is in force, and loudly when the demo key is trusted.
 fn log_license(license: &LicenseService) {
@@ -77,8 +77,9 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
             );
         }
         log_license(&app.state().license);
+        let signals = StopSignals::install()?;
+        actix_web::rt::spawn(signals.stop_gracefully(app.handle(), shutdown_timeout));
         tracing::info!("listening on {}", app.base_url());
-        actix_web::rt::spawn(stop_on_signals(app.handle(), shutdown_timeout));
         app.run_until_stopped().await?;
         anyhow::Ok(())
     });

@@ -1,5 +1,6 @@
 //! Probes for orchestrators: `/healthz` says the process answers, `/readyz` that the control
-//! database answers a query.
+//! database answers a query and can take the write lock (a database that cannot be written
+//! is not ready, even if it can be read).
 
 use actix_web::{HttpResponse, web};
 use serde_json::json;
@@ -20,7 +21,10 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let created_at = state
         .control_db
         .run(|conn| {
-            Ok(conn.query_row(
+            // Taking the write lock and letting it go proves writes can happen; the
+            // transaction is rolled back when dropped, so the probe changes nothing.
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            Ok(tx.query_row(
                 "SELECT value FROM appliance_meta WHERE key = 'created_at'",
                 [],
                 |row| row.get::<_, String>(0),

@@ -26,7 +26,7 @@ use crate::license::{LicenseService, TrustedKeys};
 use crate::storage::{Database, MigrationReport, Schema};
 
 pub use request_span::RequestId;
-pub use shutdown::stop_on_signals;
+pub use shutdown::StopSignals;
 
 /// What every handler can reach. Cloned per worker; the pieces are cheap handles.
 #[derive(Debug, Clone)]

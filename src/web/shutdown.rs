@@ -5,42 +5,46 @@
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 
-/// Waits for SIGTERM or SIGINT, then stops the server gracefully.
-pub async fn stop_on_signals(handle: ServerHandle, timeout: Duration) {
-    let Some(name) = next_stop_signal().await else {
-        return;
-    };
-    tracing::info!(
-        "{name} received: finishing in-flight requests (at most {} s)",
-        timeout.as_secs()
-    );
-    let graceful = handle.stop(true);
-    tokio::select! {
-        () = graceful => {}
-        Some(name) = next_stop_signal() => {
-            tracing::warn!("{name} received again: stopping now");
-            handle.stop(false).await;
-        }
-    }
+/// The stop signals, watched from the moment this exists: install it before announcing that
+/// the server listens, so that no signal can arrive while the default action (exit at once)
+/// still applies.
+#[derive(Debug)]
+pub struct StopSignals {
+    term: Signal,
+    int: Signal,
 }
 
-/// The name of the next stop signal, or `None` if signals cannot be watched (then the server
-/// runs until stopped some other way, which is still correct).
-async fn next_stop_signal() -> Option<&'static str> {
-    let (mut term, mut int) = match (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) {
-        (Ok(term), Ok(int)) => (term, int),
-        (Err(err), _) | (_, Err(err)) => {
-            tracing::error!("cannot watch stop signals: {err}");
-            return None;
+impl StopSignals {
+    pub fn install() -> std::io::Result<Self> {
+        Ok(Self {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    async fn next(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.term.recv() => "SIGTERM",
+            _ = self.int.recv() => "SIGINT",
         }
-    };
-    tokio::select! {
-        _ = term.recv() => Some("SIGTERM"),
-        _ = int.recv() => Some("SIGINT"),
+    }
+
+    /// Waits for a stop signal, then stops the server gracefully.
+    pub async fn stop_gracefully(mut self, handle: ServerHandle, timeout: Duration) {
+        let name = self.next().await;
+        tracing::info!(
+            "{name} received: finishing in-flight requests (at most {} s)",
+            timeout.as_secs()
+        );
+        let graceful = handle.stop(true);
+        tokio::select! {
+            () = graceful => {}
+            name = self.next() => {
+                tracing::warn!("{name} received again: stopping now");
+                handle.stop(false).await;
+            }
+        }
     }
 }

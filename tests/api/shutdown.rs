@@ -21,6 +21,10 @@ struct Served {
 }
 
 fn serve(holdfast: &Holdfast, extra: &[&str]) -> Served {
+    serve_with_env(holdfast, extra, &[])
+}
+
+fn serve_with_env(holdfast: &Holdfast, extra: &[&str], env: &[(&str, &str)]) -> Served {
     let data_dir = holdfast.data_dir();
     let mut args = vec![
         "serve",
@@ -32,6 +36,7 @@ fn serve(holdfast: &Holdfast, extra: &[&str]) -> Served {
     args.extend_from_slice(extra);
     let mut child = holdfast
         .command(&args)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -87,13 +92,9 @@ async fn in_flight_request_survives(signal: Signal) {
     assert!(startup.contains("config file:"), "{startup}");
 
     // Make a request that is truly in flight when the signal arrives: another process holds
-    // the control database exclusively, so /readyz waits on SQLite's busy timeout.
+    // the control database's write lock, so /readyz waits on SQLite's busy timeout.
     let lock = rusqlite::Connection::open(data_dir.join("holdfast.db")).unwrap();
-    lock.execute_batch(
-        "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; \
-         UPDATE appliance_meta SET value = value; COMMIT;",
-    )
-    .unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
     let mut stream = TcpStream::connect(&served.addr).await.unwrap();
     stream
         .write_all(b"GET /readyz HTTP/1.1\r\nHost: holdfast\r\nConnection: close\r\n\r\n")
@@ -188,32 +189,14 @@ async fn log_files_beyond_the_retention_are_removed() {
     }
     std::fs::write(log_dir.join("unrelated.txt"), "kept\n").unwrap();
 
-    let data_dir = holdfast.data_dir();
-    let mut child = holdfast
-        .command(&[
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data_dir.to_str().unwrap(),
-        ])
-        .env("HOLDFAST_LOG_RETENTION_DAYS", "2")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    // The appender prunes when it opens the day's file; wait for start-up to get that far.
-    for _ in 0..100 {
-        if holdfast::telemetry::log_files(&log_dir).unwrap().len() <= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // Signal only once serving: before that, SIGTERM ends the process without a clean exit.
+    let mut served = serve_with_env(&holdfast, &[], &[("HOLDFAST_LOG_RETENTION_DAYS", "2")]);
     kill(
-        Pid::from_raw(i32::try_from(child.id()).unwrap()),
+        Pid::from_raw(i32::try_from(served.child.id()).unwrap()),
         Signal::SIGTERM,
     )
     .unwrap();
-    let code = tokio::task::spawn_blocking(move || wait_for_exit(&mut child))
+    let code = tokio::task::spawn_blocking(move || wait_for_exit(&mut served.child))
         .await
         .unwrap();
     assert_eq!(code, 0);
