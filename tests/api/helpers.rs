@@ -13,6 +13,7 @@ pub struct TestApp {
     pub base_url: String,
     pub config: Config,
     pub client: reqwest::Client,
+    state: holdfast::web::AppState,
     handle: ServerHandle,
     _data_dir: TempDir,
 }
@@ -39,6 +40,7 @@ impl TestApp {
             .expect("application builds");
         let base_url = app.base_url();
         let handle = app.handle();
+        let state = app.state().clone();
         tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -48,6 +50,7 @@ impl TestApp {
             base_url,
             config,
             client,
+            state,
             handle,
             _data_dir: data_dir,
         }
@@ -186,4 +189,53 @@ impl Run {
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout).expect("stdout is JSON")
     }
+}
+
+impl TestApp {
+    /// The license as the running server holds it.
+    pub fn license(&self) -> std::sync::Arc<holdfast::license::LicenseService> {
+        std::sync::Arc::clone(&self.state.license)
+    }
+}
+
+/// The repository's demo vendor key, as vendor staff would use their own.
+pub fn demo_vendor_key() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("keys/demo-vendor.key")
+}
+
+/// `holdfast-signer ARGS`.
+pub fn signer(args: &[&str]) -> Run {
+    Run::from(
+        Command::new(env!("CARGO_BIN_EXE_holdfast-signer"))
+            .env_clear()
+            .args(args)
+            .output()
+            .expect("holdfast-signer runs"),
+    )
+}
+
+/// A key signed with the demo vendor key, with any payload (dates in the past included).
+pub fn demo_key(change: impl FnOnce(&mut holdfast::license::Payload)) -> String {
+    use holdfast::license::{FORMAT_VERSION, IssueRequest, Payload, SigningKeyFile, issue_key};
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let mut payload = Payload {
+        format: FORMAT_VERSION,
+        license_id: "test-license".to_owned(),
+        customer: "Acme Ltd".to_owned(),
+        edition: "enterprise".to_owned(),
+        issued_at: now - 60,
+        not_before: None,
+        expires_at: Some(now + 365 * 86_400),
+        grace_days: 14,
+        max_seats: 50,
+        max_tenants: 5,
+        features: vec!["sso".to_owned()],
+        instance: None,
+    };
+    change(&mut payload);
+    let vendor = SigningKeyFile::read(&demo_vendor_key()).expect("demo key");
+    issue_key(&vendor, &IssueRequest { payload })
+        .expect("issue")
+        .text()
+        .to_owned()
 }

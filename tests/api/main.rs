@@ -12,6 +12,8 @@ mod cli;
 mod config;
 mod errors;
 mod health;
+mod license_signer;
+mod licensing;
 mod migrations;
 mod shutdown;
 mod tls;
