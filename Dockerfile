@@ -8,11 +8,19 @@ FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 # The commit shown by `holdfast version`; the build context carries no .git.
 ARG HOLDFAST_GIT_COMMIT=unknown
-ENV HOLDFAST_GIT_COMMIT=${HOLDFAST_GIT_COMMIT}
+# Production: the trusted vendor public keys, a file in the build context, e.g.
+#   docker build --build-arg HOLDFAST_TRUSTED_KEYS=keys/production.pub .
+# Empty: the build trusts the DEMO key and says so (see LICENSE-KEYS.md).
+ARG HOLDFAST_TRUSTED_KEYS=
+ENV HOLDFAST_GIT_COMMIT=${HOLDFAST_GIT_COMMIT} \
+    HOLDFAST_TRUSTED_KEYS=${HOLDFAST_TRUSTED_KEYS}
 COPY Cargo.toml Cargo.lock build.rs ./
+COPY build_support ./build_support
+COPY keys/*.pub ./keys/
 COPY src ./src
 COPY assets ./assets
 COPY migrations ./migrations
+COPY benches ./benches
 RUN cargo build --release --locked --bin holdfast \
     && install -m 0755 target/release/holdfast /usr/local/bin/holdfast
 
