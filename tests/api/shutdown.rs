@@ -90,6 +90,11 @@ async fn in_flight_request_survives(signal: Signal) {
     );
     assert!(startup.contains("log directory:"), "{startup}");
     assert!(startup.contains("config file:"), "{startup}");
+    assert!(startup.contains("DEMO VENDOR KEY TRUSTED"), "{startup}");
+    assert!(
+        startup.contains("license: unlicensed (community limits)"),
+        "{startup}"
+    );
 
     // Make a request that is truly in flight when the signal arrives: another process holds
     // the control database's write lock, so /readyz waits on SQLite's busy timeout.
