@@ -60,6 +60,18 @@ error_codes! {
     InvalidQuery => ("invalid_query", 400, "The query string is not valid for this call."),
     /// A request that is well-formed but wrong in some other way.
     BadRequest => ("bad_request", 400, "The request is not valid."),
+    /// A license key that cannot be installed; the message carries the reason.
+    LicenseInvalid => ("license_invalid", 422, "The license key is not valid."),
+    /// The license is past its grace period: no new users or tenants.
+    LicenseExpired => ("license_expired", 403, "The license has expired; install a new key."),
+    /// Every seat the license pays for is in use.
+    SeatLimitReached => ("seat_limit_reached", 403, "All seats of the license are in use."),
+    /// Every tenant the license pays for exists.
+    TenantLimitReached => ("tenant_limit_reached", 403, "All tenants of the license are in use."),
+    /// A premium feature the license does not include.
+    FeatureNotLicensed => ("feature_not_licensed", 403, "The license does not include this feature."),
+    /// Business writes after the license's grace period.
+    ReadOnly => ("read_only", 403, "The license has expired: Holdfast is read-only until a new key is installed."),
     /// A dependency (the control database) cannot be reached.
     NotReady => ("not_ready", 503, "Holdfast is not ready to serve requests."),
     /// Anything unexpected; details are in the log under the request id.
@@ -138,6 +150,31 @@ impl fmt::Display for ApiError {
     }
 }
 
+impl From<crate::license::Refusal> for ApiError {
+    fn from(refusal: crate::license::Refusal) -> Self {
+        use crate::license::Refusal;
+        let code = match refusal {
+            Refusal::SeatLimitReached { .. } => ErrorCode::SeatLimitReached,
+            Refusal::TenantLimitReached { .. } => ErrorCode::TenantLimitReached,
+            Refusal::FeatureNotLicensed(_) => ErrorCode::FeatureNotLicensed,
+            Refusal::ReadOnly => ErrorCode::ReadOnly,
+            Refusal::LicenseExpired => ErrorCode::LicenseExpired,
+        };
+        Self::with_message(code, format!("{refusal}."))
+    }
+}
+
+impl From<crate::license::LicenseError> for ApiError {
+    fn from(err: crate::license::LicenseError) -> Self {
+        let code = if err.reason().is_some() {
+            ErrorCode::LicenseInvalid
+        } else {
+            ErrorCode::LicenseExpired
+        };
+        Self::with_message(code, err.one_line())
+    }
+}
+
 #[derive(Serialize)]
 struct ErrorBody<'a> {
     error: ErrorDetail<'a>,
@@ -187,6 +224,31 @@ mod tests {
             );
             assert!(!code.default_message().is_empty());
         }
+    }
+
+    #[test]
+    fn license_refusals_keep_their_codes_over_http() {
+        use crate::license::{Feature, Refusal};
+        for (refusal, code) in [
+            (Refusal::SeatLimitReached { cap: 5 }, "seat_limit_reached"),
+            (
+                Refusal::TenantLimitReached { cap: 1 },
+                "tenant_limit_reached",
+            ),
+            (
+                Refusal::FeatureNotLicensed(Feature::Sso),
+                "feature_not_licensed",
+            ),
+            (Refusal::ReadOnly, "read_only"),
+            (Refusal::LicenseExpired, "license_expired"),
+        ] {
+            assert_eq!(refusal.code(), code);
+            assert_eq!(ApiError::from(refusal).code().as_str(), code);
+        }
+        let invalid = crate::license::LicenseError::Malformed("x".into());
+        let api = ApiError::from(invalid);
+        assert_eq!(api.code().as_str(), "license_invalid");
+        assert!(api.message().contains("(malformed)"), "{}", api.message());
     }
 
     #[test]

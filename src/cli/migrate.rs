@@ -8,8 +8,9 @@ pub fn run(global: &GlobalArgs) -> anyhow::Result<()> {
     let config = global.load_config(None)?.config;
     crate::web::prepare_data_dir(&config)?;
     let path = config.control_db_path();
-    let (_db, report) = Database::open(&path, Schema::Control, 1)
+    let (db, report) = Database::open(&path, Schema::Control, 1)
         .with_context(|| format!("cannot migrate {}", path.display()))?;
+    crate::appliance::observe_time(&mut *db.conn()?, time::OffsetDateTime::now_utc())?;
     if report.applied.is_empty() {
         println!(
             "control database {}: up to date at schema version {}",

@@ -113,12 +113,15 @@ impl GlobalArgs {
     }
 }
 
-/// Opens the control database (creating and migrating it if needed) for a one-shot command.
+/// Opens the control database (creating and migrating it if needed) for a one-shot command,
+/// and records the time.
 fn open_control_db(config: &config::Config) -> anyhow::Result<crate::storage::Database> {
     crate::web::prepare_data_dir(config)?;
     let path = config.control_db_path();
     let (db, _) = crate::storage::Database::open(&path, crate::storage::Schema::Control, 2)
         .with_context(|| format!("cannot open {}", path.display()))?;
+    // Every command that opens the control database moves the time high-water mark.
+    crate::appliance::observe_time(&mut *db.conn()?, time::OffsetDateTime::now_utc())?;
     Ok(db)
 }
 
