@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use lru::LruCache;
 
 use super::TenantId;
-use crate::storage::{Database, Schema, StorageError};
+use crate::storage::{Database, MigrationReport, Schema, StorageError};
 
 /// Connections per open tenant database. Writes to one tenant never wait on another's, so a
 /// small pool per tenant is enough.
@@ -50,15 +50,7 @@ impl TenantDatabases {
     /// Creates and migrates a new tenant's database. Blocking.
     pub fn create(&self, id: &TenantId) -> Result<Database, TenantDbError> {
         let path = self.path(id);
-        let (db, _) =
-            Database::open(&path, Schema::Tenant, TENANT_POOL_SIZE).map_err(|source| {
-                TenantDbError::Storage {
-                    path: path.clone(),
-                    source,
-                }
-            })?;
-        self.remember(id, &db);
-        Ok(db)
+        self.open_with(id, &path, Database::open)
     }
 
     /// The tenant's database, opened (and migrated if behind) if it is not open yet. Never
@@ -71,13 +63,21 @@ impl TenantDatabases {
         if !path.is_file() {
             return Err(TenantDbError::Missing(path));
         }
-        let (db, _) =
-            Database::open_existing(&path, Schema::Tenant, TENANT_POOL_SIZE).map_err(|source| {
-                TenantDbError::Storage {
-                    path: path.clone(),
-                    source,
-                }
-            })?;
+        self.open_with(id, &path, Database::open_existing)
+    }
+
+    fn open_with(
+        &self,
+        id: &TenantId,
+        path: &Path,
+        open: fn(&Path, Schema, u32) -> Result<(Database, MigrationReport), StorageError>,
+    ) -> Result<Database, TenantDbError> {
+        let (db, _) = open(path, Schema::Tenant, TENANT_POOL_SIZE).map_err(|source| {
+            TenantDbError::Storage {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
         self.remember(id, &db);
         Ok(db)
     }

@@ -68,6 +68,24 @@ fn serve_with_env(holdfast: &Holdfast, extra: &[&str], env: &[(&str, &str)]) -> 
     }
 }
 
+impl Served {
+    fn signal(&self, signal: Signal) {
+        kill(
+            Pid::from_raw(i32::try_from(self.child.id()).unwrap()),
+            signal,
+        )
+        .unwrap();
+    }
+
+    /// Sends `signal` and returns the exit code.
+    async fn stop(mut self, signal: Signal) -> i32 {
+        self.signal(signal);
+        tokio::task::spawn_blocking(move || wait_for_exit(&mut self.child))
+            .await
+            .unwrap()
+    }
+}
+
 fn wait_for_exit(child: &mut Child) -> i32 {
     for _ in 0..200 {
         if let Some(status) = child.try_wait().unwrap() {
@@ -107,11 +125,7 @@ async fn in_flight_request_survives(signal: Signal) {
         .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    kill(
-        Pid::from_raw(i32::try_from(served.child.id()).unwrap()),
-        signal,
-    )
-    .unwrap();
+    served.signal(signal);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(
         TcpStream::connect(&served.addr).await.is_err(),
@@ -147,7 +161,7 @@ async fn sigint_lets_in_flight_requests_finish_and_exits_zero() {
 #[tokio::test]
 async fn requests_are_logged_as_json_to_stdout_and_the_log_files() {
     let holdfast = Holdfast::new();
-    let mut served = serve(&holdfast, &["--log-format", "json"]);
+    let served = serve(&holdfast, &["--log-format", "json"]);
     let client = reqwest::Client::new();
     let response = client
         .get(format!("http://{}/no-such-page", served.addr))
@@ -157,15 +171,7 @@ async fn requests_are_logged_as_json_to_stdout_and_the_log_files() {
         .unwrap();
     assert_eq!(response.status(), 404);
 
-    kill(
-        Pid::from_raw(i32::try_from(served.child.id()).unwrap()),
-        Signal::SIGTERM,
-    )
-    .unwrap();
-    let code = tokio::task::spawn_blocking(move || wait_for_exit(&mut served.child))
-        .await
-        .unwrap();
-    assert_eq!(code, 0);
+    assert_eq!(served.stop(Signal::SIGTERM).await, 0);
 
     let log_dir = holdfast.data_dir().join("logs");
     let files = holdfast::telemetry::log_files(&log_dir).unwrap();
@@ -195,16 +201,8 @@ async fn log_files_beyond_the_retention_are_removed() {
     std::fs::write(log_dir.join("unrelated.txt"), "kept\n").unwrap();
 
     // Signal only once serving: before that, SIGTERM ends the process without a clean exit.
-    let mut served = serve_with_env(&holdfast, &[], &[("HOLDFAST_LOG_RETENTION_DAYS", "2")]);
-    kill(
-        Pid::from_raw(i32::try_from(served.child.id()).unwrap()),
-        Signal::SIGTERM,
-    )
-    .unwrap();
-    let code = tokio::task::spawn_blocking(move || wait_for_exit(&mut served.child))
-        .await
-        .unwrap();
-    assert_eq!(code, 0);
+    let served = serve_with_env(&holdfast, &[], &[("HOLDFAST_LOG_RETENTION_DAYS", "2")]);
+    assert_eq!(served.stop(Signal::SIGTERM).await, 0);
     let files = holdfast::telemetry::log_files(&log_dir).unwrap();
     assert_eq!(files.len(), 2, "retention of 2 daily files: {files:?}");
     // Which old file survives depends on creation times that ties can blur; how many is exact.
