@@ -14,6 +14,9 @@ use crate::storage::{Database, MigrationReport, Schema, StorageError};
 /// small pool per tenant is enough.
 const TENANT_POOL_SIZE: u32 = 4;
 
+/// `Database::open` (creates) or `Database::open_existing` (never creates).
+type Opener = fn(&Path, Schema, u32) -> Result<(Database, MigrationReport), StorageError>;
+
 #[derive(Debug, thiserror::Error)]
 pub enum TenantDbError {
     #[error("tenant database {0} does not exist")]
@@ -70,7 +73,7 @@ impl TenantDatabases {
         &self,
         id: &TenantId,
         path: &Path,
-        open: fn(&Path, Schema, u32) -> Result<(Database, MigrationReport), StorageError>,
+        open: Opener,
     ) -> Result<Database, TenantDbError> {
         let (db, _) = open(path, Schema::Tenant, TENANT_POOL_SIZE).map_err(|source| {
             TenantDbError::Storage {
