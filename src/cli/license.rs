@@ -37,7 +37,14 @@ pub fn run(global: &GlobalArgs, command: &LicenseCommand) -> anyhow::Result<()> 
     let service = LicenseService::load(&db, TrustedKeys::builtin())?;
     match command {
         LicenseCommand::Install(args) => install(&service, args),
-        LicenseCommand::Status { json } => status(&service, *json),
+        LicenseCommand::Status { json } => {
+            // Seats are counted once users arrive; tenants are counted now.
+            let usage = Usage {
+                seats: 0,
+                tenants: crate::tenancy::registry::count(&*db.conn()?)?,
+            };
+            status(&service, usage, *json)
+        }
         LicenseCommand::InstanceId => {
             println!("{}", service.instance_id());
             Ok(())
@@ -101,9 +108,8 @@ fn install(service: &LicenseService, args: &InstallArgs) -> anyhow::Result<()> {
     }
 }
 
-fn status(service: &LicenseService, json: bool) -> anyhow::Result<()> {
-    // Seats and tenants are counted once tenancy lands; until then nothing is in use.
-    let status = service.status(Usage::default());
+fn status(service: &LicenseService, usage: Usage, json: bool) -> anyhow::Result<()> {
+    let status = service.status(usage);
     if json {
         let mut value = serde_json::to_value(&status)?;
         value["history"] = serde_json::to_value(service.history()?)?;

@@ -6,6 +6,7 @@ mod healthcheck;
 mod license;
 mod migrate;
 mod serve;
+mod tenant;
 mod version;
 
 use std::path::PathBuf;
@@ -65,6 +66,9 @@ enum Command {
     /// Install a license key and see the license in force
     #[command(subcommand)]
     License(license::LicenseCommand),
+    /// Create, list, suspend, resume and delete tenants
+    #[command(subcommand)]
+    Tenant(tenant::TenantCommand),
     /// Exit 0 when a running server answers /healthz (for Docker's HEALTHCHECK)
     Healthcheck(healthcheck::HealthcheckArgs),
     /// Print version, git commit and build date
@@ -89,6 +93,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => migrate::run(&cli.global),
         Command::Config(cmd) => config_cmd::run(&cli.global, &cmd),
         Command::License(cmd) => license::run(&cli.global, &cmd),
+        Command::Tenant(cmd) => tenant::run(&cli.global, &cmd),
         Command::Healthcheck(args) => healthcheck::run(&cli.global, &args),
         Command::Version(args) => {
             version::run(&args);

@@ -91,6 +91,18 @@ impl TenantDatabases {
         self.lock().pop(id);
     }
 
+    /// Closes the tenant's database and removes its files (database, WAL and shared memory).
+    /// Missing files are fine: removal is what was asked for.
+    pub fn remove(&self, id: &TenantId) {
+        self.forget(id);
+        let path = self.path(id);
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.clone().into_os_string();
+            file.push(suffix);
+            let _ = std::fs::remove_file(file);
+        }
+    }
+
     /// How many tenant databases are open now.
     pub fn open_count(&self) -> usize {
         self.lock().len()

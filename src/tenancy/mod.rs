@@ -3,6 +3,10 @@
 
 mod databases;
 mod id;
+pub mod registry;
+mod slug;
 
 pub use databases::{TenantDatabases, TenantDbError};
 pub use id::TenantId;
+pub use registry::{Tenant, TenantError, TenantStatus};
+pub use slug::{InvalidSlug, MAX_SLUG_LEN, Slug};

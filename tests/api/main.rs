@@ -16,4 +16,5 @@ mod license_signer;
 mod licensing;
 mod migrations;
 mod shutdown;
+mod tenants;
 mod tls;

@@ -1,0 +1,188 @@
+//! The tenants table in the control database. Creating a tenant is one function, race-free
+//! across processes: the count, the license check and the insert happen under one
+//! `BEGIN IMMEDIATE` write lock, so two creations at one below the cap yield exactly one
+//! tenant.
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::{Slug, TenantDatabases, TenantDbError, TenantId};
+use crate::license::{LicenseService, Refusal, Usage};
+use crate::storage::StorageError;
+
+/// Whether a tenant may sign in and use the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TenantStatus {
+    Active,
+    Suspended,
+}
+
+impl TenantStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TenantStatus::Active => "active",
+            TenantStatus::Suspended => "suspended",
+        }
+    }
+}
+
+/// A tenant as the appliance records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tenant {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub status: TenantStatus,
+    pub custom_domain: Option<String>,
+    pub seat_limit: Option<u32>,
+    pub timezone: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TenantError {
+    #[error("a tenant with slug {0} already exists")]
+    SlugTaken(String),
+    #[error("no tenant with slug {0}")]
+    NotFound(String),
+    #[error("the tenant name must be 1 to 200 printable characters")]
+    BadName,
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Database(#[from] TenantDbError),
+}
+
+impl From<rusqlite::Error> for TenantError {
+    fn from(err: rusqlite::Error) -> Self {
+        TenantError::Storage(err.into())
+    }
+}
+
+const COLUMNS: &str =
+    "id, slug, name, status, custom_domain, seat_limit, timezone, created_at, updated_at";
+
+fn row_to_tenant(r: &rusqlite::Row<'_>) -> rusqlite::Result<Tenant> {
+    let status: String = r.get(3)?;
+    Ok(Tenant {
+        id: r.get(0)?,
+        slug: r.get(1)?,
+        name: r.get(2)?,
+        status: if status == "suspended" {
+            TenantStatus::Suspended
+        } else {
+            TenantStatus::Active
+        },
+        custom_domain: r.get(4)?,
+        seat_limit: r.get(5)?,
+        timezone: r.get(6)?,
+        created_at: r.get(7)?,
+        updated_at: r.get(8)?,
+    })
+}
+
+/// How many tenants exist (all count against the license, suspended ones too: they keep
+/// their data and can be resumed at any time).
+pub fn count(conn: &Connection) -> Result<u32, StorageError> {
+    Ok(conn.query_row("SELECT count(*) FROM tenants", [], |r| r.get(0))?)
+}
+
+/// Creates a tenant and its database, if the license allows one more.
+pub fn create(
+    conn: &mut Connection,
+    databases: &TenantDatabases,
+    license: &LicenseService,
+    slug: &Slug,
+    name: &str,
+) -> Result<Tenant, TenantError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(TenantError::BadName);
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let taken: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM tenants WHERE slug = ?1)",
+        [slug.as_str()],
+        |r| r.get(0),
+    )?;
+    if taken {
+        return Err(TenantError::SlugTaken(slug.to_string()));
+    }
+    let usage = Usage {
+        seats: 0,
+        tenants: count(&tx)?,
+    };
+    license.effective().may_add_tenant(usage)?;
+
+    let id = TenantId::generate();
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    databases.create(&id)?;
+    let inserted = tx
+        .execute(
+            "INSERT INTO tenants (id, slug, name, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+            params![id.as_str(), slug.as_str(), name, now],
+        )
+        .and_then(|_| tx.commit());
+    if let Err(err) = inserted {
+        // The row never existed: take the new database file away again.
+        databases.remove(&id);
+        return Err(err.into());
+    }
+    find(conn, slug)?.ok_or_else(|| TenantError::NotFound(slug.to_string()))
+}
+
+/// The tenant with `slug`, if any.
+pub fn find(conn: &Connection, slug: &Slug) -> Result<Option<Tenant>, TenantError> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM tenants WHERE slug = ?1"),
+            [slug.as_str()],
+            row_to_tenant,
+        )
+        .optional()?)
+}
+
+/// Every tenant, by slug.
+pub fn list(conn: &Connection) -> Result<Vec<Tenant>, TenantError> {
+    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM tenants ORDER BY slug"))?;
+    let rows = stmt
+        .query_map([], row_to_tenant)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Suspends or resumes a tenant; its data is untouched either way.
+pub fn set_status(
+    conn: &Connection,
+    slug: &Slug,
+    status: TenantStatus,
+) -> Result<Tenant, TenantError> {
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let changed = conn.execute(
+        "UPDATE tenants SET status = ?1, updated_at = ?2 WHERE slug = ?3",
+        params![status.as_str(), now, slug.as_str()],
+    )?;
+    if changed == 0 {
+        return Err(TenantError::NotFound(slug.to_string()));
+    }
+    find(conn, slug)?.ok_or_else(|| TenantError::NotFound(slug.to_string()))
+}
+
+/// Deletes a tenant: its row, then its database file.
+pub fn delete(
+    conn: &Connection,
+    databases: &TenantDatabases,
+    slug: &Slug,
+) -> Result<Tenant, TenantError> {
+    let tenant = find(conn, slug)?.ok_or_else(|| TenantError::NotFound(slug.to_string()))?;
+    conn.execute("DELETE FROM tenants WHERE id = ?1", [&tenant.id])?;
+    if let Ok(id) = tenant.id.parse::<TenantId>() {
+        databases.remove(&id);
+    }
+    Ok(tenant)
+}
