@@ -23,6 +23,7 @@ pub const MAX_BODY_BYTES_RANGE: (u64, u64) = (1024, 256 * 1024 * 1024);
 pub const LOG_RETENTION_DAYS_RANGE: (u32, u32) = (1, 3650);
 pub const SHUTDOWN_TIMEOUT_SECS_RANGE: (u64, u64) = (1, 600);
 pub const DB_POOL_SIZE_RANGE: (u32, u32) = (1, 64);
+pub const MAX_OPEN_TENANT_DBS_RANGE: (u32, u32) = (1, 10_000);
 
 /// How log lines are written, to stdout and to the log files alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -64,6 +65,8 @@ pub struct Settings {
     pub shutdown_timeout_secs: u64,
     /// Connections kept to the control database.
     pub db_pool_size: u32,
+    /// Tenant databases kept open at once; the least recently used one closes first.
+    pub max_open_tenant_dbs: u32,
 }
 
 impl Default for Settings {
@@ -82,6 +85,7 @@ impl Default for Settings {
             max_body_bytes: 1024 * 1024,
             shutdown_timeout_secs: 30,
             db_pool_size: 8,
+            max_open_tenant_dbs: 100,
         }
     }
 }
@@ -102,6 +106,7 @@ impl Settings {
         "max_body_bytes",
         "shutdown_timeout_secs",
         "db_pool_size",
+        "max_open_tenant_dbs",
     ];
 
     /// Settings whose values are secrets and are shown redacted. None of today's settings is a
@@ -131,6 +136,7 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub shutdown_timeout: Duration,
     pub db_pool_size: u32,
+    pub max_open_tenant_dbs: std::num::NonZeroUsize,
 }
 
 impl Config {

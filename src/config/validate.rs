@@ -10,7 +10,7 @@ use actix_web::http::Uri;
 use super::load::Source;
 use super::{
     Config, DB_POOL_SIZE_RANGE, LOG_RETENTION_DAYS_RANGE, MAX_BODY_BYTES_RANGE,
-    SHUTDOWN_TIMEOUT_SECS_RANGE, Settings, TlsPaths, default_data_dir,
+    MAX_OPEN_TENANT_DBS_RANGE, SHUTDOWN_TIMEOUT_SECS_RANGE, Settings, TlsPaths, default_data_dir,
 };
 
 /// A configuration Holdfast refuses to start with. Displays as one line naming the setting.
@@ -233,6 +233,12 @@ impl Config {
                 SHUTDOWN_TIMEOUT_SECS_RANGE,
             )?),
             db_pool_size: in_range("db_pool_size", settings.db_pool_size, DB_POOL_SIZE_RANGE)?,
+            max_open_tenant_dbs: std::num::NonZeroUsize::new(in_range(
+                "max_open_tenant_dbs",
+                settings.max_open_tenant_dbs,
+                MAX_OPEN_TENANT_DBS_RANGE,
+            )? as usize)
+            .unwrap_or(std::num::NonZeroUsize::MIN),
         })
     }
 }
@@ -292,6 +298,10 @@ mod tests {
             "shutdown_timeout_secs"
         );
         assert_eq!(refused_key(with(|s| s.db_pool_size = 0)), "db_pool_size");
+        assert_eq!(
+            refused_key(with(|s| s.max_open_tenant_dbs = 0)),
+            "max_open_tenant_dbs"
+        );
         assert_eq!(
             refused_key(with(|s| s.data_dir = Some(PathBuf::new()))),
             "data_dir"

@@ -24,6 +24,7 @@ use crate::config::Config;
 use crate::error::{ApiError, ErrorCode};
 use crate::license::{LicenseService, TrustedKeys};
 use crate::storage::{Database, MigrationReport, Schema};
+use crate::tenancy::TenantDatabases;
 
 pub use request_span::RequestId;
 pub use shutdown::StopSignals;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub control_db: Database,
     pub license: Arc<LicenseService>,
+    /// Tenant databases, opened on first use and bounded by `max_open_tenant_dbs`.
+    pub tenant_dbs: Arc<TenantDatabases>,
 }
 
 /// A bound, ready-to-run Holdfast server.
@@ -73,6 +76,10 @@ impl Application {
             config: Arc::clone(&config),
             control_db,
             license,
+            tenant_dbs: Arc::new(TenantDatabases::new(
+                &config.tenants_dir(),
+                config.max_open_tenant_dbs,
+            )),
         };
 
         let listener = TcpListener::bind(config.listen)

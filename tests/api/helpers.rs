@@ -192,6 +192,11 @@ impl Run {
 }
 
 impl TestApp {
+    /// The tenant databases as the running server holds them.
+    pub fn tenant_dbs(&self) -> std::sync::Arc<holdfast::tenancy::TenantDatabases> {
+        std::sync::Arc::clone(&self.state.tenant_dbs)
+    }
+
     /// The license as the running server holds it.
     pub fn license(&self) -> std::sync::Arc<holdfast::license::LicenseService> {
         std::sync::Arc::clone(&self.state.license)

@@ -190,3 +190,44 @@ fn two_processes_creating_at_one_below_the_cap_yield_exactly_one_tenant() {
         assert_eq!(app.tenant_files(), 2);
     }
 }
+
+#[tokio::test]
+async fn the_server_opens_tenant_databases_lazily_and_keeps_a_bounded_number_open() {
+    let app = crate::helpers::TestApp::spawn_with(|s| s.max_open_tenant_dbs = 2).await;
+    let dir = app.data_dir().to_str().unwrap().to_owned();
+    let ids = tokio::task::spawn_blocking(move || {
+        let holdfast = Holdfast::new();
+        let key = demo_key(|p| p.max_tenants = 3);
+        holdfast
+            .run(&["license", "install", &key, "--data-dir", &dir])
+            .assert_ok();
+        ["one", "two", "three"]
+            .iter()
+            .map(|slug| {
+                holdfast
+                    .run(&["tenant", "create", slug, "--name", slug, "--data-dir", &dir])
+                    .assert_ok();
+                let shown = holdfast.run(&["tenant", "show", slug, "--json", "--data-dir", &dir]);
+                shown.json()["id"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<holdfast::tenancy::TenantId>()
+                    .unwrap()
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+
+    let dbs = app.tenant_dbs();
+    assert_eq!(dbs.open_count(), 0, "nothing opened before it is needed");
+    for id in &ids {
+        let db = dbs.get(id).unwrap();
+        let count: i64 = db
+            .run(|c| Ok(c.query_row("SELECT count(*) FROM tenant_meta", [], |r| r.get(0))?))
+            .await
+            .unwrap();
+        assert_eq!(count, 1);
+    }
+    assert_eq!(dbs.open_count(), 2, "the bound holds");
+}
