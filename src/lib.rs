@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 mod fsutil;
+pub mod identity;
 pub mod license;
 pub mod storage;
 pub mod telemetry;

@@ -38,10 +38,10 @@ pub fn run(global: &GlobalArgs, command: &LicenseCommand) -> anyhow::Result<()> 
     match command {
         LicenseCommand::Install(args) => install(&service, args),
         LicenseCommand::Status { json } => {
-            // Seats are counted once users arrive; tenants are counted now.
+            let conn = db.conn()?;
             let usage = Usage {
-                seats: 0,
-                tenants: crate::tenancy::registry::count(&*db.conn()?)?,
+                seats: crate::identity::users::seats_in_use(&conn)?,
+                tenants: crate::tenancy::registry::count(&conn)?,
             };
             status(&service, usage, *json)
         }

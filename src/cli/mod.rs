@@ -7,6 +7,7 @@ mod license;
 mod migrate;
 mod serve;
 mod tenant;
+mod user;
 mod version;
 
 use std::path::PathBuf;
@@ -69,6 +70,9 @@ enum Command {
     /// Create, list, suspend, resume and delete tenants
     #[command(subcommand)]
     Tenant(tenant::TenantCommand),
+    /// Add users to tenants, list, deactivate and reactivate them, reset passwords
+    #[command(subcommand)]
+    User(user::UserCommand),
     /// Exit 0 when a running server answers /healthz (for Docker's HEALTHCHECK)
     Healthcheck(healthcheck::HealthcheckArgs),
     /// Print version, git commit and build date
@@ -94,6 +98,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Config(cmd) => config_cmd::run(&cli.global, &cmd),
         Command::License(cmd) => license::run(&cli.global, &cmd),
         Command::Tenant(cmd) => tenant::run(&cli.global, &cmd),
+        Command::User(cmd) => user::run(&cli.global, &cmd),
         Command::Healthcheck(args) => healthcheck::run(&cli.global, &args),
         Command::Version(args) => {
             version::run(&args);

@@ -149,6 +149,21 @@ impl Config {
     pub fn tenants_dir(&self) -> PathBuf {
         self.data_dir.join("tenants")
     }
+
+    /// The address users reach Holdfast at, for links handed out (setup, invitations,
+    /// password resets): `public_url` when set, else what the server listens on.
+    pub fn base_url(&self) -> String {
+        if let Some(url) = &self.public_url {
+            return url.clone();
+        }
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        let host = if self.listen.ip().is_unspecified() {
+            std::net::IpAddr::from([127, 0, 0, 1])
+        } else {
+            self.listen.ip()
+        };
+        format!("{scheme}://{}", SocketAddr::new(host, self.listen.port()))
+    }
 }
 
 /// The platform's data directory for Holdfast (e.g. `~/.local/share/holdfast` on Linux), or

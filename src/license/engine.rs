@@ -47,7 +47,8 @@ impl LicenseState {
 /// What is in use, counted across the appliance.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Usage {
-    /// Active users of all tenants (deactivated users and operators do not count).
+    /// Users of all tenants holding a seat: active ones and pending invitations
+    /// (deactivated users and operators do not count).
     pub seats: u32,
     pub tenants: u32,
 }

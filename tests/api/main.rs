@@ -18,3 +18,4 @@ mod migrations;
 mod shutdown;
 mod tenants;
 mod tls;
+mod users;

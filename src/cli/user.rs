@@ -1,0 +1,182 @@
+use std::io::Read as _;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+
+use super::GlobalArgs;
+use crate::config::Config;
+use crate::identity::{Email, OneTimeLink, Role, User, UserError, users};
+use crate::license::{LicenseService, TrustedKeys};
+use crate::tenancy::{Slug, Tenant, registry};
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user to a tenant (takes a seat); without a password, prints a one-time invite link
+    Create {
+        #[command(flatten)]
+        who: UserArgs,
+        /// What the user may do in the tenant
+        #[arg(long, value_enum)]
+        role: Role,
+        /// Read the user's password from standard input instead of inviting them
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List a tenant's users
+    List {
+        /// The tenant's slug
+        #[arg(long)]
+        tenant: String,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop a user's access and free their seat; their data stays
+    Deactivate(UserArgs),
+    /// Give a deactivated user their seat back, if one is free
+    Reactivate(UserArgs),
+    /// Print a one-time link for the user to set a new password
+    ResetPassword(UserArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    /// The tenant's slug
+    #[arg(long)]
+    tenant: String,
+    /// The user's e-mail address
+    #[arg(long)]
+    email: String,
+}
+
+/// A refusal as one line with its stable code first, like the API's error codes.
+fn refusal(err: UserError) -> anyhow::Error {
+    match err {
+        UserError::Storage(_) => anyhow::Error::new(err),
+        other => anyhow::anyhow!("{}: {other}", other.code()),
+    }
+}
+
+fn tenant(conn: &rusqlite::Connection, text: &str) -> anyhow::Result<Tenant> {
+    let slug: Slug = text
+        .parse()
+        .map_err(|e| anyhow::anyhow!("invalid slug {text:?}: {e}"))?;
+    registry::find(conn, &slug)?
+        .ok_or_else(|| anyhow::anyhow!("tenant_not_found: no tenant with slug {text}"))
+}
+
+fn email(text: &str) -> anyhow::Result<Email> {
+    text.parse()
+        .map_err(|e| anyhow::anyhow!("invalid e-mail {text:?}: {e}"))
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut text = String::new();
+    std::io::stdin()
+        .take(4096)
+        .read_to_string(&mut text)
+        .context("cannot read the password from standard input")?;
+    // One trailing line break is the shell's, not the password's.
+    let text = text.strip_suffix('\n').unwrap_or(&text);
+    Ok(text.strip_suffix('\r').unwrap_or(text).to_owned())
+}
+
+/// The page where the user sets their password. The token travels in the fragment, which
+/// browsers never send to a server, so it stays out of access logs and proxies.
+pub fn link_url(config: &Config, tenant: &Tenant, link: &OneTimeLink) -> String {
+    let page = match link.purpose {
+        crate::identity::LinkPurpose::Invite => "accept-invite",
+        crate::identity::LinkPurpose::Reset => "reset-password",
+    };
+    format!(
+        "{}/t/{}/{page}#token={}",
+        config.base_url(),
+        tenant.slug,
+        link.token
+    )
+}
+
+fn print(user: &User) {
+    println!(
+        "{}  {}  {}  id {}",
+        user.email,
+        user.role,
+        user.status.as_str(),
+        user.id
+    );
+}
+
+pub fn run(global: &GlobalArgs, command: &UserCommand) -> anyhow::Result<()> {
+    let config = global.load_config(None)?.config;
+    let db = super::open_control_db(&config)?;
+    let mut conn = db.conn()?;
+    let license = || -> anyhow::Result<_> {
+        Ok(LicenseService::load(&db, TrustedKeys::builtin())?.effective())
+    };
+    match command {
+        UserCommand::Create {
+            who,
+            role,
+            password_stdin,
+        } => {
+            let tenant = tenant(&conn, &who.tenant)?;
+            let email = email(&who.email)?;
+            let password = password_stdin.then(read_password).transpose()?;
+            let created = users::create(
+                &mut conn,
+                &license()?,
+                &tenant,
+                &email,
+                *role,
+                password.as_deref(),
+            )
+            .map_err(refusal)?;
+            println!(
+                "created {} user {} in tenant {}",
+                created.user.role, created.user.email, tenant.slug
+            );
+            if let Some(invite) = created.invite {
+                println!(
+                    "one-time invite link (valid 7 days): {}",
+                    link_url(&config, &tenant, &invite)
+                );
+            }
+        }
+        UserCommand::List { tenant: slug, json } => {
+            let tenant = tenant(&conn, slug)?;
+            let list = users::list(&conn, &tenant.id).map_err(refusal)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                list.iter().for_each(print);
+            }
+        }
+        UserCommand::Deactivate(who) => {
+            let tenant = tenant(&conn, &who.tenant)?;
+            let user =
+                users::deactivate(&mut conn, &tenant, &email(&who.email)?).map_err(refusal)?;
+            print(&user);
+        }
+        UserCommand::Reactivate(who) => {
+            let tenant = tenant(&conn, &who.tenant)?;
+            let user = users::reactivate(&mut conn, &license()?, &tenant, &email(&who.email)?)
+                .map_err(refusal)?;
+            print(&user);
+        }
+        UserCommand::ResetPassword(who) => {
+            let tenant = tenant(&conn, &who.tenant)?;
+            let (user, link) =
+                users::password_link(&mut conn, &tenant, &email(&who.email)?).map_err(refusal)?;
+            let valid = match link.purpose {
+                crate::identity::LinkPurpose::Invite => "7 days",
+                crate::identity::LinkPurpose::Reset => "24 hours",
+            };
+            println!(
+                "one-time link for {} (valid {valid}): {}",
+                user.email,
+                link_url(&config, &tenant, &link)
+            );
+        }
+    }
+    Ok(())
+}
