@@ -120,6 +120,14 @@ pub fn last_reading(conn: &Connection, clock: OffsetDateTime) -> Result<TimeRead
     })
 }
 
+/// What the appliance has in use, as the license counts it.
+pub fn usage(conn: &Connection) -> Result<crate::license::Usage, StorageError> {
+    Ok(crate::license::Usage {
+        seats: crate::identity::users::seats_in_use(conn)?,
+        tenants: crate::tenancy::registry::count(conn)?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;

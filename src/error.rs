@@ -72,6 +72,42 @@ error_codes! {
     FeatureNotLicensed => ("feature_not_licensed", 403, "The license does not include this feature."),
     /// Business writes after the license's grace period.
     ReadOnly => ("read_only", 403, "The license has expired: Holdfast is read-only until a new key is installed."),
+    /// The call needs a signed-in session or a bearer token.
+    Unauthenticated => ("unauthenticated", 401, "Sign in first."),
+    /// Signed in, but the role does not allow this.
+    Forbidden => ("forbidden", 403, "Your role does not allow this."),
+    /// A cookie-authenticated write without the session's CSRF token in `X-CSRF-Token`.
+    CsrfFailed => ("csrf_failed", 403, "The request lacks this session's CSRF token (X-CSRF-Token)."),
+    /// Wrong e-mail or password; the same answer for both, by design.
+    InvalidCredentials => ("invalid_credentials", 401, "The e-mail address or password is not right."),
+    /// Too many failed sign-ins for this account or address; see `Retry-After`.
+    RateLimited => ("rate_limited", 429, "Too many failed attempts; wait before trying again."),
+    /// No tenant at this host or prefix.
+    TenantNotFound => ("tenant_not_found", 404, "There is no tenant at this address."),
+    /// The tenant is suspended: no sign-in, no API, no tokens.
+    TenantSuspended => ("tenant_suspended", 403, "This tenant is suspended; ask the appliance's operators."),
+    /// A tenant slug already in use.
+    SlugTaken => ("slug_taken", 409, "A tenant with this slug already exists."),
+    /// A user with this e-mail address already exists in the tenant.
+    UserExists => ("user_exists", 409, "A user with this e-mail address already exists."),
+    /// No such user in this tenant.
+    UserNotFound => ("user_not_found", 404, "There is no such user."),
+    /// The tenant's last active owner cannot be removed or demoted.
+    LastOwner => ("last_owner", 409, "The tenant must keep at least one active owner."),
+    /// The user is deactivated; reactivate them first.
+    UserDeactivated => ("user_deactivated", 409, "The user is deactivated."),
+    /// A one-time link that is unknown, used or expired.
+    LinkInvalid => ("link_invalid", 400, "This link is unknown, used or expired."),
+    /// An operator with this e-mail address already exists.
+    OperatorExists => ("operator_exists", 409, "An operator with this e-mail address already exists."),
+    /// No such operator.
+    OperatorNotFound => ("operator_not_found", 404, "There is no such operator."),
+    /// The appliance's last active operator cannot be removed.
+    LastOperator => ("last_operator", 409, "The appliance must keep at least one active operator."),
+    /// A password outside the accepted length.
+    InvalidPassword => ("invalid_password", 422, "The password must be 10 to 1024 characters."),
+    /// A field of the request that is not acceptable; the message names it.
+    InvalidInput => ("invalid_input", 422, "A field of the request is not valid."),
     /// A dependency (the control database) cannot be reached.
     NotReady => ("not_ready", 503, "Holdfast is not ready to serve requests."),
     /// Anything unexpected; details are in the log under the request id.
@@ -84,12 +120,20 @@ impl fmt::Display for ErrorCode {
     }
 }
 
+impl ErrorCode {
+    /// The code whose text is `code`, for domain errors that carry their code as text.
+    pub fn find(code: &str) -> Option<ErrorCode> {
+        Self::ALL.iter().copied().find(|c| c.as_str() == code)
+    }
+}
+
 /// A refusal or failure answered over HTTP.
 #[derive(Debug)]
 pub struct ApiError {
     code: ErrorCode,
     message: Cow<'static, str>,
     cause: Option<anyhow::Error>,
+    retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
@@ -99,6 +143,7 @@ impl ApiError {
             code,
             message: Cow::Borrowed(code.default_message()),
             cause: None,
+            retry_after_secs: None,
         }
     }
 
@@ -109,6 +154,7 @@ impl ApiError {
             code,
             message: message.into(),
             cause: None,
+            retry_after_secs: None,
         }
     }
 
@@ -122,6 +168,23 @@ impl ApiError {
     pub fn caused_by(mut self, cause: impl Into<anyhow::Error>) -> Self {
         self.cause = Some(cause.into());
         self
+    }
+
+    /// Tell the client when to try again (`Retry-After`).
+    #[must_use]
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_secs = Some(secs.max(1));
+        self
+    }
+
+    /// A domain error whose stable code is in this table; anything else is internal.
+    pub fn from_domain(code: &str, err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        match ErrorCode::find(code) {
+            Some(code) if code != ErrorCode::Internal => {
+                Self::with_message(code, format!("{err}."))
+            }
+            _ => Self::internal(err),
+        }
     }
 
     pub fn code(&self) -> ErrorCode {
@@ -164,6 +227,42 @@ impl From<crate::license::Refusal> for ApiError {
     }
 }
 
+impl From<crate::identity::UserError> for ApiError {
+    fn from(err: crate::identity::UserError) -> Self {
+        match err {
+            crate::identity::UserError::Refused(refusal) => refusal.into(),
+            other => Self::from_domain(other.code(), other),
+        }
+    }
+}
+
+impl From<crate::identity::operators::OperatorError> for ApiError {
+    fn from(err: crate::identity::operators::OperatorError) -> Self {
+        Self::from_domain(err.code(), err)
+    }
+}
+
+impl From<crate::tenancy::TenantError> for ApiError {
+    fn from(err: crate::tenancy::TenantError) -> Self {
+        use crate::tenancy::TenantError;
+        match err {
+            TenantError::Refused(refusal) => refusal.into(),
+            TenantError::SlugTaken(_) => {
+                Self::with_message(ErrorCode::SlugTaken, format!("{err}."))
+            }
+            TenantError::NotFound(_) => Self::new(ErrorCode::TenantNotFound),
+            TenantError::BadName => Self::with_message(ErrorCode::InvalidInput, format!("{err}.")),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<crate::storage::StorageError> for ApiError {
+    fn from(err: crate::storage::StorageError) -> Self {
+        Self::internal(err)
+    }
+}
+
 impl From<crate::license::LicenseError> for ApiError {
     fn from(err: crate::license::LicenseError) -> Self {
         let code = if err.reason().is_some() {
@@ -192,7 +291,11 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code()).json(ErrorBody {
+        let mut response = HttpResponse::build(self.status_code());
+        if let Some(secs) = self.retry_after_secs {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, secs.to_string()));
+        }
+        response.json(ErrorBody {
             error: ErrorDetail {
                 code: self.code.as_str(),
                 message: &self.message,
@@ -249,6 +352,34 @@ mod tests {
         let api = ApiError::from(invalid);
         assert_eq!(api.code().as_str(), "license_invalid");
         assert!(api.message().contains("(malformed)"), "{}", api.message());
+    }
+
+    #[test]
+    fn identity_refusals_keep_their_codes_over_http() {
+        use crate::identity::UserError;
+        use crate::identity::operators::OperatorError;
+        let users = [
+            UserError::EmailTaken("a@b.c".into()),
+            UserError::NotFound("a@b.c".into()),
+            UserError::TenantSeatsFull { cap: 3 },
+            UserError::LastOwner,
+            UserError::Deactivated("a@b.c".into()),
+            UserError::LinkInvalid,
+            UserError::Password(crate::identity::password::PasswordError::Length),
+        ];
+        for err in users {
+            let code = err.code();
+            assert_eq!(ApiError::from(err).code().as_str(), code);
+        }
+        let operators = [
+            OperatorError::EmailTaken("a@b.c".into()),
+            OperatorError::NotFound("x".into()),
+            OperatorError::LastOperator,
+        ];
+        for err in operators {
+            let code = err.code();
+            assert_eq!(ApiError::from(err).code().as_str(), code);
+        }
     }
 
     #[test]

@@ -38,11 +38,7 @@ pub fn run(global: &GlobalArgs, command: &LicenseCommand) -> anyhow::Result<()> 
     match command {
         LicenseCommand::Install(args) => install(&service, args),
         LicenseCommand::Status { json } => {
-            let conn = db.conn()?;
-            let usage = Usage {
-                seats: crate::identity::users::seats_in_use(&conn)?,
-                tenants: crate::tenancy::registry::count(&conn)?,
-            };
+            let usage = crate::appliance::usage(&*db.conn()?)?;
             status(&service, usage, *json)
         }
         LicenseCommand::InstanceId => {

@@ -1,6 +1,7 @@
 //! The `holdfast` command line. Each command is a small function over the library; exit codes
 //! are 0 for success, 1 for a refusal or failure (one line on stderr), 2 for bad usage.
 
+mod admin;
 mod config_cmd;
 mod healthcheck;
 mod license;
@@ -64,6 +65,9 @@ enum Command {
     /// Inspect the configuration
     #[command(subcommand)]
     Config(config_cmd::ConfigCommand),
+    /// Create and list the operators of the /admin console
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
     /// Install a license key and see the license in force
     #[command(subcommand)]
     License(license::LicenseCommand),
@@ -96,6 +100,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(&cli.global, &args),
         Command::Migrate => migrate::run(&cli.global),
         Command::Config(cmd) => config_cmd::run(&cli.global, &cmd),
+        Command::Admin(cmd) => admin::run(&cli.global, &cmd),
         Command::License(cmd) => license::run(&cli.global, &cmd),
         Command::Tenant(cmd) => tenant::run(&cli.global, &cmd),
         Command::User(cmd) => user::run(&cli.global, &cmd),
@@ -133,6 +138,15 @@ fn open_control_db(config: &config::Config) -> anyhow::Result<crate::storage::Da
     // Every command that opens the control database moves the time high-water mark.
     crate::appliance::observe_time(&mut *db.conn()?, time::OffsetDateTime::now_utc())?;
     Ok(db)
+}
+
+/// One secret (a password) from standard input, without the shell's trailing line break.
+fn read_secret_line() -> std::io::Result<String> {
+    use std::io::Read as _;
+    let mut text = String::new();
+    std::io::stdin().take(4096).read_to_string(&mut text)?;
+    let text = text.strip_suffix('\n').unwrap_or(&text);
+    Ok(text.strip_suffix('\r').unwrap_or(text).to_owned())
 }
 
 /// Error messages are one line, whatever the cause chain held.

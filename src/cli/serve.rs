@@ -79,6 +79,13 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
         log_license(&app.state().license);
         let signals = StopSignals::install()?;
         actix_web::rt::spawn(signals.stop_gracefully(app.handle(), shutdown_timeout));
+        if let Some(url) = app.setup_url() {
+            // On stdout only, not in the log files: the token is a one-time secret.
+            println!("Holdfast is not set up yet. Open this one-time setup address: {url}");
+            println!(
+                "(or create the first operator with: holdfast admin create --email E --password-stdin)"
+            );
+        }
         tracing::info!("listening on {}", app.base_url());
         app.run_until_stopped().await?;
         anyhow::Ok(())

@@ -1,11 +1,8 @@
-use std::io::Read as _;
-
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
 use super::GlobalArgs;
-use crate::config::Config;
-use crate::identity::{Email, OneTimeLink, Role, User, UserError, users};
+use crate::identity::{Email, Role, User, UserError, users};
 use crate::license::{LicenseService, TrustedKeys};
 use crate::tenancy::{Slug, Tenant, registry};
 
@@ -70,32 +67,6 @@ fn email(text: &str) -> anyhow::Result<Email> {
         .map_err(|e| anyhow::anyhow!("invalid e-mail {text:?}: {e}"))
 }
 
-fn read_password() -> anyhow::Result<String> {
-    let mut text = String::new();
-    std::io::stdin()
-        .take(4096)
-        .read_to_string(&mut text)
-        .context("cannot read the password from standard input")?;
-    // One trailing line break is the shell's, not the password's.
-    let text = text.strip_suffix('\n').unwrap_or(&text);
-    Ok(text.strip_suffix('\r').unwrap_or(text).to_owned())
-}
-
-/// The page where the user sets their password. The token travels in the fragment, which
-/// browsers never send to a server, so it stays out of access logs and proxies.
-pub fn link_url(config: &Config, tenant: &Tenant, link: &OneTimeLink) -> String {
-    let page = match link.purpose {
-        crate::identity::LinkPurpose::Invite => "accept-invite",
-        crate::identity::LinkPurpose::Reset => "reset-password",
-    };
-    format!(
-        "{}/t/{}/{page}#token={}",
-        config.base_url(),
-        tenant.slug,
-        link.token
-    )
-}
-
 fn print(user: &User) {
     println!(
         "{}  {}  {}  id {}",
@@ -121,7 +92,10 @@ pub fn run(global: &GlobalArgs, command: &UserCommand) -> anyhow::Result<()> {
         } => {
             let tenant = tenant(&conn, &who.tenant)?;
             let email = email(&who.email)?;
-            let password = password_stdin.then(read_password).transpose()?;
+            let password = password_stdin
+                .then(super::read_secret_line)
+                .transpose()
+                .context("cannot read the password from standard input")?;
             let created = users::create(
                 &mut conn,
                 &license()?,
@@ -138,7 +112,7 @@ pub fn run(global: &GlobalArgs, command: &UserCommand) -> anyhow::Result<()> {
             if let Some(invite) = created.invite {
                 println!(
                     "one-time invite link (valid 7 days): {}",
-                    link_url(&config, &tenant, &invite)
+                    invite.url(&config.base_url(), &tenant.slug)
                 );
             }
         }
@@ -174,7 +148,7 @@ pub fn run(global: &GlobalArgs, command: &UserCommand) -> anyhow::Result<()> {
             println!(
                 "one-time link for {} (valid {valid}): {}",
                 user.email,
-                link_url(&config, &tenant, &link)
+                link.url(&config.base_url(), &tenant.slug)
             );
         }
     }

@@ -24,6 +24,8 @@ pub const LOG_RETENTION_DAYS_RANGE: (u32, u32) = (1, 3650);
 pub const SHUTDOWN_TIMEOUT_SECS_RANGE: (u64, u64) = (1, 600);
 pub const DB_POOL_SIZE_RANGE: (u32, u32) = (1, 64);
 pub const MAX_OPEN_TENANT_DBS_RANGE: (u32, u32) = (1, 10_000);
+pub const SESSION_IDLE_MINUTES_RANGE: (u32, u32) = (5, 7 * 24 * 60);
+pub const SESSION_LIFETIME_HOURS_RANGE: (u32, u32) = (1, 366 * 24);
 
 /// How log lines are written, to stdout and to the log files alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -67,6 +69,13 @@ pub struct Settings {
     pub db_pool_size: u32,
     /// Tenant databases kept open at once; the least recently used one closes first.
     pub max_open_tenant_dbs: u32,
+    /// A session nobody uses for this long ends.
+    pub session_idle_minutes: u32,
+    /// Any session ends this long after sign-in.
+    pub session_lifetime_hours: u32,
+    /// Mark cookies `Secure` even without built-in TLS (behind a TLS-terminating proxy).
+    /// They are always `Secure` with built-in TLS or an `https` public URL.
+    pub cookie_secure: bool,
 }
 
 impl Default for Settings {
@@ -86,6 +95,9 @@ impl Default for Settings {
             shutdown_timeout_secs: 30,
             db_pool_size: 8,
             max_open_tenant_dbs: 100,
+            session_idle_minutes: 8 * 60,
+            session_lifetime_hours: 7 * 24,
+            cookie_secure: false,
         }
     }
 }
@@ -107,6 +119,9 @@ impl Settings {
         "shutdown_timeout_secs",
         "db_pool_size",
         "max_open_tenant_dbs",
+        "session_idle_minutes",
+        "session_lifetime_hours",
+        "cookie_secure",
     ];
 
     /// Settings whose values are secrets and are shown redacted. None of today's settings is a
@@ -137,6 +152,10 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     pub db_pool_size: u32,
     pub max_open_tenant_dbs: std::num::NonZeroUsize,
+    pub session_idle: Duration,
+    pub session_lifetime: Duration,
+    /// Cookies carry `Secure`.
+    pub cookie_secure: bool,
 }
 
 impl Config {

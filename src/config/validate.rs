@@ -10,7 +10,8 @@ use actix_web::http::Uri;
 use super::load::Source;
 use super::{
     Config, DB_POOL_SIZE_RANGE, LOG_RETENTION_DAYS_RANGE, MAX_BODY_BYTES_RANGE,
-    MAX_OPEN_TENANT_DBS_RANGE, SHUTDOWN_TIMEOUT_SECS_RANGE, Settings, TlsPaths, default_data_dir,
+    MAX_OPEN_TENANT_DBS_RANGE, SESSION_IDLE_MINUTES_RANGE, SESSION_LIFETIME_HOURS_RANGE,
+    SHUTDOWN_TIMEOUT_SECS_RANGE, Settings, TlsPaths, default_data_dir,
 };
 
 /// A configuration Holdfast refuses to start with. Displays as one line naming the setting.
@@ -204,6 +205,7 @@ impl Config {
             settings.max_body_bytes,
             MAX_BODY_BYTES_RANGE,
         )?;
+        let tls_on = tls.is_some();
         Ok(Config {
             listen,
             data_dir,
@@ -239,6 +241,26 @@ impl Config {
                 MAX_OPEN_TENANT_DBS_RANGE,
             )? as usize)
             .unwrap_or(std::num::NonZeroUsize::MIN),
+            session_idle: Duration::from_secs(
+                60 * u64::from(in_range(
+                    "session_idle_minutes",
+                    settings.session_idle_minutes,
+                    SESSION_IDLE_MINUTES_RANGE,
+                )?),
+            ),
+            session_lifetime: Duration::from_secs(
+                3600 * u64::from(in_range(
+                    "session_lifetime_hours",
+                    settings.session_lifetime_hours,
+                    SESSION_LIFETIME_HOURS_RANGE,
+                )?),
+            ),
+            cookie_secure: settings.cookie_secure
+                || tls_on
+                || settings
+                    .public_url
+                    .as_deref()
+                    .is_some_and(|u| u.trim().to_ascii_lowercase().starts_with("https://")),
         })
     }
 }

@@ -1,9 +1,14 @@
-//! Identity: users of the tenants, their roles and passwords, and the seats they hold.
+//! Identity: operators, users of the tenants, their roles, passwords, sessions and the seats
+//! they hold.
 
 mod email;
+pub mod operators;
 pub mod password;
 mod role;
 pub mod secret;
+pub mod sessions;
+pub mod setup;
+pub mod throttle;
 pub mod users;
 
 pub use email::{Email, InvalidEmail};

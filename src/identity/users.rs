@@ -85,6 +85,18 @@ pub struct OneTimeLink {
     pub expires_at: i64,
 }
 
+impl OneTimeLink {
+    /// The page where the user sets their password. The token travels in the fragment,
+    /// which browsers never send to a server, so it stays out of access logs and proxies.
+    pub fn url(&self, base_url: &str, tenant_slug: &str) -> String {
+        let page = match self.purpose {
+            LinkPurpose::Invite => "accept-invite",
+            LinkPurpose::Reset => "reset-password",
+        };
+        format!("{base_url}/t/{tenant_slug}/{page}#token={}", self.token)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum UserError {
     #[error("{0} is already a user of this tenant")]
@@ -329,10 +341,12 @@ pub fn deactivate(
         }
     }
     set_status(&tx, &user.id, UserStatus::Deactivated)?;
+    // Their links stop working and their browsers are signed out at once.
     tx.execute(
         "DELETE FROM user_tokens WHERE user_id = ?1 AND used_at IS NULL",
         [&user.id],
     )?;
+    tx.execute("DELETE FROM sessions WHERE user_id = ?1", [&user.id])?;
     let user = existing(&tx, tenant, email)?;
     tx.commit()?;
     Ok(user)

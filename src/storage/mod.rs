@@ -136,6 +136,23 @@ impl Database {
         .await
         .map_err(|_| StorageError::Cancelled)?
     }
+
+    /// [`Database::run`] for work whose errors are the caller's own type (a domain error,
+    /// or the API's), so handlers keep their refusals' codes.
+    pub async fn run_as<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StorageError> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(StorageError::from)?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|_| E::from(StorageError::Cancelled))?
+    }
 }
 
 #[cfg(test)]

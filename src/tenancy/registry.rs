@@ -147,6 +147,17 @@ pub fn find(conn: &Connection, slug: &Slug) -> Result<Option<Tenant>, TenantErro
         .optional()?)
 }
 
+/// The tenant whose custom domain is `host` (lower-case), if any.
+pub fn find_by_domain(conn: &Connection, host: &str) -> Result<Option<Tenant>, TenantError> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM tenants WHERE custom_domain = ?1"),
+            [host],
+            row_to_tenant,
+        )
+        .optional()?)
+}
+
 /// Every tenant, by slug.
 pub fn list(conn: &Connection) -> Result<Vec<Tenant>, TenantError> {
     let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM tenants ORDER BY slug"))?;

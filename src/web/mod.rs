@@ -3,13 +3,17 @@
 //! Tests build the same `Application` on port 0 with a temporary data directory, so what they
 //! exercise is exactly what `holdfast serve` runs.
 
+mod admin;
 mod assets;
+pub mod auth;
 mod extractors;
 mod health;
 mod license_refresher;
 mod request_span;
 mod security_headers;
+mod setup;
 mod shutdown;
+mod tenant;
 mod tls;
 
 use std::net::{SocketAddr, TcpListener};
@@ -37,6 +41,7 @@ pub struct AppState {
     pub license: Arc<LicenseService>,
     /// Tenant databases, opened on first use and bounded by `max_open_tenant_dbs`.
     pub tenant_dbs: Arc<TenantDatabases>,
+    pub sign_in_throttle: Arc<crate::identity::throttle::SignInThrottle>,
 }
 
 /// A bound, ready-to-run Holdfast server.
@@ -46,6 +51,7 @@ pub struct Application {
     scheme: &'static str,
     migration: MigrationReport,
     state: AppState,
+    setup_token: Option<String>,
 }
 
 impl std::fmt::Debug for Application {
@@ -71,6 +77,12 @@ impl Application {
                 .context("cannot load the license")?
         };
         let license = Arc::new(license);
+        let setup_token = {
+            let db = control_db.clone();
+            db.run(|conn| crate::identity::setup::issue_token(conn))
+                .await
+                .context("cannot prepare the one-time setup")?
+        };
         tokio::spawn(license_refresher::run(Arc::clone(&license)));
         let state = AppState {
             config: Arc::clone(&config),
@@ -80,6 +92,7 @@ impl Application {
                 &config.tenants_dir(),
                 config.max_open_tenant_dbs,
             )),
+            sign_in_throttle: Arc::default(),
         };
 
         let listener = TcpListener::bind(config.listen)
@@ -114,6 +127,7 @@ impl Application {
             scheme,
             migration,
             state: state_for_callers,
+            setup_token,
         })
     }
 
@@ -128,6 +142,25 @@ impl Application {
     }
 
     /// What opening the control database migrated.
+    /// The one-time setup address, while no operator exists. The token is in the fragment so
+    /// that it never reaches access logs.
+    pub fn setup_url(&self) -> Option<String> {
+        let base = self
+            .state
+            .config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| self.base_url());
+        self.setup_token
+            .as_ref()
+            .map(|token| format!("{base}/setup#token={token}"))
+    }
+
+    /// The one-time setup token, while no operator exists.
+    pub fn setup_token(&self) -> Option<&str> {
+        self.setup_token.as_deref()
+    }
+
     pub fn migration(&self) -> &MigrationReport {
         &self.migration
     }
@@ -175,6 +208,10 @@ pub fn prepare_data_dir(config: &Config) -> anyhow::Result<()> {
 fn routes(cfg: &mut web::ServiceConfig) {
     health::routes(cfg);
     assets::routes(cfg);
+    setup::routes(cfg);
+    // The operator API before the tenant API: `/api/v1/admin/…` is never a tenant route.
+    admin::routes(cfg);
+    tenant::routes(cfg);
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {

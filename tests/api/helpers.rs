@@ -13,6 +13,8 @@ pub struct TestApp {
     pub base_url: String,
     pub config: Config,
     pub client: reqwest::Client,
+    /// The one-time setup token the server made (a fresh appliance has one).
+    pub setup_token: Option<String>,
     state: holdfast::web::AppState,
     handle: ServerHandle,
     _data_dir: TempDir,
@@ -39,6 +41,7 @@ impl TestApp {
             .await
             .expect("application builds");
         let base_url = app.base_url();
+        let setup_token = app.setup_token().map(str::to_owned);
         let handle = app.handle();
         let state = app.state().clone();
         tokio::spawn(app.run_until_stopped());
@@ -50,6 +53,7 @@ impl TestApp {
             base_url,
             config,
             client,
+            setup_token,
             state,
             handle,
             _data_dir: data_dir,
@@ -262,4 +266,113 @@ pub fn demo_key(change: impl FnOnce(&mut holdfast::license::Payload)) -> String 
         .expect("issue")
         .text()
         .to_owned()
+}
+
+/// A browser of one person: keeps the cookies the server sets and sends the CSRF token the
+/// last sign-in returned, like the web UI does.
+pub struct Browser<'a> {
+    app: &'a TestApp,
+    cookies: std::collections::BTreeMap<String, String>,
+    pub csrf: Option<String>,
+    /// A `Host` header to send (host-based tenant routing).
+    pub host: Option<String>,
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(app: &'a TestApp) -> Self {
+        Self {
+            app,
+            cookies: std::collections::BTreeMap::new(),
+            csrf: None,
+            host: None,
+        }
+    }
+
+    /// Sends a request with this browser's cookies and CSRF token; remembers new cookies
+    /// and, from a JSON answer carrying one, the CSRF token.
+    pub async fn send(
+        &mut self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
+        let mut request = self.app.client.request(method, self.app.url(path));
+        if !self.cookies.is_empty() {
+            let jar: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            request = request.header("cookie", jar.join("; "));
+        }
+        if let Some(csrf) = &self.csrf {
+            request = request.header("x-csrf-token", csrf);
+        }
+        if let Some(host) = &self.host {
+            request = request.header("host", host);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request is answered");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        for set in headers.get_all("set-cookie") {
+            let text = set.to_str().unwrap();
+            let pair = text.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let bytes = response.bytes().await.unwrap();
+        let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+        if let Some(csrf) = json.get("csrf_token").and_then(|v| v.as_str()) {
+            self.csrf = Some(csrf.to_owned());
+        }
+        (status, headers, json)
+    }
+
+    pub async fn get(&mut self, path: &str) -> (u16, serde_json::Value) {
+        let (status, _, json) = self.send(reqwest::Method::GET, path, None).await;
+        (status, json)
+    }
+
+    pub async fn post(&mut self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let (status, _, json) = self.send(reqwest::Method::POST, path, Some(body)).await;
+        (status, json)
+    }
+
+    pub fn set_cookie(&mut self, name: &str, value: &str) {
+        self.cookies.insert(name.to_owned(), value.to_owned());
+    }
+}
+
+/// The password every test account uses.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Runs the one-time setup with an operator `op@example.com` and returns that operator's
+/// signed-in browser.
+pub async fn set_up(app: &TestApp) -> Browser<'_> {
+    let mut browser = Browser::new(app);
+    let (status, body) = browser
+        .post(
+            "/setup",
+            serde_json::json!({
+                "token": app.setup_token.clone().expect("a fresh appliance offers setup"),
+                "operator": { "email": "op@example.com", "password": PASSWORD },
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = browser
+        .post(
+            "/api/v1/admin/auth/login",
+            serde_json::json!({ "email": "op@example.com", "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    browser
 }

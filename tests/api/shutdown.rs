@@ -14,13 +14,13 @@ use tokio::net::TcpStream;
 use crate::helpers::Holdfast;
 
 /// A `holdfast serve` child on a random port, with what it printed until it was listening.
-struct Served {
+pub struct Served {
     child: Child,
     addr: String,
-    startup: Vec<String>,
+    pub startup: Vec<String>,
 }
 
-fn serve(holdfast: &Holdfast, extra: &[&str]) -> Served {
+pub fn serve(holdfast: &Holdfast, extra: &[&str]) -> Served {
     serve_with_env(holdfast, extra, &[])
 }
 
@@ -78,7 +78,7 @@ impl Served {
     }
 
     /// Sends `signal` and returns the exit code.
-    async fn stop(mut self, signal: Signal) -> i32 {
+    pub async fn stop(mut self, signal: Signal) -> i32 {
         self.signal(signal);
         tokio::task::spawn_blocking(move || wait_for_exit(&mut self.child))
             .await

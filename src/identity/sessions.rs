@@ -1,0 +1,210 @@
+//! Browser sessions of operators and users. The cookie holds a random 256-bit id; the
+//! database holds its hash, so a stolen database copy opens no session. A session ends after
+//! an idle period or at an absolute lifetime, whichever comes first, and signing in always
+//! makes a new one (no fixation).
+
+use rusqlite::{Connection, OptionalExtension, params};
+use time::OffsetDateTime;
+
+use super::secret::{self, Secret};
+use crate::storage::StorageError;
+
+/// Who a session (or, later, a token) speaks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    Operator { id: String },
+    User { id: String, tenant_id: String },
+}
+
+/// How long sessions last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPolicy {
+    /// Ends a session nobody has used for this long (seconds).
+    pub idle_secs: i64,
+    /// Ends any session this long after sign-in (seconds).
+    pub lifetime_secs: i64,
+}
+
+/// A session just started: the cookie value and the CSRF token, each shown once.
+#[derive(Debug, Clone)]
+pub struct Started {
+    pub cookie: String,
+    pub csrf_token: String,
+    pub expires_at: i64,
+}
+
+/// A live session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub principal: Principal,
+    pub csrf_token: String,
+    pub expires_at: i64,
+}
+
+/// `last_seen_at` is only written when it is this stale, so reads do not all become writes.
+const TOUCH_AFTER_SECS: i64 = 60;
+
+fn now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Starts a session for `principal`.
+pub fn start(
+    conn: &Connection,
+    principal: &Principal,
+    address: Option<&str>,
+    policy: SessionPolicy,
+) -> Result<Started, StorageError> {
+    let id = Secret::generate();
+    let csrf = Secret::generate().text;
+    let at = now();
+    let expires_at = at + policy.lifetime_secs;
+    let (operator_id, user_id) = match principal {
+        Principal::Operator { id } => (Some(id.as_str()), None),
+        Principal::User { id, .. } => (None, Some(id.as_str())),
+    };
+    conn.execute(
+        "INSERT INTO sessions (id_hash, operator_id, user_id, csrf_token, address, created_at, last_seen_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
+        params![id.hash, operator_id, user_id, csrf, address, at, expires_at],
+    )?;
+    Ok(Started {
+        cookie: id.text,
+        csrf_token: csrf,
+        expires_at,
+    })
+}
+
+/// The live session behind a cookie value, if any. Expired sessions are removed on sight.
+/// Only active operators and active users have sessions that resume.
+pub fn resume(
+    conn: &Connection,
+    cookie: &str,
+    policy: SessionPolicy,
+) -> Result<Option<Session>, StorageError> {
+    if !secret::well_formed(cookie) {
+        return Ok(None);
+    }
+    let id_hash = secret::hash(cookie);
+    let row = conn
+        .query_row(
+            "SELECT s.operator_id, s.user_id, u.tenant_id, s.csrf_token, s.last_seen_at, s.expires_at
+             FROM sessions s
+             LEFT JOIN operators o ON o.id = s.operator_id AND o.status = 'active'
+             LEFT JOIN users u ON u.id = s.user_id AND u.status = 'active'
+             WHERE s.id_hash = ?1 AND (o.id IS NOT NULL OR u.id IS NOT NULL)",
+            [&id_hash],
+            |r| {
+                Ok((
+                    r.get::<_, Option<String>>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, i64>(5)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((operator_id, user_id, tenant_id, csrf_token, last_seen, expires_at)) = row else {
+        return Ok(None);
+    };
+    let at = now();
+    if at >= expires_at || at >= last_seen + policy.idle_secs {
+        conn.execute("DELETE FROM sessions WHERE id_hash = ?1", [&id_hash])?;
+        return Ok(None);
+    }
+    if at - last_seen >= TOUCH_AFTER_SECS {
+        conn.execute(
+            "UPDATE sessions SET last_seen_at = ?1 WHERE id_hash = ?2",
+            params![at, id_hash],
+        )?;
+    }
+    let principal = match (operator_id, user_id, tenant_id) {
+        (Some(id), _, _) => Principal::Operator { id },
+        (None, Some(id), Some(tenant_id)) => Principal::User { id, tenant_id },
+        _ => return Ok(None),
+    };
+    Ok(Some(Session {
+        principal,
+        csrf_token,
+        expires_at,
+    }))
+}
+
+/// Ends the session behind a cookie value (sign-out). Unknown values are fine.
+pub fn end(conn: &Connection, cookie: &str) -> Result<(), StorageError> {
+    conn.execute(
+        "DELETE FROM sessions WHERE id_hash = ?1",
+        [secret::hash(cookie)],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::identity::{Email, operators};
+    use crate::storage::{Schema, migrate_connection};
+
+    const POLICY: SessionPolicy = SessionPolicy {
+        idle_secs: 600,
+        lifetime_secs: 3600,
+    };
+
+    fn with_operator() -> (Connection, String) {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_connection(&mut conn, Schema::Control, Path::new(":memory:")).unwrap();
+        let email: Email = "op@example.com".parse().unwrap();
+        let op = operators::insert(&conn, &email, "$argon2id$placeholder").unwrap();
+        (conn, op.id)
+    }
+
+    #[test]
+    fn a_session_resumes_until_idle_or_lifetime_runs_out_and_is_stored_hashed() {
+        let (conn, id) = with_operator();
+        let principal = Principal::Operator { id };
+        let started = start(&conn, &principal, Some("127.0.0.1"), POLICY).unwrap();
+        let stored: String = conn
+            .query_row("SELECT id_hash FROM sessions", [], |r| r.get(0))
+            .unwrap();
+        assert_ne!(stored, started.cookie);
+        let live = resume(&conn, &started.cookie, POLICY).unwrap().unwrap();
+        assert_eq!(live.principal, principal);
+        assert_eq!(live.csrf_token, started.csrf_token);
+        assert!(resume(&conn, "forged", POLICY).unwrap().is_none());
+        assert!(
+            resume(&conn, &Secret::generate().text, POLICY)
+                .unwrap()
+                .is_none()
+        );
+
+        conn.execute("UPDATE sessions SET last_seen_at = last_seen_at - 601", [])
+            .unwrap();
+        assert!(
+            resume(&conn, &started.cookie, POLICY).unwrap().is_none(),
+            "idle"
+        );
+        let count: u32 = conn
+            .query_row("SELECT count(*) FROM sessions", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(count, 0, "an expired session is removed");
+
+        let again = start(&conn, &principal, None, POLICY).unwrap();
+        conn.execute("UPDATE sessions SET expires_at = 0", [])
+            .unwrap();
+        assert!(
+            resume(&conn, &again.cookie, POLICY).unwrap().is_none(),
+            "lifetime"
+        );
+
+        let third = start(&conn, &principal, None, POLICY).unwrap();
+        end(&conn, &third.cookie).unwrap();
+        assert!(
+            resume(&conn, &third.cookie, POLICY).unwrap().is_none(),
+            "signed out"
+        );
+    }
+}

@@ -1,0 +1,103 @@
+//! Operators sign in and out.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+
+use super::OperatorSession;
+use crate::error::{ApiError, ErrorCode};
+use crate::identity::sessions::{self, Principal};
+use crate::identity::{Email, operators};
+use crate::web::AppState;
+use crate::web::auth::{
+    ADMIN_COOKIE, Credentials, check_password, client_address, removal_cookie, session_cookie,
+    session_policy,
+};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/auth/login", web::post().to(login))
+        .route("/auth/logout", web::post().to(logout))
+        .route("/auth/me", web::get().to(me));
+}
+
+async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<Credentials>,
+) -> Result<HttpResponse, ApiError> {
+    let Credentials { email, password } = body.into_inner();
+    let address = client_address(&req);
+    // An address that is not an e-mail address is treated like an unknown one: same work,
+    // same answer.
+    let email: Option<Email> = email.parse().ok();
+    let account = format!("operator:{}", email.as_ref().map_or("", |e| e.as_str()));
+    let lookup = email.clone();
+    let (operator, hash) = state
+        .control_db
+        .run_as(move |conn| -> Result<_, ApiError> {
+            let Some(email) = lookup else {
+                return Ok((None, None));
+            };
+            let operator = operators::find(conn, &email)?;
+            let hash = match &operator {
+                Some(op) => operators::password_hash_of(conn, &op.id)?,
+                None => None,
+            };
+            Ok((operator, hash))
+        })
+        .await?;
+    check_password(&state, account, &address, hash, password).await?;
+    let operator = operator.ok_or_else(|| ApiError::new(ErrorCode::InvalidCredentials))?;
+    let policy = session_policy(&state.config);
+    let principal = Principal::Operator {
+        id: operator.id.clone(),
+    };
+    let old = req.cookie(ADMIN_COOKIE).map(|c| c.value().to_owned());
+    let started = state
+        .control_db
+        .run(move |conn| {
+            // Signing in replaces whatever session this browser had (no fixation).
+            if let Some(old) = old {
+                sessions::end(conn, &old)?;
+            }
+            sessions::start(conn, &principal, Some(&address), policy)
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .cookie(session_cookie(
+            &state.config,
+            ADMIN_COOKIE,
+            started.cookie,
+            "/".to_owned(),
+        ))
+        .json(json!({ "operator": operator, "csrf_token": started.csrf_token })))
+}
+
+async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _session: OperatorSession,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(cookie) = req.cookie(ADMIN_COOKIE) {
+        let value = cookie.value().to_owned();
+        state
+            .control_db
+            .run(move |conn| sessions::end(conn, &value))
+            .await?;
+    }
+    Ok(HttpResponse::NoContent()
+        .cookie(removal_cookie(&state.config, ADMIN_COOKIE, "/".to_owned()))
+        .finish())
+}
+
+async fn me(
+    state: web::Data<AppState>,
+    session: OperatorSession,
+) -> Result<HttpResponse, ApiError> {
+    let id = session.operator_id.clone();
+    let operator = state
+        .control_db
+        .run_as(move |conn| operators::find_by_id(conn, &id))
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
+    Ok(HttpResponse::Ok().json(json!({ "operator": operator, "csrf_token": session.csrf_token })))
+}

@@ -1,0 +1,62 @@
+//! The license as operators see and renew it.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use super::OperatorSession;
+use crate::error::ApiError;
+use crate::license::InstallError;
+use crate::web::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/license", web::get().to(show))
+        .route("/license", web::put().to(install));
+}
+
+async fn status_json(state: &web::Data<AppState>) -> Result<serde_json::Value, ApiError> {
+    let license = std::sync::Arc::clone(&state.license);
+    state
+        .control_db
+        .run_as(move |conn| -> Result<_, ApiError> {
+            let usage = crate::appliance::usage(conn)?;
+            let mut value =
+                serde_json::to_value(license.status(usage)).map_err(ApiError::internal)?;
+            value["history"] =
+                serde_json::to_value(license.history()?).map_err(ApiError::internal)?;
+            Ok(value)
+        })
+        .await
+}
+
+async fn show(
+    state: web::Data<AppState>,
+    _operator: OperatorSession,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(status_json(&state).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InstallBody {
+    key: String,
+}
+
+/// Installs a key; a refused key leaves the license in force unchanged. Installing works in
+/// every license state: it is the way out of read-only.
+async fn install(
+    state: web::Data<AppState>,
+    operator: OperatorSession,
+    body: web::Json<InstallBody>,
+) -> Result<HttpResponse, ApiError> {
+    let license = std::sync::Arc::clone(&state.license);
+    let key = body.into_inner().key;
+    let by = operator.actor();
+    web::block(move || license.install(&key, &by))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|err| match err {
+            InstallError::Refused(refused) => ApiError::from(refused),
+            InstallError::Storage(storage) => ApiError::internal(storage),
+        })?;
+    Ok(HttpResponse::Ok().json(status_json(&state).await?))
+}

@@ -1,0 +1,63 @@
+//! Operators manage each other.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::OperatorSession;
+use crate::error::{ApiError, ErrorCode};
+use crate::identity::{Email, operators};
+use crate::web::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/operators", web::get().to(list))
+        .route("/operators", web::post().to(create))
+        .route("/operators/{id}/deactivate", web::post().to(deactivate));
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    _operator: OperatorSession,
+) -> Result<HttpResponse, ApiError> {
+    let all = state
+        .control_db
+        .run_as(|conn| operators::list(conn))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "operators": all })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewOperator {
+    email: String,
+    password: String,
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    _operator: OperatorSession,
+    body: web::Json<NewOperator>,
+) -> Result<HttpResponse, ApiError> {
+    let NewOperator { email, password } = body.into_inner();
+    let email: Email = email
+        .parse()
+        .map_err(|e| ApiError::with_message(ErrorCode::InvalidInput, format!("email: {e}.")))?;
+    let created = state
+        .control_db
+        .run_as(move |conn| operators::create(conn, &email, &password))
+        .await?;
+    Ok(HttpResponse::Created().json(json!({ "operator": created })))
+}
+
+async fn deactivate(
+    state: web::Data<AppState>,
+    _operator: OperatorSession,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let operator = state
+        .control_db
+        .run_as(move |conn| operators::deactivate(conn, &id))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "operator": operator })))
+}

@@ -1,0 +1,171 @@
+//! Tenants as operators manage them.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::OperatorSession;
+use crate::error::{ApiError, ErrorCode};
+use crate::identity::{Email, Role, users};
+use crate::tenancy::{Slug, TenantError, TenantStatus, registry};
+use crate::web::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/tenants", web::get().to(list))
+        .route("/tenants", web::post().to(create))
+        .route("/tenants/{slug}", web::get().to(show))
+        .route("/tenants/{slug}", web::delete().to(delete))
+        .route("/tenants/{slug}/suspend", web::post().to(suspend))
+        .route("/tenants/{slug}/resume", web::post().to(resume));
+}
+
+fn slug(text: &str) -> Result<Slug, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::new(ErrorCode::TenantNotFound))
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    _operator: OperatorSession,
+) -> Result<HttpResponse, ApiError> {
+    let tenants = state.control_db.run_as(|conn| registry::list(conn)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "tenants": tenants })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewTenant {
+    slug: String,
+    name: String,
+    /// Invites this address as the tenant's owner.
+    owner_email: Option<String>,
+}
+
+/// Creates a tenant (and invites its owner). With an owner, both happen or neither.
+async fn create(
+    state: web::Data<AppState>,
+    _operator: OperatorSession,
+    body: web::Json<NewTenant>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let slug: Slug = body
+        .slug
+        .parse()
+        .map_err(|e| ApiError::with_message(ErrorCode::InvalidInput, format!("slug: {e}.")))?;
+    let owner: Option<Email> = body
+        .owner_email
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(|e| {
+            ApiError::with_message(ErrorCode::InvalidInput, format!("owner_email: {e}."))
+        })?;
+    let databases = std::sync::Arc::clone(&state.tenant_dbs);
+    let license = std::sync::Arc::clone(&state.license);
+    let config = std::sync::Arc::clone(&state.config);
+    let (tenant, link) = state
+        .control_db
+        .run_as(move |conn| -> Result<_, ApiError> {
+            let tenant = registry::create(conn, &databases, &license, &slug, &body.name)?;
+            let Some(owner) = owner else {
+                return Ok((tenant, None));
+            };
+            match users::create(
+                conn,
+                &license.effective(),
+                &tenant,
+                &owner,
+                Role::Owner,
+                None,
+            ) {
+                Ok(created) => {
+                    let link = created
+                        .invite
+                        .map(|l| l.url(&config.base_url(), &tenant.slug));
+                    Ok((tenant, link))
+                }
+                Err(err) => {
+                    // The owner could not be added (no seat left): take the tenant back.
+                    registry::delete(conn, &databases, &slug)?;
+                    Err(err.into())
+                }
+            }
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(json!({ "tenant": tenant, "owner_invite_link": link })))
+}
+
+async fn show(
+    state: web::Data<AppState>,
+    _operator: OperatorSession,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let slug = slug(&path)?;
+    let tenant = state
+        .control_db
+        .run_as(move |conn| -> Result<_, ApiError> {
+            let tenant = registry::find(conn, &slug)?
+                .ok_or_else(|| ApiError::new(ErrorCode::TenantNotFound))?;
+            let users = users::list(conn, &tenant.id)?;
+            Ok(json!({ "tenant": tenant, "users": users }))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(tenant))
+}
+
+async fn set_status(
+    state: web::Data<AppState>,
+    path: &str,
+    status: TenantStatus,
+) -> Result<HttpResponse, ApiError> {
+    let slug = slug(path)?;
+    let tenant = state
+        .control_db
+        .run_as(move |conn| registry::set_status(conn, &slug, status))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "tenant": tenant })))
+}
+
+async fn suspend(
+    state: web::Data<AppState>,
+    _operator: OperatorSession,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    set_status(state, &path, TenantStatus::Suspended).await
+}
+
+async fn resume(
+    state: web::Data<AppState>,
+    _operator: OperatorSession,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    set_status(state, &path, TenantStatus::Active).await
+}
+
+#[derive(Debug, Deserialize)]
+struct Confirm {
+    confirm: Option<String>,
+}
+
+/// Deletes a tenant and its database. The caller confirms by repeating the slug
+/// (`?confirm=<slug>`), as the CLI asks for `--yes`.
+async fn delete(
+    state: web::Data<AppState>,
+    _operator: OperatorSession,
+    path: web::Path<String>,
+    query: web::Query<Confirm>,
+) -> Result<HttpResponse, ApiError> {
+    let slug = slug(&path)?;
+    if query.confirm.as_deref() != Some(slug.as_str()) {
+        return Err(ApiError::with_message(
+            ErrorCode::InvalidInput,
+            "Deleting a tenant removes its data for good: repeat its slug as ?confirm=<slug>.",
+        ));
+    }
+    let databases = std::sync::Arc::clone(&state.tenant_dbs);
+    state
+        .control_db
+        .run_as(move |conn| -> Result<_, TenantError> { registry::delete(conn, &databases, &slug) })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

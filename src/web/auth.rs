@@ -1,0 +1,126 @@
+//! Signing in and being signed in, shared by the operator API and the tenant API: session
+//! cookies, CSRF for cookie-authenticated writes, password checks that take the same time
+//! whether or not the account exists, and throttling of failed attempts.
+
+use std::sync::LazyLock;
+use std::time::Instant;
+
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::http::Method;
+use actix_web::{HttpRequest, web};
+use serde::Deserialize;
+
+use super::AppState;
+use crate::config::Config;
+use crate::error::{ApiError, ErrorCode};
+use crate::identity::password;
+use crate::identity::sessions::{Session, SessionPolicy};
+use crate::identity::setup::constant_time_eq;
+
+/// The operator console's session cookie.
+pub const ADMIN_COOKIE: &str = "holdfast_admin";
+/// A tenant user's session cookie (its path scopes it to one tenant's prefix when routed by
+/// prefix).
+pub const TENANT_COOKIE: &str = "holdfast_session";
+/// The header carrying the session's CSRF token on cookie-authenticated writes.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// `POST …/auth/login`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    pub email: String,
+    pub password: String,
+}
+
+pub fn session_policy(config: &Config) -> SessionPolicy {
+    let secs = |d: std::time::Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+    SessionPolicy {
+        idle_secs: secs(config.session_idle),
+        lifetime_secs: secs(config.session_lifetime),
+    }
+}
+
+/// The client's address as the socket saw it.
+pub fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
+}
+
+/// A session cookie: `HttpOnly`, `SameSite=Strict`, scoped to `path`, `Secure` when configured.
+pub fn session_cookie(
+    config: &Config,
+    name: &'static str,
+    value: String,
+    path: String,
+) -> Cookie<'static> {
+    let mut cookie = Cookie::build(name, value)
+        .path(path)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(config.cookie_secure)
+        .finish();
+    if let Ok(secs) = i64::try_from(config.session_lifetime.as_secs()) {
+        cookie.set_max_age(CookieDuration::seconds(secs));
+    }
+    cookie
+}
+
+/// A cookie that makes the browser forget the session.
+pub fn removal_cookie(config: &Config, name: &'static str, path: String) -> Cookie<'static> {
+    let mut cookie = session_cookie(config, name, String::new(), path);
+    cookie.make_removal();
+    cookie
+}
+
+/// A hash to verify against when the account does not exist, so that an unknown e-mail
+/// address costs the same Argon2 work as a wrong password.
+static DECOY_HASH: LazyLock<String> =
+    LazyLock::new(|| password::hash("holdfast decoy password").unwrap_or_default());
+
+/// Checks a password against a stored hash (or the decoy when there is none), behind the
+/// sign-in throttle. Every failure answers the same `invalid_credentials`.
+pub async fn check_password(
+    state: &web::Data<AppState>,
+    account: String,
+    address: &str,
+    stored_hash: Option<String>,
+    attempt: String,
+) -> Result<(), ApiError> {
+    let throttle = &state.sign_in_throttle;
+    if let Err(wait) = throttle.check(&account, address, Instant::now()) {
+        return Err(ApiError::new(ErrorCode::RateLimited).retry_after(wait.as_secs()));
+    }
+    let matched = web::block(move || {
+        let exists = stored_hash.is_some();
+        let hash = stored_hash.unwrap_or_else(|| DECOY_HASH.clone());
+        password::verify(&attempt, &hash) && exists
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    if matched {
+        throttle.succeed(&account);
+        Ok(())
+    } else {
+        throttle.fail(&account, address, Instant::now());
+        Err(ApiError::new(ErrorCode::InvalidCredentials))
+    }
+}
+
+/// Cookie-authenticated writes must carry the session's CSRF token: another site can make a
+/// browser send the cookie, but cannot read the token.
+pub fn require_csrf(req: &HttpRequest, session: &Session) -> Result<(), ApiError> {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Ok(());
+    }
+    let sent = req
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if constant_time_eq(sent.as_bytes(), session.csrf_token.as_bytes()) {
+        Ok(())
+    } else {
+        Err(ApiError::new(ErrorCode::CsrfFailed))
+    }
+}

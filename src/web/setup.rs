@@ -1,0 +1,164 @@
+//! `POST /setup`: the first operator of a fresh appliance, optionally with a license and a
+//! first tenant and owner, authorised by the one-time token `serve` printed. Once an
+//! operator exists, `/setup` answers 404 forever.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::AppState;
+use crate::error::{ApiError, ErrorCode};
+use crate::identity::{Email, Role, operators, password, setup, users};
+use crate::license::InstallError;
+use crate::tenancy::{Slug, registry};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/setup", web::post().to(run_setup));
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetupBody {
+    token: String,
+    operator: Account,
+    /// A license key to install.
+    license: Option<String>,
+    tenant: Option<FirstTenant>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Account {
+    email: String,
+    password: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FirstTenant {
+    slug: String,
+    name: String,
+    /// The tenant's owner: invited by link, or active at once when a password is given.
+    owner_email: Option<String>,
+    owner_password: Option<String>,
+}
+
+fn invalid(field: &str, err: impl std::fmt::Display) -> ApiError {
+    ApiError::with_message(ErrorCode::InvalidInput, format!("{field}: {err}."))
+}
+
+async fn run_setup(
+    state: web::Data<AppState>,
+    body: web::Json<SetupBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let token = body.token.clone();
+    let open = state
+        .control_db
+        .run(move |conn| setup::accepts(conn, &token))
+        .await?;
+    if !open {
+        return Err(ApiError::new(ErrorCode::NotFound));
+    }
+    // Everything that can be checked is checked before anything changes.
+    let email: Email = body
+        .operator
+        .email
+        .parse()
+        .map_err(|e| invalid("operator.email", e))?;
+    let operator_password = body.operator.password;
+    let hash = web::block(move || password::hash(&operator_password))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| ApiError::with_message(ErrorCode::InvalidPassword, format!("{e}.")))?;
+    let tenant = match body.tenant {
+        Some(t) => Some(checked_tenant(t)?),
+        None => None,
+    };
+    if let Some(key) = body.license {
+        let license = std::sync::Arc::clone(&state.license);
+        web::block(move || license.install(&key, "setup"))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(|err| match err {
+                InstallError::Refused(refused) => ApiError::from(refused),
+                InstallError::Storage(storage) => ApiError::internal(storage),
+            })?;
+    }
+
+    let token = body.token;
+    let databases = std::sync::Arc::clone(&state.tenant_dbs);
+    let license = std::sync::Arc::clone(&state.license);
+    let base_url = state.config.base_url();
+    let created = state
+        .control_db
+        .run_as(move |conn| -> Result<_, ApiError> {
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(crate::storage::StorageError::from)?;
+            // Checked again under the write lock: two setups at once make one operator.
+            if !setup::accepts(&tx, &token)? {
+                return Err(ApiError::new(ErrorCode::NotFound));
+            }
+            let operator = operators::insert(&tx, &email, &hash)?;
+            setup::close(&tx)?;
+            tx.commit().map_err(crate::storage::StorageError::from)?;
+
+            let Some((slug, name, owner)) = tenant else {
+                return Ok(json!({ "operator": operator }));
+            };
+            let tenant = registry::create(conn, &databases, &license, &slug, &name)?;
+            let mut invite_link = None;
+            if let Some((owner_email, owner_password)) = owner {
+                let created = users::create(
+                    conn,
+                    &license.effective(),
+                    &tenant,
+                    &owner_email,
+                    Role::Owner,
+                    owner_password.as_deref(),
+                )?;
+                invite_link = created.invite.map(|l| l.url(&base_url, &tenant.slug));
+            }
+            Ok(json!({ "operator": operator, "tenant": tenant, "owner_invite_link": invite_link }))
+        })
+        .await?;
+    let mut created = created;
+    created["license"] = json!(state.license.effective().state.as_str());
+    Ok(HttpResponse::Created().json(created))
+}
+
+type CheckedTenant = (Slug, String, Option<(Email, Option<String>)>);
+
+fn checked_tenant(t: FirstTenant) -> Result<CheckedTenant, ApiError> {
+    let slug: Slug = t.slug.parse().map_err(|e| invalid("tenant.slug", e))?;
+    let name = t.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(invalid(
+            "tenant.name",
+            "must be 1 to 200 printable characters",
+        ));
+    }
+    let owner = match t.owner_email {
+        Some(email) => {
+            let email: Email = email
+                .parse()
+                .map_err(|e| invalid("tenant.owner_email", e))?;
+            if let Some(p) = &t.owner_password
+                && !(password::MIN_PASSWORD_LEN..=password::MAX_PASSWORD_LEN)
+                    .contains(&p.chars().count())
+            {
+                return Err(ApiError::new(ErrorCode::InvalidPassword));
+            }
+            Some((email, t.owner_password))
+        }
+        None if t.owner_password.is_some() => {
+            return Err(invalid(
+                "tenant.owner_password",
+                "given without owner_email",
+            ));
+        }
+        None => None,
+    };
+    Ok((slug, name, owner))
+}

@@ -1,0 +1,141 @@
+//! Users sign in to their tenant, out again, and set passwords from one-time links.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{CurrentTenant, TenantSession};
+use crate::error::{ApiError, ErrorCode};
+use crate::identity::sessions::{self, Principal};
+use crate::identity::{Email, UserError, users};
+use crate::web::AppState;
+use crate::web::auth::{
+    Credentials, TENANT_COOKIE, check_password, client_address, removal_cookie, session_cookie,
+    session_policy,
+};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/auth/login", web::post().to(login))
+        .route("/auth/logout", web::post().to(logout))
+        .route("/auth/me", web::get().to(me))
+        .route("/auth/accept-invite", web::post().to(redeem))
+        .route("/auth/reset-password", web::post().to(redeem));
+}
+
+async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    current: CurrentTenant,
+    body: web::Json<Credentials>,
+) -> Result<HttpResponse, ApiError> {
+    let Credentials { email, password } = body.into_inner();
+    let address = client_address(&req);
+    let email: Option<Email> = email.parse().ok();
+    let tenant_id = current.tenant.id.clone();
+    let account = format!(
+        "user:{tenant_id}:{}",
+        email.as_ref().map_or("", Email::as_str)
+    );
+    let (user, hash) = state
+        .control_db
+        .run_as(move |conn| -> Result<_, UserError> {
+            let Some(email) = email else {
+                return Ok((None, None));
+            };
+            let user = users::find(conn, &tenant_id, &email)?;
+            let hash = match &user {
+                Some(u) => users::password_hash_of(conn, &u.id)?,
+                None => None,
+            };
+            Ok((user, hash))
+        })
+        .await?;
+    check_password(&state, account, &address, hash, password).await?;
+    let user = user.ok_or_else(|| ApiError::new(ErrorCode::InvalidCredentials))?;
+    let principal = Principal::User {
+        id: user.id.clone(),
+        tenant_id: current.tenant.id.clone(),
+    };
+    let policy = session_policy(&state.config);
+    let old = req.cookie(TENANT_COOKIE).map(|c| c.value().to_owned());
+    let started = state
+        .control_db
+        .run(move |conn| {
+            if let Some(old) = old {
+                sessions::end(conn, &old)?;
+            }
+            sessions::start(conn, &principal, Some(&address), policy)
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .cookie(session_cookie(
+            &state.config,
+            TENANT_COOKIE,
+            started.cookie,
+            current.cookie_path.clone(),
+        ))
+        .json(json!({
+            "user": user,
+            "tenant": { "slug": current.tenant.slug, "name": current.tenant.name },
+            "csrf_token": started.csrf_token,
+        })))
+}
+
+async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: TenantSession,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(cookie) = req.cookie(TENANT_COOKIE) {
+        let value = cookie.value().to_owned();
+        state
+            .control_db
+            .run(move |conn| sessions::end(conn, &value))
+            .await?;
+    }
+    Ok(HttpResponse::NoContent()
+        .cookie(removal_cookie(
+            &state.config,
+            TENANT_COOKIE,
+            session.current.cookie_path.clone(),
+        ))
+        .finish())
+}
+
+async fn me(state: web::Data<AppState>, session: TenantSession) -> Result<HttpResponse, ApiError> {
+    let (tenant_id, user_id) = (session.current.tenant.id.clone(), session.user_id.clone());
+    let user = state
+        .control_db
+        .run_as(move |conn| users::find_by_id(conn, &tenant_id, &user_id))
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
+    let tenant = &session.current.tenant;
+    Ok(HttpResponse::Ok().json(json!({
+        "user": user,
+        "tenant": { "slug": tenant.slug, "name": tenant.name },
+        "csrf_token": session.csrf_token,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Redeem {
+    token: String,
+    password: String,
+}
+
+/// Accepts an invitation or a password reset: the link's token and the new password.
+async fn redeem(
+    state: web::Data<AppState>,
+    current: CurrentTenant,
+    body: web::Json<Redeem>,
+) -> Result<HttpResponse, ApiError> {
+    let Redeem { token, password } = body.into_inner();
+    let license = state.license.effective();
+    let tenant = current.tenant;
+    let user = state
+        .control_db
+        .run_as(move |conn| users::redeem_link(conn, &license, &tenant, &token, &password))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "user": user })))
+}

@@ -1,0 +1,148 @@
+//! The one-time setup of a fresh appliance, and the headless alternative.
+
+use serde_json::json;
+
+use crate::helpers::{Browser, Holdfast, PASSWORD, TestApp, demo_key};
+
+#[tokio::test]
+async fn setup_creates_the_first_operator_license_and_tenant_then_closes_for_good() {
+    let app = TestApp::spawn().await;
+    let token = app
+        .setup_token
+        .clone()
+        .expect("a fresh appliance offers setup");
+    let mut browser = Browser::new(&app);
+
+    let (status, body) = browser
+        .post("/setup", json!({ "token": "x".repeat(43), "operator": { "email": "op@example.com", "password": PASSWORD } }))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("not_found")),
+        "a wrong token finds nothing"
+    );
+
+    // Bad input anywhere is refused before anything changes.
+    let bad_inputs = [
+        (
+            json!({ "email": "nope", "password": PASSWORD }),
+            None,
+            "invalid_input",
+        ),
+        (
+            json!({ "email": "op@example.com", "password": "short" }),
+            None,
+            "invalid_password",
+        ),
+        (
+            json!({ "email": "op@example.com", "password": PASSWORD }),
+            Some("HF1.garbage"),
+            "license_invalid",
+        ),
+    ];
+    for (operator, license, code) in bad_inputs {
+        let (status, body) = browser
+            .post(
+                "/setup",
+                json!({ "token": token, "operator": operator, "license": license }),
+            )
+            .await;
+        assert_eq!(body["error"]["code"], code, "{body}");
+        assert!((400..500).contains(&status));
+    }
+    let (status, _) = browser
+        .post(
+            "/api/v1/admin/auth/login",
+            json!({ "email": "op@example.com", "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(
+        status, 401,
+        "no operator was created by the refused attempts"
+    );
+
+    let key = demo_key(|p| {
+        p.max_tenants = 3;
+        p.max_seats = 10;
+    });
+    let (status, body) = browser
+        .post(
+            "/setup",
+            json!({
+                "token": token,
+                "operator": { "email": "Op@Example.com", "password": PASSWORD },
+                "license": key,
+                "tenant": { "slug": "acme", "name": "Acme Ltd", "owner_email": "owner@acme.test" },
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["operator"]["email"], "op@example.com");
+    assert_eq!(body["tenant"]["slug"], "acme");
+    assert_eq!(body["license"], "valid");
+    let link = body["owner_invite_link"].as_str().unwrap();
+    assert!(link.contains("/t/acme/accept-invite#token="), "{link}");
+
+    let (status, _) = browser
+        .post("/setup", json!({ "token": token, "operator": { "email": "second@example.com", "password": PASSWORD } }))
+        .await;
+    assert_eq!(status, 404, "setup is closed once an operator exists");
+    let (status, body) = browser
+        .post(
+            "/api/v1/admin/auth/login",
+            json!({ "email": "op@example.com", "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// What `serve` printed until it was listening.
+async fn served_startup(holdfast: &Holdfast) -> String {
+    let served = crate::shutdown::serve(holdfast, &[]);
+    let startup = served.startup.join("\n");
+    assert_eq!(served.stop(nix::sys::signal::Signal::SIGTERM).await, 0);
+    startup
+}
+
+#[tokio::test]
+async fn serve_prints_a_setup_address_until_an_operator_exists() {
+    let holdfast = Holdfast::new();
+    let dir = holdfast.data_dir().to_str().unwrap().to_owned();
+    let first = served_startup(&holdfast).await;
+    assert!(first.contains("/setup#token="), "{first}");
+
+    let created = holdfast.run_with_stdin(
+        &[
+            "admin",
+            "create",
+            "--email",
+            "op@example.com",
+            "--password-stdin",
+            "--data-dir",
+            &dir,
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    created.assert_ok();
+    let again = holdfast.run_with_stdin(
+        &[
+            "admin",
+            "create",
+            "--email",
+            "op@example.com",
+            "--password-stdin",
+            "--data-dir",
+            &dir,
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(again.assert_refused().contains("operator_exists"));
+    let listed = holdfast
+        .run(&["admin", "list", "--json", "--data-dir", &dir])
+        .assert_ok()
+        .json();
+    assert_eq!(listed[0]["email"], "op@example.com");
+
+    let second = served_startup(&holdfast).await;
+    assert!(!second.contains("/setup"), "{second}");
+}
