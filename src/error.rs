@@ -242,6 +242,12 @@ impl From<crate::identity::operators::OperatorError> for ApiError {
     }
 }
 
+impl From<crate::identity::tokens::TokenError> for ApiError {
+    fn from(err: crate::identity::tokens::TokenError) -> Self {
+        Self::from_domain(err.code(), err)
+    }
+}
+
 impl From<crate::tenancy::TenantError> for ApiError {
     fn from(err: crate::tenancy::TenantError) -> Self {
         use crate::tenancy::TenantError;

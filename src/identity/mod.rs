@@ -9,6 +9,7 @@ pub mod secret;
 pub mod sessions;
 pub mod setup;
 pub mod throttle;
+pub mod tokens;
 pub mod users;
 
 pub use email::{Email, InvalidEmail};

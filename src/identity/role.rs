@@ -1,10 +1,10 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A user's role within their tenant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Everything, including the tenant's own settings and owners.
@@ -18,6 +18,21 @@ pub enum Role {
 }
 
 impl Role {
+    /// Power, from viewer (0) to owner (3).
+    const fn rank(self) -> u8 {
+        match self {
+            Role::Owner => 3,
+            Role::Admin => 2,
+            Role::Member => 1,
+            Role::Viewer => 0,
+        }
+    }
+
+    /// Does this role include everything `minimum` may do?
+    pub const fn at_least(self, minimum: Role) -> bool {
+        self.rank() >= minimum.rank()
+    }
+
     pub const fn as_str(self) -> &'static str {
         match self {
             Role::Owner => "owner",

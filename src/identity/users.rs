@@ -352,6 +352,34 @@ pub fn deactivate(
     Ok(user)
 }
 
+/// Changes a user's role. The tenant keeps at least one active owner.
+pub fn set_role(
+    conn: &mut Connection,
+    tenant: &Tenant,
+    email: &Email,
+    role: Role,
+) -> Result<User, UserError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let user = existing(&tx, tenant, email)?;
+    if user.role == Role::Owner && role != Role::Owner && user.status == UserStatus::Active {
+        let owners: u32 = tx.query_row(
+            "SELECT count(*) FROM users WHERE tenant_id = ?1 AND role = 'owner' AND status = 'active'",
+            [&tenant.id],
+            |r| r.get(0),
+        )?;
+        if owners <= 1 {
+            return Err(UserError::LastOwner);
+        }
+    }
+    tx.execute(
+        "UPDATE users SET role = ?1, updated_at = ?2 WHERE id = ?3",
+        params![role.as_str(), now(), user.id],
+    )?;
+    let user = existing(&tx, tenant, email)?;
+    tx.commit()?;
+    Ok(user)
+}
+
 /// Gives a deactivated user their seat back, if one is free. A user who never set a
 /// password returns as invited.
 pub fn reactivate(

@@ -3,17 +3,19 @@
 //! Tests build the same `Application` on port 0 with a temporary data directory, so what they
 //! exercise is exactly what `holdfast serve` runs.
 
-mod admin;
+pub(crate) mod admin;
 mod assets;
 pub mod auth;
+pub mod endpoint;
 mod extractors;
 mod health;
 mod license_refresher;
+mod openapi;
 mod request_span;
 mod security_headers;
 mod setup;
 mod shutdown;
-mod tenant;
+pub(crate) mod tenant;
 mod tls;
 
 use std::net::{SocketAddr, TcpListener};
@@ -209,9 +211,21 @@ fn routes(cfg: &mut web::ServiceConfig) {
     health::routes(cfg);
     assets::routes(cfg);
     setup::routes(cfg);
+    openapi::routes(cfg);
     // The operator API before the tenant API: `/api/v1/admin/…` is never a tenant route.
     admin::routes(cfg);
     tenant::routes(cfg);
+}
+
+/// Every API route, as declared in the route table.
+pub fn api_endpoints() -> Vec<endpoint::Endpoint> {
+    [
+        setup::ENDPOINTS,
+        openapi::ENDPOINTS,
+        admin::ENDPOINTS.concat().as_slice(),
+        tenant::ENDPOINTS.concat().as_slice(),
+    ]
+    .concat()
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {

@@ -7,13 +7,16 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::AppState;
+use super::endpoint::{Access, Area, endpoints};
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::{Email, Role, operators, password, setup, users};
 use crate::license::InstallError;
 use crate::tenancy::{Slug, registry};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/setup", web::post().to(run_setup));
+endpoints! { area: Area::Root;
+    POST "/setup" => run_setup, Access::Public,
+        "One-time setup: the first operator, optionally a license and the first tenant",
+        [NotFound, InvalidInput, InvalidPassword, LicenseInvalid];
 }
 
 #[derive(Debug, Deserialize)]

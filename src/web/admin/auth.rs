@@ -12,11 +12,14 @@ use crate::web::auth::{
     ADMIN_COOKIE, Credentials, check_password, client_address, removal_cookie, session_cookie,
     session_policy,
 };
+use crate::web::endpoint::{Access, Area, endpoints};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/auth/login", web::post().to(login))
-        .route("/auth/logout", web::post().to(logout))
-        .route("/auth/me", web::get().to(me));
+endpoints! { area: Area::Admin;
+    POST "/auth/login" => login, Access::Public,
+        "Sign in as an operator: sets the session cookie, returns the CSRF token",
+        [InvalidCredentials, RateLimited];
+    POST "/auth/logout" => logout, Access::Operator, "Sign out", [];
+    GET "/auth/me" => me, Access::Operator, "The signed-in operator and the CSRF token", [];
 }
 
 async fn login(

@@ -7,10 +7,14 @@ use super::OperatorSession;
 use crate::error::ApiError;
 use crate::license::InstallError;
 use crate::web::AppState;
+use crate::web::endpoint::{Access, Area, endpoints};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/license", web::get().to(show))
-        .route("/license", web::put().to(install));
+endpoints! { area: Area::Admin;
+    GET "/license" => show, Access::Operator,
+        "The license in force: state, seats and tenants used/cap, dates, history", [];
+    PUT "/license" => install, Access::Operator,
+        "Install a license key; a refused key leaves the license unchanged",
+        [LicenseInvalid, LicenseExpired];
 }
 
 async fn status_json(state: &web::Data<AppState>) -> Result<serde_json::Value, ApiError> {

@@ -6,15 +6,20 @@ mod license;
 mod operators;
 mod tenants;
 
-use std::future::Future;
-use std::pin::Pin;
-
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use actix_web::{FromRequest, HttpMessage as _, HttpRequest, dev::Payload, web};
 
 use super::AppState;
 use super::auth::{ADMIN_COOKIE, require_csrf, session_policy};
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::sessions::{self, Principal};
+
+/// The route tables of the operator API.
+pub const ENDPOINTS: [&[super::endpoint::Endpoint]; 4] = [
+    auth::ENDPOINTS,
+    license::ENDPOINTS,
+    tenants::ENDPOINTS,
+    operators::ENDPOINTS,
+];
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -40,35 +45,43 @@ impl OperatorSession {
     }
 }
 
+/// Authenticates an operator from the session cookie, checking CSRF on writes.
+pub async fn authenticate(req: &HttpRequest) -> Result<OperatorSession, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no app state")))?;
+    let cookie = req
+        .cookie(ADMIN_COOKIE)
+        .map(|c| c.value().to_owned())
+        .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
+    let policy = session_policy(&state.config);
+    let session = state
+        .control_db
+        .run(move |conn| sessions::resume(conn, &cookie, policy))
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
+    let Principal::Operator { id } = &session.principal else {
+        return Err(ApiError::new(ErrorCode::Unauthenticated));
+    };
+    require_csrf(req, &session)?;
+    Ok(OperatorSession {
+        operator_id: id.clone(),
+        csrf_token: session.csrf_token.clone(),
+    })
+}
+
+/// The operator the route's gate authenticated (see `endpoint::gate`).
 impl FromRequest for OperatorSession {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .cloned()
-                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no app state")))?;
-            let cookie = req
-                .cookie(ADMIN_COOKIE)
-                .map(|c| c.value().to_owned())
-                .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
-            let policy = session_policy(&state.config);
-            let session = state
-                .control_db
-                .run(move |conn| sessions::resume(conn, &cookie, policy))
-                .await?
-                .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
-            let Principal::Operator { id } = &session.principal else {
-                return Err(ApiError::new(ErrorCode::Unauthenticated));
-            };
-            require_csrf(&req, &session)?;
-            Ok(OperatorSession {
-                operator_id: id.clone(),
-                csrf_token: session.csrf_token.clone(),
-            })
-        })
+        std::future::ready(req.extensions().get::<Self>().cloned().ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!(
+                "{} takes an operator but its route is not gated for operators",
+                req.path()
+            ))
+        }))
     }
 }

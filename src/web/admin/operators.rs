@@ -8,11 +8,14 @@ use super::OperatorSession;
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::{Email, operators};
 use crate::web::AppState;
+use crate::web::endpoint::{Access, Area, endpoints};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/operators", web::get().to(list))
-        .route("/operators", web::post().to(create))
-        .route("/operators/{id}/deactivate", web::post().to(deactivate));
+endpoints! { area: Area::Admin;
+    GET "/operators" => list, Access::Operator, "Every operator", [];
+    POST "/operators" => create, Access::Operator, "Add an operator",
+        [InvalidInput, InvalidPassword, OperatorExists];
+    POST "/operators/{id}/deactivate" => deactivate, Access::Operator,
+        "Deactivate an operator and end their sessions", [OperatorNotFound, LastOperator];
 }
 
 async fn list(

@@ -9,14 +9,21 @@ use crate::error::{ApiError, ErrorCode};
 use crate::identity::{Email, Role, users};
 use crate::tenancy::{Slug, TenantError, TenantStatus, registry};
 use crate::web::AppState;
+use crate::web::endpoint::{Access, Area, endpoints};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/tenants", web::get().to(list))
-        .route("/tenants", web::post().to(create))
-        .route("/tenants/{slug}", web::get().to(show))
-        .route("/tenants/{slug}", web::delete().to(delete))
-        .route("/tenants/{slug}/suspend", web::post().to(suspend))
-        .route("/tenants/{slug}/resume", web::post().to(resume));
+endpoints! { area: Area::Admin;
+    GET "/tenants" => list, Access::Operator, "Every tenant", [];
+    POST "/tenants" => create, Access::Operator,
+        "Create a tenant on its own database, optionally inviting its owner",
+        [InvalidInput, SlugTaken, TenantLimitReached, SeatLimitReached, LicenseExpired];
+    GET "/tenants/{slug}" => show, Access::Operator, "One tenant and its users", [TenantNotFound];
+    DELETE "/tenants/{slug}" => delete, Access::Operator,
+        "Delete a tenant and its database (?confirm=<slug>)", [TenantNotFound, InvalidInput];
+    POST "/tenants/{slug}/suspend" => suspend, Access::Operator,
+        "Stop the tenant's sign-ins, sessions, API and tokens at once; data is kept",
+        [TenantNotFound];
+    POST "/tenants/{slug}/resume" => resume, Access::Operator, "Let a suspended tenant back in",
+        [TenantNotFound];
 }
 
 fn slug(text: &str) -> Result<Slug, ApiError> {

@@ -7,19 +7,26 @@ use serde_json::json;
 use super::{CurrentTenant, TenantSession};
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::sessions::{self, Principal};
-use crate::identity::{Email, UserError, users};
+use crate::identity::{Email, Role, UserError, users};
 use crate::web::AppState;
 use crate::web::auth::{
     Credentials, TENANT_COOKIE, check_password, client_address, removal_cookie, session_cookie,
     session_policy,
 };
+use crate::web::endpoint::{Access, Area, endpoints};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/auth/login", web::post().to(login))
-        .route("/auth/logout", web::post().to(logout))
-        .route("/auth/me", web::get().to(me))
-        .route("/auth/accept-invite", web::post().to(redeem))
-        .route("/auth/reset-password", web::post().to(redeem));
+endpoints! { area: Area::Tenant;
+    POST "/auth/login" => login, Access::TenantPublic,
+        "Sign in to the tenant: sets the session cookie, returns the CSRF token",
+        [InvalidCredentials, RateLimited];
+    POST "/auth/logout" => logout, Access::Tenant(Role::Viewer), "Sign out", [];
+    GET "/auth/me" => me, Access::Tenant(Role::Viewer),
+        "The signed-in user, their tenant and the CSRF token", [];
+    POST "/auth/accept-invite" => redeem, Access::TenantPublic,
+        "Accept an invitation: the link's token and a new password",
+        [LinkInvalid, InvalidPassword, SeatLimitReached, LicenseExpired];
+    POST "/auth/reset-password" => redeem, Access::TenantPublic,
+        "Set a new password with a reset link's token", [LinkInvalid, InvalidPassword];
 }
 
 async fn login(
@@ -103,15 +110,19 @@ async fn logout(
 }
 
 async fn me(state: web::Data<AppState>, session: TenantSession) -> Result<HttpResponse, ApiError> {
-    let (tenant_id, user_id) = (session.current.tenant.id.clone(), session.user_id.clone());
+    let tenant_id = session.current.tenant.id.clone();
+    let user_id = session.user_id().map(str::to_owned);
     let user = state
         .control_db
-        .run_as(move |conn| users::find_by_id(conn, &tenant_id, &user_id))
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
+        .run_as(move |conn| match user_id {
+            Some(id) => users::find_by_id(conn, &tenant_id, &id),
+            None => Ok(None),
+        })
+        .await?;
     let tenant = &session.current.tenant;
     Ok(HttpResponse::Ok().json(json!({
         "user": user,
+        "role": session.role,
         "tenant": { "slug": tenant.slug, "name": tenant.name },
         "csrf_token": session.csrf_token,
     })))

@@ -3,10 +3,23 @@
 
 mod auth;
 mod resolve;
+mod tokens;
+mod users;
 
 use actix_web::web;
 
-pub use resolve::{CurrentTenant, TenantSession};
+pub use resolve::{Caller, CurrentTenant, TenantSession, authenticate, resolve};
+
+/// The route tables of the tenant API.
+pub const ENDPOINTS: [&[crate::web::endpoint::Endpoint]; 3] =
+    [auth::ENDPOINTS, users::ENDPOINTS, tokens::ENDPOINTS];
+
+/// The `{id}` of a tenant route. Named, because routes reached by prefix carry `{tenant}`
+/// too.
+#[derive(Debug, serde::Deserialize)]
+pub struct IdParam {
+    pub id: String,
+}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::scope("/t/{tenant}").configure(api))
@@ -14,5 +27,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 fn api(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::scope("/api/v1").configure(auth::routes));
+    cfg.service(
+        web::scope("/api/v1")
+            .configure(auth::routes)
+            .configure(users::routes)
+            .configure(tokens::routes),
+    );
 }

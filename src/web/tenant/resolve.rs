@@ -2,13 +2,13 @@
 //! a [`CurrentTenant`] and so holds only that tenant; a session of another tenant is treated
 //! as if the thing asked for did not exist.
 
-use std::future::Future;
-use std::pin::Pin;
-
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage as _, HttpRequest, dev::Payload, web};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::sessions::{self, Principal};
+use crate::identity::{Role, tokens, users};
+use crate::license::Feature;
 use crate::tenancy::{Slug, Tenant, TenantStatus, registry};
 use crate::web::AppState;
 use crate::web::auth::{TENANT_COOKIE, require_csrf, session_policy};
@@ -39,7 +39,8 @@ fn host_name(req: &HttpRequest) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
 }
 
-async fn resolve(req: &HttpRequest) -> Result<CurrentTenant, ApiError> {
+/// The tenant a request addresses, by prefix or host; active, or refused.
+pub async fn resolve(req: &HttpRequest) -> Result<CurrentTenant, ApiError> {
     let state = state(req)?;
     let not_found = || ApiError::new(ErrorCode::TenantNotFound);
     if let Some(text) = req.match_info().get("tenant") {
@@ -79,56 +80,164 @@ fn checked(tenant: Tenant, cookie_path: String) -> Result<CurrentTenant, ApiErro
     })
 }
 
+/// The tenant the route's gate resolved; on a route for signed-in callers, theirs.
 impl FromRequest for CurrentTenant {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move { resolve(&req).await })
+        let extensions = req.extensions();
+        let found = extensions
+            .get::<Self>()
+            .cloned()
+            .or_else(|| extensions.get::<TenantSession>().map(|s| s.current.clone()));
+        std::future::ready(found.ok_or_else(|| ungated(req)))
     }
 }
 
-/// A user signed in to the tenant the request addresses.
+fn ungated(req: &HttpRequest) -> ApiError {
+    ApiError::internal(anyhow::anyhow!(
+        "{} takes a tenant but its route is not gated for tenants",
+        req.path()
+    ))
+}
+
+/// Who is calling a tenant route: a signed-in user (cookie session) or an API token, of the
+/// tenant the request addresses.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    User {
+        id: String,
+    },
+    Token {
+        #[allow(dead_code)] // Named by the audit log, which lands next.
+        id: String,
+    },
+}
+
+/// An authenticated caller of the tenant the request addresses, with their role.
 #[derive(Debug, Clone)]
 pub struct TenantSession {
     pub current: CurrentTenant,
-    pub user_id: String,
-    pub csrf_token: String,
+    pub caller: Caller,
+    pub role: Role,
+    /// The session's CSRF token (cookie sessions only).
+    pub csrf_token: Option<String>,
 }
 
+impl TenantSession {
+    /// Refuses with `forbidden` unless the caller's role includes `minimum`.
+    pub fn require(&self, minimum: Role) -> Result<(), ApiError> {
+        if self.role.at_least(minimum) {
+            Ok(())
+        } else {
+            Err(ApiError::new(ErrorCode::Forbidden))
+        }
+    }
+
+    /// The signed-in user's id; token callers have none.
+    pub fn user_id(&self) -> Option<&str> {
+        match &self.caller {
+            Caller::User { id } => Some(id),
+            Caller::Token { .. } => None,
+        }
+    }
+
+    /// How the audit log names this actor.
+    #[allow(dead_code)] // The audit log, which names every actor, lands next.
+    pub fn actor(&self) -> String {
+        match &self.caller {
+            Caller::User { id } => format!("user:{id}"),
+            Caller::Token { id } => format!("token:{id}"),
+        }
+    }
+}
+
+fn bearer(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+}
+
+/// Authenticates the caller of a tenant route: an API token (`Authorization: Bearer`) or a
+/// session cookie with, on writes, its CSRF token.
+pub async fn authenticate(req: &HttpRequest) -> Result<TenantSession, ApiError> {
+    let current = resolve(req).await?;
+    let state = state(req)?;
+    if let Some(presented) = bearer(req) {
+        let holder = state
+            .control_db
+            .run(move |conn| tokens::authenticate(conn, &presented))
+            .await?
+            .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
+        if holder.tenant_id != current.tenant.id {
+            // Another tenant's token: as far as it can tell, nothing is here.
+            return Err(ApiError::new(ErrorCode::NotFound));
+        }
+        // A token keeps working for reads after a license lapses, but only while the
+        // license includes tokens at all.
+        state.license.effective().feature(Feature::ApiTokens)?;
+        return Ok(TenantSession {
+            current,
+            caller: Caller::Token { id: holder.id },
+            role: holder.role,
+            csrf_token: None,
+        });
+    }
+    let cookie = req
+        .cookie(TENANT_COOKIE)
+        .map(|c| c.value().to_owned())
+        .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
+    let policy = session_policy(&state.config);
+    let tenant_id = current.tenant.id.clone();
+    let found = state
+        .control_db
+        .run_as(move |conn| -> Result<_, ApiError> {
+            let Some(session) = sessions::resume(conn, &cookie, policy)? else {
+                return Ok(None);
+            };
+            let user = match &session.principal {
+                Principal::User {
+                    id,
+                    tenant_id: theirs,
+                } if *theirs == tenant_id => users::find_by_id(conn, &tenant_id, id)?,
+                _ => None,
+            };
+            Ok(Some((session, user)))
+        })
+        .await?;
+    let Some((session, user)) = found else {
+        return Err(ApiError::new(ErrorCode::Unauthenticated));
+    };
+    let Some(user) = user else {
+        return Err(match session.principal {
+            // Another tenant's session: as far as it can tell, nothing is here.
+            Principal::User { .. } => ApiError::new(ErrorCode::NotFound),
+            Principal::Operator { .. } => ApiError::new(ErrorCode::Unauthenticated),
+        });
+    };
+    require_csrf(req, &session)?;
+    Ok(TenantSession {
+        current,
+        caller: Caller::User { id: user.id },
+        role: user.role,
+        csrf_token: Some(session.csrf_token),
+    })
+}
+
+/// The caller the route's gate authenticated (see `endpoint::gate`).
 impl FromRequest for TenantSession {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let current = resolve(&req).await?;
-            let state = state(&req)?;
-            let cookie = req
-                .cookie(TENANT_COOKIE)
-                .map(|c| c.value().to_owned())
-                .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
-            let policy = session_policy(&state.config);
-            let session = state
-                .control_db
-                .run(move |conn| sessions::resume(conn, &cookie, policy))
-                .await?
-                .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
-            match &session.principal {
-                Principal::User { id, tenant_id } if *tenant_id == current.tenant.id => {
-                    require_csrf(&req, &session)?;
-                    Ok(TenantSession {
-                        user_id: id.clone(),
-                        csrf_token: session.csrf_token.clone(),
-                        current,
-                    })
-                }
-                // Another tenant's session: as far as it can tell, nothing is here.
-                Principal::User { .. } => Err(ApiError::new(ErrorCode::NotFound)),
-                Principal::Operator { .. } => Err(ApiError::new(ErrorCode::Unauthenticated)),
-            }
-        })
+        std::future::ready(
+            req.extensions()
+                .get::<Self>()
+                .cloned()
+                .ok_or_else(|| ungated(req)),
+        )
     }
 }

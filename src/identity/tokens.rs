@@ -1,0 +1,187 @@
+//! API tokens: bearer secrets a tenant admin makes for scripts and integrations. Each is
+//! scoped to one tenant and a role, shown once, stored hashed, optionally expiring, and
+//! revocable at any time.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::Role;
+use super::secret::{self, Secret};
+use crate::storage::StorageError;
+
+/// Every token starts with this, so secret scanners and people can tell what leaked.
+pub const TOKEN_PREFIX: &str = "hft_";
+/// The longest token name accepted.
+pub const MAX_NAME_LEN: usize = 100;
+
+/// A token as listed (never with its secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiToken {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub created_by: Option<String>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub revoked: bool,
+}
+
+/// A token that authenticated a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenHolder {
+    pub id: String,
+    pub tenant_id: String,
+    pub role: Role,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("the token name must be 1 to {MAX_NAME_LEN} printable characters")]
+    BadName,
+    #[error("no such token")]
+    NotFound,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<rusqlite::Error> for TokenError {
+    fn from(err: rusqlite::Error) -> Self {
+        TokenError::Storage(err.into())
+    }
+}
+
+impl TokenError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            TokenError::BadName => "invalid_input",
+            TokenError::NotFound => "not_found",
+            TokenError::Storage(_) => "internal",
+        }
+    }
+}
+
+const COLUMNS: &str =
+    "id, name, role, created_by, created_at, expires_at, last_used_at, revoked_at IS NOT NULL";
+
+fn row_to_token(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiToken> {
+    let role: String = r.get(2)?;
+    Ok(ApiToken {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        role: role.parse().unwrap_or(Role::Viewer),
+        created_by: r.get(3)?,
+        created_at: r.get(4)?,
+        expires_at: r.get(5)?,
+        last_used_at: r.get(6)?,
+        revoked: r.get(7)?,
+    })
+}
+
+fn now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Makes a token; returns it with its secret, which is never available again.
+pub fn create(
+    conn: &Connection,
+    tenant_id: &str,
+    name: &str,
+    role: Role,
+    created_by: Option<&str>,
+    expires_at: Option<i64>,
+) -> Result<(ApiToken, String), TokenError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_LEN || name.chars().any(char::is_control)
+    {
+        return Err(TokenError::BadName);
+    }
+    let secret = Secret::generate();
+    let text = format!("{TOKEN_PREFIX}{}", secret.text);
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    conn.execute(
+        "INSERT INTO api_tokens (id, tenant_id, name, role, token_hash, created_by, created_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![id, tenant_id, name, role.as_str(), secret::hash(&text), created_by, now(), expires_at],
+    )?;
+    let token = find(conn, tenant_id, &id)?.ok_or(TokenError::NotFound)?;
+    Ok((token, text))
+}
+
+fn find(conn: &Connection, tenant_id: &str, id: &str) -> Result<Option<ApiToken>, TokenError> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM api_tokens WHERE tenant_id = ?1 AND id = ?2"),
+            params![tenant_id, id],
+            row_to_token,
+        )
+        .optional()?)
+}
+
+/// The tenant's tokens, newest first.
+pub fn list(conn: &Connection, tenant_id: &str) -> Result<Vec<ApiToken>, TokenError> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM api_tokens WHERE tenant_id = ?1 ORDER BY created_at DESC, id"
+    ))?;
+    let all = stmt
+        .query_map([tenant_id], row_to_token)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(all)
+}
+
+/// Revokes a token of the tenant; it stops working at once.
+pub fn revoke(conn: &Connection, tenant_id: &str, id: &str) -> Result<ApiToken, TokenError> {
+    let changed = conn.execute(
+        "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?1) WHERE tenant_id = ?2 AND id = ?3",
+        params![now(), tenant_id, id],
+    )?;
+    if changed == 0 {
+        return Err(TokenError::NotFound);
+    }
+    find(conn, tenant_id, id)?.ok_or(TokenError::NotFound)
+}
+
+/// Who a presented token speaks for, if it is live.
+pub fn authenticate(
+    conn: &Connection,
+    presented: &str,
+) -> Result<Option<TokenHolder>, StorageError> {
+    let Some(rest) = presented.strip_prefix(TOKEN_PREFIX) else {
+        return Ok(None);
+    };
+    if !secret::well_formed(rest) {
+        return Ok(None);
+    }
+    let at = now();
+    let found = conn
+        .query_row(
+            "SELECT id, tenant_id, role, last_used_at FROM api_tokens
+             WHERE token_hash = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)",
+            params![secret::hash(presented), at],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((id, tenant_id, role, last_used)) = found else {
+        return Ok(None);
+    };
+    // Recorded at most once a minute, so busy scripts do not turn reads into writes.
+    if last_used.is_none_or(|t| at - t >= 60) {
+        conn.execute(
+            "UPDATE api_tokens SET last_used_at = ?1 WHERE id = ?2",
+            params![at, id],
+        )?;
+    }
+    Ok(Some(TokenHolder {
+        id,
+        tenant_id,
+        role: role.parse().unwrap_or(Role::Viewer),
+    }))
+}

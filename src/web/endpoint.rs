@@ -1,0 +1,160 @@
+//! The route table. Every API route is declared once, with who may call it and the error codes
+//! it can answer; the same declaration registers the route, describes it in the OpenAPI
+//! document, and drives the test that walks every route with every role and a foreign tenant.
+//! A route cannot exist without being in the table.
+
+use actix_web::HttpMessage as _;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+
+use crate::error::ErrorCode;
+use crate::identity::Role;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (the one-time setup; a token in the body authorises it).
+    Public,
+    /// A signed-in operator.
+    Operator,
+    /// Anyone, on a resolved, active tenant (sign-in, invitation links).
+    TenantPublic,
+    /// A signed-in user of the tenant with at least this role (owner > admin > member > viewer).
+    Tenant(Role),
+}
+
+/// Where a route lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    /// At the root of the server.
+    Root,
+    /// Under `/api/v1/admin`.
+    Admin,
+    /// Under `/api/v1` on a tenant's host, and under `/t/{tenant}/api/v1`.
+    Tenant,
+}
+
+impl Area {
+    /// The path prefix routes of this area are mounted under (the host-routed form for
+    /// tenants).
+    pub const fn base(self) -> &'static str {
+        match self {
+            Area::Root => "",
+            Area::Admin => "/api/v1/admin",
+            Area::Tenant => "/api/v1",
+        }
+    }
+}
+
+/// One API route.
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoint {
+    pub method: &'static str,
+    /// Relative to the area's base, with `{name}` parameters.
+    pub path: &'static str,
+    pub area: Area,
+    pub access: Access,
+    pub summary: &'static str,
+    /// Refusals particular to this route (the common ones are added by [`Endpoint::errors`]).
+    pub errors: &'static [ErrorCode],
+}
+
+impl Endpoint {
+    /// The full path in its host-routed form.
+    pub fn full_path(&self) -> String {
+        format!("{}{}", self.area.base(), self.path)
+    }
+
+    /// Every error code this route can answer.
+    pub fn errors(&self) -> Vec<ErrorCode> {
+        let mut codes = vec![ErrorCode::Internal];
+        match self.access {
+            Access::Public => {}
+            Access::Operator => codes.push(ErrorCode::Unauthenticated),
+            Access::TenantPublic => {
+                codes.extend([ErrorCode::TenantNotFound, ErrorCode::TenantSuspended]);
+            }
+            Access::Tenant(_) => codes.extend([
+                ErrorCode::TenantNotFound,
+                ErrorCode::TenantSuspended,
+                ErrorCode::Unauthenticated,
+                ErrorCode::Forbidden,
+                ErrorCode::NotFound,
+            ]),
+        }
+        if !matches!(self.method, "GET" | "HEAD") {
+            if matches!(self.access, Access::Operator | Access::Tenant(_)) {
+                codes.push(ErrorCode::CsrfFailed);
+            }
+            codes.extend([
+                ErrorCode::InvalidJson,
+                ErrorCode::UnsupportedMediaType,
+                ErrorCode::PayloadTooLarge,
+            ]);
+        }
+        codes.extend_from_slice(self.errors);
+        codes.sort_by_key(|c| c.as_str());
+        codes.dedup();
+        codes
+    }
+}
+
+/// Checks who is calling before anything else about the request is looked at (its body
+/// included), as the route table says, and leaves the caller in the request's extensions for
+/// the handler's extractor.
+pub async fn gate(
+    access: Access,
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    match access {
+        Access::Public => {}
+        Access::Operator => {
+            let operator = super::admin::authenticate(req.request()).await?;
+            req.extensions_mut().insert(operator);
+        }
+        Access::TenantPublic => {
+            let tenant = super::tenant::resolve(req.request()).await?;
+            req.extensions_mut().insert(tenant);
+        }
+        Access::Tenant(minimum) => {
+            let session = super::tenant::authenticate(req.request()).await?;
+            session.require(minimum)?;
+            req.extensions_mut().insert(session);
+        }
+    }
+    next.call(req).await
+}
+
+/// Declares a module's routes: `METHOD "path" => handler, access, "summary", [ErrorCode…];`.
+/// Makes `ENDPOINTS` (the table) and `routes` (the registration) from the same lines.
+macro_rules! endpoints {
+    (area: $area:expr; $( $method:ident $path:literal => $handler:path, $access:expr, $summary:literal, [$($err:ident),* $(,)?]; )+) => {
+        pub const ENDPOINTS: &[$crate::web::endpoint::Endpoint] = &[
+            $( $crate::web::endpoint::Endpoint {
+                method: stringify!($method),
+                path: $path,
+                area: $area,
+                access: $access,
+                summary: $summary,
+                errors: &[$($crate::error::ErrorCode::$err),*],
+            }, )+
+        ];
+
+        pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
+            $( cfg.service(
+                actix_web::web::resource($path)
+                    // A resource-level guard, so that other methods fall through to the
+                    // resource of the same path that takes them.
+                    .guard(actix_web::guard::Method(actix_web::http::Method::$method))
+                    .wrap(actix_web::middleware::from_fn(|req, next| {
+                        $crate::web::endpoint::gate($access, req, next)
+                    }))
+                    .route(actix_web::web::route().to($handler)),
+            ); )+
+        }
+    };
+}
+
+pub(crate) use endpoints;

@@ -1,0 +1,107 @@
+//! API tokens (licensed feature `api_tokens`): tenant admins make them for scripts, see them
+//! once, and revoke them.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+use time::OffsetDateTime;
+
+use super::{Caller, TenantSession};
+use crate::error::{ApiError, ErrorCode};
+use crate::identity::{Role, tokens};
+use crate::license::Feature;
+use crate::web::AppState;
+use crate::web::endpoint::{Access, Area, endpoints};
+
+endpoints! { area: Area::Tenant;
+    GET "/tokens" => list, Access::Tenant(Role::Admin), "The tenant's API tokens (never their secrets)",
+        [FeatureNotLicensed];
+    POST "/tokens" => create, Access::Tenant(Role::Admin),
+        "Make an API token with a role and an optional expiry; its secret is shown once",
+        [FeatureNotLicensed, InvalidInput, ReadOnly];
+    DELETE "/tokens/{id}" => revoke, Access::Tenant(Role::Admin),
+        "Revoke a token; it stops working at once", [NotFound];
+}
+
+async fn list(
+    session: TenantSession,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    state.license.effective().feature(Feature::ApiTokens)?;
+    let tenant_id = session.current.tenant.id.clone();
+    let all = state
+        .control_db
+        .run_as(move |conn| tokens::list(conn, &tenant_id))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "tokens": all })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewToken {
+    name: String,
+    role: Role,
+    /// Days until the token stops working; without it, it lasts until revoked.
+    expires_in_days: Option<u32>,
+}
+
+async fn create(
+    session: TenantSession,
+    state: web::Data<AppState>,
+    body: web::Json<NewToken>,
+) -> Result<HttpResponse, ApiError> {
+    let license = state.license.effective();
+    license.feature(Feature::ApiTokens)?;
+    license.may_write()?;
+    let Caller::User { id: user_id } = session.caller.clone() else {
+        // A token cannot mint tokens: a leaked one must not be able to outlive its revocation.
+        return Err(ApiError::with_message(
+            ErrorCode::Forbidden,
+            "API tokens are made by signed-in users, not by other tokens.",
+        ));
+    };
+    let NewToken {
+        name,
+        role,
+        expires_in_days,
+    } = body.into_inner();
+    if !session.role.at_least(role) {
+        return Err(ApiError::with_message(
+            ErrorCode::Forbidden,
+            "A token cannot have a role above its maker's.",
+        ));
+    }
+    let expires_at = match expires_in_days {
+        Some(0 | 3651..) => {
+            return Err(ApiError::with_message(
+                ErrorCode::InvalidInput,
+                "expires_in_days: must be 1 to 3650.",
+            ));
+        }
+        Some(days) => Some(OffsetDateTime::now_utc().unix_timestamp() + i64::from(days) * 86_400),
+        None => None,
+    };
+    let tenant_id = session.current.tenant.id.clone();
+    let (token, secret) = state
+        .control_db
+        .run_as(move |conn| {
+            tokens::create(conn, &tenant_id, &name, role, Some(&user_id), expires_at)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(json!({ "token": token, "secret": secret })))
+}
+
+/// Revoking keeps working in every license state: taking access away is never blocked.
+async fn revoke(
+    session: TenantSession,
+    state: web::Data<AppState>,
+    path: web::Path<super::IdParam>,
+) -> Result<HttpResponse, ApiError> {
+    let tenant_id = session.current.tenant.id.clone();
+    let id = path.into_inner().id;
+    state
+        .control_db
+        .run_as(move |conn| tokens::revoke(conn, &tenant_id, &id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,188 @@
+//! Tenant admins manage their tenant's users. Only owners may make, change or remove owners.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::TenantSession;
+use crate::error::{ApiError, ErrorCode};
+use crate::identity::{Email, Role, User, users};
+use crate::web::AppState;
+use crate::web::endpoint::{Access, Area, endpoints};
+
+endpoints! { area: Area::Tenant;
+    GET "/users" => list, Access::Tenant(Role::Viewer), "The tenant's users", [];
+    POST "/users" => create, Access::Tenant(Role::Admin),
+        "Add a user with a password, or invite them (a one-time link); takes a seat",
+        [InvalidInput, InvalidPassword, UserExists, SeatLimitReached, LicenseExpired];
+    GET "/users/{id}" => show, Access::Tenant(Role::Viewer), "One user", [UserNotFound];
+    PATCH "/users/{id}" => update, Access::Tenant(Role::Admin), "Change a user's role",
+        [UserNotFound, LastOwner, ReadOnly];
+    POST "/users/{id}/deactivate" => deactivate, Access::Tenant(Role::Admin),
+        "Deactivate a user: frees the seat, ends their sessions, keeps their data",
+        [UserNotFound, LastOwner];
+    POST "/users/{id}/reactivate" => reactivate, Access::Tenant(Role::Admin),
+        "Reactivate a user, if a seat is free", [UserNotFound, SeatLimitReached, LicenseExpired];
+    POST "/users/{id}/reset-password" => reset_password, Access::Tenant(Role::Admin),
+        "A one-time link for the user to set a new password", [UserNotFound, UserDeactivated];
+}
+
+async fn list(
+    session: TenantSession,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let tenant_id = session.current.tenant.id.clone();
+    let all = state
+        .control_db
+        .run_as(move |conn| users::list(conn, &tenant_id))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "users": all })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUser {
+    email: String,
+    role: Role,
+    /// Without a password the user is invited by a one-time link.
+    password: Option<String>,
+}
+
+/// Only an owner may hand out, take away or touch the owner role.
+fn guard_owner_role(session: &TenantSession, roles: &[Role]) -> Result<(), ApiError> {
+    if roles.contains(&Role::Owner) {
+        session.require(Role::Owner)?;
+    }
+    Ok(())
+}
+
+async fn create(
+    session: TenantSession,
+    state: web::Data<AppState>,
+    body: web::Json<NewUser>,
+) -> Result<HttpResponse, ApiError> {
+    let NewUser {
+        email,
+        role,
+        password,
+    } = body.into_inner();
+    guard_owner_role(&session, &[role])?;
+    let email: Email = email
+        .parse()
+        .map_err(|e| ApiError::with_message(ErrorCode::InvalidInput, format!("email: {e}.")))?;
+    let license = state.license.effective();
+    let tenant = session.current.tenant.clone();
+    let base_url = state.config.base_url();
+    let created = state
+        .control_db
+        .run_as(move |conn| {
+            users::create(conn, &license, &tenant, &email, role, password.as_deref())
+                .map(|c| (c.invite.map(|l| l.url(&base_url, &tenant.slug)), c.user))
+        })
+        .await?;
+    let (invite_link, user) = created;
+    Ok(HttpResponse::Created().json(json!({ "user": user, "invite_link": invite_link })))
+}
+
+/// The user `id` of the caller's tenant; any other id is not found.
+async fn target(
+    state: &web::Data<AppState>,
+    session: &TenantSession,
+    id: String,
+) -> Result<User, ApiError> {
+    let tenant_id = session.current.tenant.id.clone();
+    state
+        .control_db
+        .run_as(move |conn| users::find_by_id(conn, &tenant_id, &id))
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::UserNotFound))
+}
+
+fn email_of(user: &User) -> Result<Email, ApiError> {
+    user.email.parse().map_err(ApiError::internal)
+}
+
+async fn show(
+    session: TenantSession,
+    state: web::Data<AppState>,
+    path: web::Path<super::IdParam>,
+) -> Result<HttpResponse, ApiError> {
+    let user = target(&state, &session, path.into_inner().id).await?;
+    Ok(HttpResponse::Ok().json(json!({ "user": user })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Update {
+    role: Role,
+}
+
+async fn update(
+    session: TenantSession,
+    state: web::Data<AppState>,
+    path: web::Path<super::IdParam>,
+    body: web::Json<Update>,
+) -> Result<HttpResponse, ApiError> {
+    state.license.effective().may_write()?;
+    let user = target(&state, &session, path.into_inner().id).await?;
+    let role = body.into_inner().role;
+    guard_owner_role(&session, &[user.role, role])?;
+    let (tenant, email) = (session.current.tenant.clone(), email_of(&user)?);
+    let user = state
+        .control_db
+        .run_as(move |conn| users::set_role(conn, &tenant, &email, role))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "user": user })))
+}
+
+/// Deactivating stays possible after the license lapses: it is how an appliance over its
+/// cap gets back under it, and how access is taken away.
+async fn deactivate(
+    session: TenantSession,
+    state: web::Data<AppState>,
+    path: web::Path<super::IdParam>,
+) -> Result<HttpResponse, ApiError> {
+    let user = target(&state, &session, path.into_inner().id).await?;
+    guard_owner_role(&session, &[user.role])?;
+    let (tenant, email) = (session.current.tenant.clone(), email_of(&user)?);
+    let user = state
+        .control_db
+        .run_as(move |conn| users::deactivate(conn, &tenant, &email))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "user": user })))
+}
+
+async fn reactivate(
+    session: TenantSession,
+    state: web::Data<AppState>,
+    path: web::Path<super::IdParam>,
+) -> Result<HttpResponse, ApiError> {
+    let user = target(&state, &session, path.into_inner().id).await?;
+    guard_owner_role(&session, &[user.role])?;
+    let license = state.license.effective();
+    let (tenant, email) = (session.current.tenant.clone(), email_of(&user)?);
+    let user = state
+        .control_db
+        .run_as(move |conn| users::reactivate(conn, &license, &tenant, &email))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "user": user })))
+}
+
+async fn reset_password(
+    session: TenantSession,
+    state: web::Data<AppState>,
+    path: web::Path<super::IdParam>,
+) -> Result<HttpResponse, ApiError> {
+    let user = target(&state, &session, path.into_inner().id).await?;
+    guard_owner_role(&session, &[user.role])?;
+    let (tenant, email) = (session.current.tenant.clone(), email_of(&user)?);
+    let base_url = state.config.base_url();
+    let (user, link) = state
+        .control_db
+        .run_as(move |conn| {
+            users::password_link(conn, &tenant, &email)
+                .map(|(user, link)| (user, link.url(&base_url, &tenant.slug)))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "user": user, "link": link })))
+}

@@ -1,0 +1,352 @@
+//! The whole tenant route table, walked with every role of the tenant and with every role and
+//! token of another tenant. Routes come from the same table that registers them, so a route
+//! added later is walked too without anyone remembering to add it here.
+
+use holdfast::identity::Role;
+use holdfast::web::endpoint::{Access, Area, Endpoint};
+use serde_json::{Value, json};
+
+use crate::helpers::{Browser, PASSWORD, TestApp, demo_key, set_up};
+
+const ROLES: [Role; 4] = [Role::Owner, Role::Admin, Role::Member, Role::Viewer];
+
+/// One tenant's people: a signed-in browser per role, an admin API token, and a user and a
+/// token that routes with an `{id}` act on.
+struct Tenant<'a> {
+    slug: &'static str,
+    browsers: Vec<(Role, Browser<'a>)>,
+    token: String,
+    target_user: String,
+    target_token: String,
+}
+
+async fn populate<'a>(app: &'a TestApp, op: &mut Browser<'a>, slug: &'static str) -> Tenant<'a> {
+    let (status, body) = op
+        .post(
+            "/api/v1/admin/tenants",
+            json!({ "slug": slug, "name": slug, "owner_email": format!("owner@{slug}.test") }),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let token = body["owner_invite_link"]
+        .as_str()
+        .unwrap()
+        .split("#token=")
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let base = format!("/t/{slug}/api/v1");
+    let mut owner = Browser::new(app);
+    let (status, body) = owner
+        .post(
+            &format!("{base}/auth/accept-invite"),
+            json!({ "token": token, "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let mut browsers = Vec::new();
+    for role in ROLES {
+        let email = format!("{}@{slug}.test", role.as_str());
+        if role != Role::Owner {
+            let (status, body) = login_as(&mut owner, &base, "owner", slug).await;
+            assert_eq!(status, 200, "{body}");
+            let (status, body) = owner
+                .post(
+                    &format!("{base}/users"),
+                    json!({ "email": email, "role": role, "password": PASSWORD }),
+                )
+                .await;
+            assert_eq!(status, 201, "{body}");
+        }
+        let mut browser = Browser::new(app);
+        let (status, body) = login_as(&mut browser, &base, role.as_str(), slug).await;
+        assert_eq!(status, 200, "{body}");
+        browsers.push((role, browser));
+    }
+    let owner = &mut browsers[0].1;
+    let (status, body) = owner
+        .post(
+            &format!("{base}/users"),
+            json!({ "email": format!("target@{slug}.test"), "role": "member" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let target_user = body["user"]["id"].as_str().unwrap().to_owned();
+    let (status, body) = owner
+        .post(
+            &format!("{base}/tokens"),
+            json!({ "name": "script", "role": "admin" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let token = body["secret"].as_str().unwrap().to_owned();
+    let (_, body) = owner
+        .post(
+            &format!("{base}/tokens"),
+            json!({ "name": "target", "role": "viewer" }),
+        )
+        .await;
+    let target_token = body["token"]["id"].as_str().unwrap().to_owned();
+    Tenant {
+        slug,
+        browsers,
+        token,
+        target_user,
+        target_token,
+    }
+}
+
+async fn login_as(browser: &mut Browser<'_>, base: &str, who: &str, slug: &str) -> (u16, Value) {
+    browser
+        .post(
+            &format!("{base}/auth/login"),
+            json!({ "email": format!("{who}@{slug}.test"), "password": PASSWORD }),
+        )
+        .await
+}
+
+/// The path of `endpoint` for `tenant` (by prefix), with its `{id}` naming a real record of
+/// `owner_of_ids` — another tenant's, when guessing ids across tenants.
+fn path(endpoint: &Endpoint, tenant: &str, owner_of_ids: &Tenant<'_>) -> String {
+    let id = if endpoint.path.starts_with("/tokens") {
+        &owner_of_ids.target_token
+    } else {
+        &owner_of_ids.target_user
+    };
+    format!("/t/{tenant}{}", endpoint.full_path().replace("{id}", id))
+}
+
+fn method(endpoint: &Endpoint) -> reqwest::Method {
+    endpoint.method.parse().unwrap()
+}
+
+/// What the owner of `tenant` sees of it: its users and tokens.
+async fn snapshot(tenant: &mut Tenant<'_>) -> Value {
+    let base = format!("/t/{}/api/v1", tenant.slug);
+    let owner = &mut tenant.browsers[0].1;
+    let (_, users) = owner.get(&format!("{base}/users")).await;
+    let (_, tokens) = owner.get(&format!("{base}/tokens")).await;
+    json!({ "users": users, "tokens": tokens })
+}
+
+fn tenant_endpoints() -> Vec<Endpoint> {
+    let all: Vec<Endpoint> = holdfast::web::api_endpoints()
+        .into_iter()
+        .filter(|e| e.area == Area::Tenant)
+        .collect();
+    assert!(all.len() >= 10, "the walk covers the tenant API");
+    all
+}
+
+#[tokio::test]
+async fn no_session_or_token_of_another_tenant_reaches_any_route() {
+    let app = TestApp::spawn_with(|s| s.base_domain = Some("crm.test".into())).await;
+    let mut op = set_up(&app).await;
+    let key = demo_key(|p| {
+        p.max_tenants = 5;
+        p.max_seats = 50;
+        p.features = vec!["api_tokens".into()];
+    });
+    let (status, _, body) = op
+        .send(
+            reqwest::Method::PUT,
+            "/api/v1/admin/license",
+            Some(json!({ "key": key })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let mut acme = populate(&app, &mut op, "acme").await;
+    let mut beta = populate(&app, &mut op, "beta").await;
+    let before = snapshot(&mut acme).await;
+
+    for endpoint in tenant_endpoints() {
+        let Access::Tenant(_) = endpoint.access else {
+            continue;
+        };
+        let target = path(&endpoint, "acme", &acme);
+        for (role, browser) in &mut beta.browsers {
+            // By prefix, with acme's real ids.
+            let (status, _, body) = browser
+                .send(method(&endpoint), &target, Some(json!({})))
+                .await;
+            assert_eq!(
+                status, 404,
+                "{role:?} of beta: {} {target}: {body}",
+                endpoint.method
+            );
+            // By host.
+            browser.host = Some("acme.crm.test".into());
+            let by_host = target.trim_start_matches("/t/acme");
+            let (status, _, body) = browser
+                .send(method(&endpoint), by_host, Some(json!({})))
+                .await;
+            browser.host = None;
+            assert_eq!(
+                status, 404,
+                "{role:?} of beta by host: {} {by_host}: {body}",
+                endpoint.method
+            );
+        }
+        let mut stranger = Browser::new(&app);
+        let response = app
+            .client
+            .request(method(&endpoint), app.url(&target))
+            .bearer_auth(&beta.token)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            404,
+            "beta's token: {} {target}",
+            endpoint.method
+        );
+        let (status, _, body) = stranger
+            .send(method(&endpoint), &target, Some(json!({})))
+            .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (401, Some("unauthenticated")),
+            "{} {target}",
+            endpoint.method
+        );
+    }
+    assert_eq!(snapshot(&mut acme).await, before, "nothing of acme changed");
+}
+
+#[tokio::test]
+async fn every_route_admits_exactly_the_roles_the_table_gives_it() {
+    let app = TestApp::spawn().await;
+    let mut op = set_up(&app).await;
+    let key = demo_key(|p| {
+        p.max_tenants = 5;
+        p.max_seats = 50;
+        p.features = vec!["api_tokens".into()];
+    });
+    op.send(
+        reqwest::Method::PUT,
+        "/api/v1/admin/license",
+        Some(json!({ "key": key })),
+    )
+    .await;
+    let mut acme = populate(&app, &mut op, "acme").await;
+    // Lowest role first, so that what a viewer may do runs before an owner deletes things.
+    acme.browsers.reverse();
+    for endpoint in tenant_endpoints() {
+        let Access::Tenant(minimum) = endpoint.access else {
+            continue;
+        };
+        let target = path(&endpoint, "acme", &acme);
+        for (role, browser) in &mut acme.browsers {
+            let (status, _, body) = browser
+                .send(method(&endpoint), &target, Some(json!({})))
+                .await;
+            let code = body["error"]["code"].as_str().unwrap_or("");
+            if endpoint.path == "/auth/logout" && status == 204 {
+                // Signed out as asked: sign in again for the rest of the walk.
+                let (status, _) = login_as(browser, "/t/acme/api/v1", role.as_str(), "acme").await;
+                assert_eq!(status, 200);
+            }
+            if role.at_least(minimum) {
+                assert!(
+                    !matches!(
+                        code,
+                        "forbidden" | "unauthenticated" | "not_found" | "csrf_failed"
+                    ),
+                    "{role:?} may {} {target}: {status} {body}",
+                    endpoint.method
+                );
+            } else {
+                assert_eq!(
+                    (status, code),
+                    (403, "forbidden"),
+                    "{role:?} may not {} {target}",
+                    endpoint.method
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_operator_route_needs_an_operator_session() {
+    let app = TestApp::spawn().await;
+    let mut op = set_up(&app).await;
+    let key = demo_key(|p| {
+        p.max_tenants = 5;
+        p.max_seats = 50;
+        p.features = vec!["api_tokens".into()];
+    });
+    op.send(
+        reqwest::Method::PUT,
+        "/api/v1/admin/license",
+        Some(json!({ "key": key })),
+    )
+    .await;
+    let acme = populate(&app, &mut op, "acme").await;
+    let mut user = acme.browsers.into_iter().next().unwrap().1;
+    let mut stranger = Browser::new(&app);
+    let operator_routes: Vec<Endpoint> = holdfast::web::api_endpoints()
+        .into_iter()
+        .filter(|e| e.access == Access::Operator)
+        .collect();
+    assert!(operator_routes.len() >= 10);
+    for endpoint in operator_routes {
+        let target = endpoint
+            .full_path()
+            .replace("{slug}", "acme")
+            .replace("{id}", &"0".repeat(32));
+        for browser in [&mut user, &mut stranger] {
+            let (status, _, body) = browser
+                .send(method(&endpoint), &target, Some(json!({})))
+                .await;
+            assert_eq!(
+                (status, body["error"]["code"].as_str()),
+                (401, Some("unauthenticated")),
+                "{} {target}",
+                endpoint.method
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_route_with_its_error_codes() {
+    let app = TestApp::spawn().await;
+    let doc: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for endpoint in holdfast::web::api_endpoints() {
+        let op = &doc["paths"][endpoint.full_path()][endpoint.method.to_ascii_lowercase()];
+        assert!(
+            op.is_object(),
+            "{} {} is described",
+            endpoint.method,
+            endpoint.full_path()
+        );
+        let listed: Vec<&str> = op["responses"]
+            .as_object()
+            .unwrap()
+            .values()
+            .filter_map(|r| r["x-error-codes"].as_array())
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        for code in endpoint.errors() {
+            assert!(
+                listed.contains(&code.as_str()),
+                "{} {}: {code}",
+                endpoint.method,
+                endpoint.full_path()
+            );
+        }
+    }
+    let all: Vec<&str> = doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"]
+        ["code"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(all.contains(&"seat_limit_reached") && all.contains(&"tenant_suspended"));
+}

@@ -1,0 +1,403 @@
+//! Tenant admins manage users and API tokens through the tenant API; a lapsed license makes
+//! the appliance read-only without locking anyone out.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Browser, PASSWORD, TestApp, demo_key, set_up};
+
+const BASE: &str = "/t/acme/api/v1";
+
+fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("")
+}
+
+/// A licensed appliance with tenant `acme` and its signed-in owner.
+async fn acme_owner(
+    app: &TestApp,
+    change: impl FnOnce(&mut holdfast::license::Payload),
+) -> Browser<'_> {
+    let mut op = set_up(app).await;
+    let key = demo_key(|p| {
+        p.max_tenants = 3;
+        p.max_seats = 10;
+        p.features = vec!["api_tokens".into()];
+        change(p);
+    });
+    let (status, _, body) = op
+        .send(
+            reqwest::Method::PUT,
+            "/api/v1/admin/license",
+            Some(json!({ "key": key })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, body) = op
+        .post(
+            "/api/v1/admin/tenants",
+            json!({ "slug": "acme", "name": "Acme", "owner_email": "owner@acme.test" }),
+        )
+        .await;
+    let token = body["owner_invite_link"]
+        .as_str()
+        .unwrap()
+        .split("#token=")
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let mut owner = Browser::new(app);
+    let (status, body) = owner
+        .post(
+            &format!("{BASE}/auth/accept-invite"),
+            json!({ "token": token, "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (again, body) = owner
+        .post(
+            &format!("{BASE}/auth/accept-invite"),
+            json!({ "token": token, "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(
+        (again, code(&body)),
+        (400, "link_invalid"),
+        "a link works once"
+    );
+    let (status, _) = owner
+        .post(
+            &format!("{BASE}/auth/login"),
+            json!({ "email": "owner@acme.test", "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    owner
+}
+
+async fn sign_in<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
+    let mut browser = Browser::new(app);
+    let (status, body) = browser
+        .post(
+            &format!("{BASE}/auth/login"),
+            json!({ "email": email, "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    browser
+}
+
+#[tokio::test]
+async fn admins_manage_users_but_only_owners_touch_owners() {
+    let app = TestApp::spawn().await;
+    let mut owner = acme_owner(&app, |_| {}).await;
+    let (status, body) = owner
+        .post(
+            &format!("{BASE}/users"),
+            json!({ "email": "admin@acme.test", "role": "admin", "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert!(body["invite_link"].is_null());
+    let mut admin = sign_in(&app, "admin@acme.test").await;
+
+    let (status, body) = admin
+        .post(
+            &format!("{BASE}/users"),
+            json!({ "email": "new@acme.test", "role": "member" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert!(
+        body["invite_link"]
+            .as_str()
+            .unwrap()
+            .contains("/t/acme/accept-invite#token=")
+    );
+    let member_id = body["user"]["id"].as_str().unwrap().to_owned();
+    let (status, body) = admin
+        .post(
+            &format!("{BASE}/users"),
+            json!({ "email": "boss@acme.test", "role": "owner" }),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (403, "forbidden"),
+        "an admin cannot make an owner"
+    );
+    let (status, body) = admin
+        .post(
+            &format!("{BASE}/users"),
+            json!({ "email": "new@acme.test", "role": "member" }),
+        )
+        .await;
+    assert_eq!((status, code(&body)), (409, "user_exists"));
+    let (status, body) = admin
+        .post(
+            &format!("{BASE}/users"),
+            json!({ "email": "bad", "role": "member" }),
+        )
+        .await;
+    assert_eq!((status, code(&body)), (422, "invalid_input"));
+
+    let (status, body) = admin
+        .send(
+            reqwest::Method::PATCH,
+            &format!("{BASE}/users/{member_id}"),
+            Some(json!({ "role": "viewer" })),
+        )
+        .await
+        .into_status_body();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["user"]["role"], "viewer");
+    let (status, body) = admin
+        .post(
+            &format!("{BASE}/users/{member_id}/reset-password"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["link"].as_str().unwrap().contains("accept-invite"),
+        "still invited: a fresh invitation"
+    );
+    let (status, body) = admin
+        .post(&format!("{BASE}/users/{member_id}/deactivate"), json!({}))
+        .await;
+    assert_eq!(
+        (status, body["user"]["status"].as_str()),
+        (200, Some("deactivated"))
+    );
+    let (status, body) = admin
+        .post(&format!("{BASE}/users/{member_id}/reactivate"), json!({}))
+        .await;
+    assert_eq!(
+        (status, body["user"]["status"].as_str()),
+        (200, Some("invited"))
+    );
+}
+
+#[tokio::test]
+async fn owners_are_protected_from_admins_and_the_last_one_stays() {
+    let app = TestApp::spawn().await;
+    let mut owner = acme_owner(&app, |_| {}).await;
+    owner
+        .post(
+            &format!("{BASE}/users"),
+            json!({ "email": "admin@acme.test", "role": "admin", "password": PASSWORD }),
+        )
+        .await;
+    let mut admin = sign_in(&app, "admin@acme.test").await;
+    let (_, me) = owner.get(&format!("{BASE}/auth/me")).await;
+    let owner_id = me["user"]["id"].as_str().unwrap().to_owned();
+    let (status, body) = admin
+        .post(&format!("{BASE}/users/{owner_id}/deactivate"), json!({}))
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (403, "forbidden"),
+        "an admin cannot remove an owner"
+    );
+    let (status, body) = owner
+        .send(
+            reqwest::Method::PATCH,
+            &format!("{BASE}/users/{owner_id}"),
+            Some(json!({ "role": "admin" })),
+        )
+        .await
+        .into_status_body();
+    assert_eq!((status, code(&body)), (409, "last_owner"));
+    let (status, body) = owner.get(&format!("{BASE}/users/{}", "0".repeat(32))).await;
+    assert_eq!((status, code(&body)), (404, "user_not_found"));
+}
+
+#[tokio::test]
+async fn a_deactivated_user_is_signed_out_at_once() {
+    let app = TestApp::spawn().await;
+    let mut owner = acme_owner(&app, |_| {}).await;
+    let (_, body) = owner
+        .post(
+            &format!("{BASE}/users"),
+            json!({ "email": "m@acme.test", "role": "member", "password": PASSWORD }),
+        )
+        .await;
+    let id = body["user"]["id"].as_str().unwrap().to_owned();
+    let mut member = sign_in(&app, "m@acme.test").await;
+    assert_eq!(member.get(&format!("{BASE}/auth/me")).await.0, 200);
+    owner
+        .post(&format!("{BASE}/users/{id}/deactivate"), json!({}))
+        .await;
+    let (status, body) = member.get(&format!("{BASE}/auth/me")).await;
+    assert_eq!((status, code(&body)), (401, "unauthenticated"));
+    let (status, body) = Browser::new(&app)
+        .post(
+            &format!("{BASE}/auth/login"),
+            json!({ "email": "m@acme.test", "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!((status, code(&body)), (401, "invalid_credentials"));
+}
+
+#[tokio::test]
+async fn api_tokens_are_shown_once_scoped_to_a_role_and_revocable() {
+    let app = TestApp::spawn().await;
+    let mut owner = acme_owner(&app, |_| {}).await;
+    let (status, body) = owner
+        .post(
+            &format!("{BASE}/tokens"),
+            json!({ "name": "reports", "role": "viewer", "expires_in_days": 30 }),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let secret = body["secret"].as_str().unwrap().to_owned();
+    let id = body["token"]["id"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("hft_"), "{secret}");
+    let (_, list) = owner.get(&format!("{BASE}/tokens")).await;
+    assert!(
+        !list.to_string().contains(&secret[4..]),
+        "the secret is never shown again"
+    );
+
+    let bearer = |method: reqwest::Method, path: String| {
+        app.client
+            .request(method, app.url(&path))
+            .bearer_auth(&secret)
+    };
+    let response = bearer(reqwest::Method::GET, format!("{BASE}/users"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        200,
+        "a viewer token reads without cookies or CSRF"
+    );
+    let response = bearer(reqwest::Method::POST, format!("{BASE}/users"))
+        .json(&json!({ "email": "x@acme.test", "role": "member" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403, "a viewer token cannot write");
+    let response = bearer(reqwest::Method::GET, "/t/other/api/v1/users".into())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+
+    let (status, body) = owner
+        .post(
+            &format!("{BASE}/tokens"),
+            json!({ "name": "x", "role": "viewer", "expires_in_days": 0 }),
+        )
+        .await;
+    assert_eq!((status, code(&body)), (422, "invalid_input"));
+
+    let (status, _, _) = owner
+        .send(
+            reqwest::Method::DELETE,
+            &format!("{BASE}/tokens/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let response = bearer(reqwest::Method::GET, format!("{BASE}/users"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401, "revoked at once");
+    let response = app
+        .client
+        .get(app.url(&format!("{BASE}/users")))
+        .bearer_auth(format!("hft_{}", "A".repeat(43)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401, "a forged token opens nothing");
+}
+
+#[tokio::test]
+async fn tokens_need_the_licensed_feature() {
+    let app = TestApp::spawn().await;
+    let mut owner = acme_owner(&app, |p| p.features = vec![]).await;
+    let (status, body) = owner
+        .post(
+            &format!("{BASE}/tokens"),
+            json!({ "name": "x", "role": "viewer" }),
+        )
+        .await;
+    assert_eq!((status, code(&body)), (403, "feature_not_licensed"));
+}
+
+#[tokio::test]
+async fn after_grace_writes_and_seats_are_refused_while_sign_in_and_reads_work() {
+    let app = TestApp::spawn().await;
+    let mut owner = acme_owner(&app, |p| {
+        p.expires_at = Some(p.issued_at + 10 * 86_400);
+        p.grace_days = 5;
+    })
+    .await;
+    let (_, body) = owner
+        .post(
+            &format!("{BASE}/users"),
+            json!({ "email": "m@acme.test", "role": "member", "password": PASSWORD }),
+        )
+        .await;
+    let member_id = body["user"]["id"].as_str().unwrap().to_owned();
+
+    // Time moves past expiry and grace.
+    let conn = rusqlite::Connection::open(app.data_dir().join("holdfast.db")).unwrap();
+    conn.execute(
+        "UPDATE clock SET high_water_unix = unixepoch('now') + 30 * 86400",
+        [],
+    )
+    .unwrap();
+    let license = app.license();
+    tokio::task::spawn_blocking(move || license.refresh(true).unwrap())
+        .await
+        .unwrap();
+
+    let (status, body) = owner
+        .post(
+            &format!("{BASE}/users"),
+            json!({ "email": "late@acme.test", "role": "member" }),
+        )
+        .await;
+    assert_eq!((status, code(&body)), (403, "license_expired"));
+    let (status, body) = owner
+        .send(
+            reqwest::Method::PATCH,
+            &format!("{BASE}/users/{member_id}"),
+            Some(json!({ "role": "viewer" })),
+        )
+        .await
+        .into_status_body();
+    assert_eq!((status, code(&body)), (403, "read_only"));
+    let (status, body) = owner
+        .post(
+            &format!("{BASE}/tokens"),
+            json!({ "name": "x", "role": "viewer" }),
+        )
+        .await;
+    assert_eq!((status, code(&body)), (403, "read_only"));
+
+    let member = sign_in(&app, "m@acme.test").await;
+    drop(member);
+    assert_eq!(
+        owner.get(&format!("{BASE}/users")).await.0,
+        200,
+        "reads work"
+    );
+    let (status, _) = owner
+        .post(&format!("{BASE}/users/{member_id}/deactivate"), json!({}))
+        .await;
+    assert_eq!(status, 200, "taking access away always works");
+}
+
+trait IntoStatusBody {
+    fn into_status_body(self) -> (u16, Value);
+}
+
+impl IntoStatusBody for (u16, reqwest::header::HeaderMap, Value) {
+    fn into_status_body(self) -> (u16, Value) {
+        (self.0, self.2)
+    }
+}
