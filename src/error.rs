@@ -88,6 +88,8 @@ error_codes! {
     TenantSuspended => ("tenant_suspended", 403, "This tenant is suspended; ask the appliance's operators."),
     /// A tenant slug already in use.
     SlugTaken => ("slug_taken", 409, "A tenant with this slug already exists."),
+    /// A custom domain already used by another tenant.
+    DomainTaken => ("domain_taken", 409, "This domain is already another tenant's."),
     /// A user with this e-mail address already exists in the tenant.
     UserExists => ("user_exists", 409, "A user with this e-mail address already exists."),
     /// No such user in this tenant.
@@ -257,7 +259,12 @@ impl From<crate::tenancy::TenantError> for ApiError {
                 Self::with_message(ErrorCode::SlugTaken, format!("{err}."))
             }
             TenantError::NotFound(_) => Self::new(ErrorCode::TenantNotFound),
-            TenantError::BadName => Self::with_message(ErrorCode::InvalidInput, format!("{err}.")),
+            TenantError::BadName | TenantError::BadDomain(_) => {
+                Self::with_message(ErrorCode::InvalidInput, format!("{err}."))
+            }
+            TenantError::DomainTaken(_) => {
+                Self::with_message(ErrorCode::DomainTaken, format!("{err}."))
+            }
             other => Self::internal(other),
         }
     }

@@ -4,8 +4,11 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 
 use super::GlobalArgs;
+use crate::identity::{Email, Role, users};
 use crate::license::{LicenseService, TrustedKeys};
-use crate::tenancy::{Slug, Tenant, TenantDatabases, TenantError, TenantStatus, registry};
+use crate::tenancy::{
+    Change, Slug, Tenant, TenantChanges, TenantDatabases, TenantError, TenantStatus, registry,
+};
 
 #[derive(Debug, Subcommand)]
 pub enum TenantCommand {
@@ -16,6 +19,31 @@ pub enum TenantCommand {
         /// Display name
         #[arg(long)]
         name: String,
+        /// Invite this address as the tenant's owner (prints a one-time link; takes a seat)
+        #[arg(long, value_name = "EMAIL")]
+        owner_email: Option<String>,
+    },
+    /// Change a tenant's name, per-tenant seat limit or custom domain
+    Update {
+        slug: String,
+        /// New display name
+        #[arg(long)]
+        name: Option<String>,
+        /// At most this many of the license's seats for this tenant
+        #[arg(long, value_name = "N", conflicts_with = "no_seat_limit")]
+        seat_limit: Option<u32>,
+        /// Remove the tenant's seat limit
+        #[arg(long)]
+        no_seat_limit: bool,
+        /// Serve the tenant at this domain too (outside the base domain)
+        #[arg(long, value_name = "DOMAIN", conflicts_with = "no_custom_domain")]
+        custom_domain: Option<String>,
+        /// Remove the tenant's custom domain
+        #[arg(long)]
+        no_custom_domain: bool,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
     },
     /// List the tenants
     List {
@@ -57,6 +85,8 @@ fn refusal(err: TenantError) -> anyhow::Error {
         TenantError::Refused(refusal) => anyhow::anyhow!("{}: {refusal}", refusal.code()),
         TenantError::SlugTaken(_) => anyhow::anyhow!("slug_taken: {err}"),
         TenantError::NotFound(_) => anyhow::anyhow!("tenant_not_found: {err}"),
+        TenantError::BadName | TenantError::BadDomain(_) => anyhow::anyhow!("invalid_input: {err}"),
+        TenantError::DomainTaken(_) => anyhow::anyhow!("domain_taken: {err}"),
         other => anyhow::Error::new(other),
     }
 }
@@ -65,8 +95,15 @@ fn print(tenant: &Tenant, json: bool) -> anyhow::Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(tenant)?);
     } else {
+        let limit = tenant
+            .seat_limit
+            .map_or_else(|| "no seat limit".to_owned(), |n| format!("seat limit {n}"));
+        let domain = tenant
+            .custom_domain
+            .as_deref()
+            .unwrap_or("no custom domain");
         println!(
-            "{}  {}  {:?}  id {}",
+            "{}  {}  {:?}  {limit}  {domain}  id {}",
             tenant.slug,
             tenant.status.as_str(),
             tenant.name,
@@ -76,24 +113,115 @@ fn print(tenant: &Tenant, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Creates a tenant and, with `owner_email`, invites its owner: both or neither.
+fn create(
+    config: &crate::config::Config,
+    conn: &mut rusqlite::Connection,
+    databases: &TenantDatabases,
+    license: &LicenseService,
+    text: &str,
+    name: &str,
+    owner_email: Option<&str>,
+) -> anyhow::Result<()> {
+    let owner: Option<Email> = owner_email
+        .map(|e| {
+            e.parse()
+                .map_err(|err| anyhow::anyhow!("invalid e-mail {e:?}: {err}"))
+        })
+        .transpose()?;
+    let slug = slug(text)?;
+    let tenant = registry::create(conn, databases, license, &slug, name).map_err(refusal)?;
+    let invite = match owner {
+        None => None,
+        Some(owner) => {
+            let created = users::create(
+                conn,
+                &license.effective(),
+                &tenant,
+                &owner,
+                Role::Owner,
+                None,
+            );
+            match created {
+                Ok(created) => created.invite,
+                Err(err) => {
+                    // Without its owner, the tenant goes again.
+                    registry::delete(conn, databases, &slug).map_err(refusal)?;
+                    return Err(anyhow::anyhow!("{}: {err}", err.code()));
+                }
+            }
+        }
+    };
+    println!(
+        "created tenant {} ({}), database {}",
+        tenant.slug,
+        tenant.name,
+        databases
+            .path(&tenant.id.parse().context("tenant id")?)
+            .display()
+    );
+    if let Some(invite) = invite {
+        println!(
+            "one-time owner invite link (valid 7 days): {}",
+            invite.url(&config.base_url(), &tenant.slug)
+        );
+    }
+    Ok(())
+}
+
+/// A `--no-X` flag clears, `--X VALUE` sets, neither keeps.
+fn change<T>(clear: bool, value: Option<T>) -> Change<T> {
+    match (clear, value) {
+        (true, _) => Change::Clear,
+        (false, Some(value)) => Change::Set(value),
+        (false, None) => Change::Keep,
+    }
+}
+
 pub fn run(global: &GlobalArgs, command: &TenantCommand) -> anyhow::Result<()> {
     let config = global.load_config(None)?.config;
     let db = super::open_control_db(&config)?;
     let databases = TenantDatabases::new(&config.tenants_dir(), NonZeroUsize::MIN);
     let mut conn = db.conn()?;
     match command {
-        TenantCommand::Create { slug: text, name } => {
+        TenantCommand::Create {
+            slug: text,
+            name,
+            owner_email,
+        } => {
             let license = LicenseService::load(&db, TrustedKeys::builtin())?;
-            let tenant = registry::create(&mut conn, &databases, &license, &slug(text)?, name)
-                .map_err(refusal)?;
-            println!(
-                "created tenant {} ({}), database {}",
-                tenant.slug,
-                tenant.name,
-                databases
-                    .path(&tenant.id.parse().context("tenant id")?)
-                    .display()
-            );
+            create(
+                &config,
+                &mut conn,
+                &databases,
+                &license,
+                text,
+                name,
+                owner_email.as_deref(),
+            )?;
+        }
+        TenantCommand::Update {
+            slug: text,
+            name,
+            seat_limit,
+            no_seat_limit,
+            custom_domain,
+            no_custom_domain,
+            json,
+        } => {
+            let changes = TenantChanges {
+                name: name.clone(),
+                seat_limit: change(*no_seat_limit, *seat_limit),
+                custom_domain: change(*no_custom_domain, custom_domain.clone()),
+            };
+            let tenant = registry::update(
+                &mut conn,
+                &slug(text)?,
+                &changes,
+                config.base_domain.as_deref(),
+            )
+            .map_err(refusal)?;
+            print(&tenant, *json)?;
         }
         TenantCommand::List { json } => {
             let tenants = registry::list(&conn).map_err(refusal)?;

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 pub use load::{ConfigSources, ENV_PREFIX, Loaded, Overrides, Source, describe_file, env_var_name};
 pub use show::{ShownSetting, render_text, show};
-pub use validate::ConfigError;
+pub use validate::{ConfigError, normalized_dns_name};
 
 /// The limits of one setting live in one constant that both the check and its message use.
 pub const MAX_BODY_BYTES_RANGE: (u64, u64) = (1024, 256 * 1024 * 1024);

@@ -126,8 +126,9 @@ fn directory(key: &str, value: Option<&Path>) -> Result<Option<PathBuf>, ConfigE
         .map_err(|err| ConfigError::invalid(key, format!("cannot resolve path: {err}")))
 }
 
-/// Lower-cased DNS name: dot-separated labels of letters, digits and inner hyphens.
-fn dns_name(key: &str, value: &str) -> Result<String, ConfigError> {
+/// The lower-cased DNS name in `value`, if it is one: dot-separated labels of letters,
+/// digits and inner hyphens.
+pub fn normalized_dns_name(value: &str) -> Option<String> {
     let name = value.trim().trim_end_matches('.').to_ascii_lowercase();
     let label_ok = |label: &str| {
         !label.is_empty()
@@ -136,12 +137,17 @@ fn dns_name(key: &str, value: &str) -> Result<String, ConfigError> {
             && !label.ends_with('-')
             && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     };
-    if name.is_empty() || name.len() > 253 || !name.split('.').all(label_ok) {
+    (!name.is_empty() && name.len() <= 253 && name.split('.').all(label_ok)).then_some(name)
+}
+
+/// Lower-cased DNS name: dot-separated labels of letters, digits and inner hyphens.
+fn dns_name(key: &str, value: &str) -> Result<String, ConfigError> {
+    let Some(name) = normalized_dns_name(value) else {
         return Err(ConfigError::invalid(
             key,
             format!("{value:?} is not a domain name such as crm.example.com"),
         ));
-    }
+    };
     Ok(name)
 }
 

@@ -8,5 +8,5 @@ mod slug;
 
 pub use databases::{TenantDatabases, TenantDbError};
 pub use id::TenantId;
-pub use registry::{Tenant, TenantError, TenantStatus};
+pub use registry::{Change, Tenant, TenantChanges, TenantError, TenantStatus};
 pub use slug::{InvalidSlug, MAX_SLUG_LEN, Slug};

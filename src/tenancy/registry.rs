@@ -50,6 +50,10 @@ pub enum TenantError {
     NotFound(String),
     #[error("the tenant name must be 1 to 200 printable characters")]
     BadName,
+    #[error("{0}")]
+    BadDomain(String),
+    #[error("the domain {0} is already another tenant's")]
+    DomainTaken(String),
     #[error(transparent)]
     Refused(#[from] Refusal),
     #[error(transparent)]
@@ -92,6 +96,118 @@ pub fn count(conn: &Connection) -> Result<u32, StorageError> {
     Ok(conn.query_row("SELECT count(*) FROM tenants", [], |r| r.get(0))?)
 }
 
+/// A change to an optional field: keep it, clear it, or set it. In JSON an absent field
+/// keeps, `null` clears, a value sets.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Change<T> {
+    #[default]
+    Keep,
+    Clear,
+    Set(T),
+}
+
+impl<T> Change<T> {
+    fn is_keep(&self) -> bool {
+        matches!(self, Change::Keep)
+    }
+
+    fn value(&self) -> Option<&T> {
+        match self {
+            Change::Set(value) => Some(value),
+            _ => None,
+        }
+    }
+}
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Change<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Option::<T>::deserialize(deserializer)?.map_or(Change::Clear, Change::Set))
+    }
+}
+
+/// What an operator may change about a tenant.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantChanges {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub seat_limit: Change<u32>,
+    #[serde(default)]
+    pub custom_domain: Change<String>,
+}
+
+fn checked_name(name: &str) -> Result<String, TenantError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(TenantError::BadName);
+    }
+    Ok(name.to_owned())
+}
+
+/// Changes a tenant's name, seat limit or custom domain. A custom domain is a DNS name
+/// outside `base_domain` (whose sub-domains are tenants' slugs) and belongs to one tenant.
+/// A seat limit below the seats in use removes nobody: further additions are refused.
+pub fn update(
+    conn: &mut Connection,
+    slug: &Slug,
+    changes: &TenantChanges,
+    base_domain: Option<&str>,
+) -> Result<Tenant, TenantError> {
+    let name = changes.name.as_deref().map(checked_name).transpose()?;
+    let domain = match &changes.custom_domain {
+        Change::Set(text) => {
+            let domain = crate::config::normalized_dns_name(text).ok_or_else(|| {
+                TenantError::BadDomain(format!(
+                    "{text:?} is not a domain name such as crm.acme.com"
+                ))
+            })?;
+            if base_domain
+                .is_some_and(|base| domain == base || domain.ends_with(&format!(".{base}")))
+            {
+                return Err(TenantError::BadDomain(format!(
+                    "{domain} is under the appliance's base domain, where sub-domains are tenant slugs"
+                )));
+            }
+            Change::Set(domain)
+        }
+        other => other.clone(),
+    };
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tenant = find(&tx, slug)?.ok_or_else(|| TenantError::NotFound(slug.to_string()))?;
+    if let Change::Set(domain) = &domain {
+        let taken: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM tenants WHERE custom_domain = ?1 AND id <> ?2)",
+            params![domain, tenant.id],
+            |r| r.get(0),
+        )?;
+        if taken {
+            return Err(TenantError::DomainTaken(domain.clone()));
+        }
+    }
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    tx.execute(
+        "UPDATE tenants SET
+            name = coalesce(?1, name),
+            seat_limit = CASE WHEN ?2 THEN ?3 ELSE seat_limit END,
+            custom_domain = CASE WHEN ?4 THEN ?5 ELSE custom_domain END,
+            updated_at = ?6
+         WHERE id = ?7",
+        params![
+            name,
+            !changes.seat_limit.is_keep(),
+            changes.seat_limit.value(),
+            !domain.is_keep(),
+            domain.value(),
+            now,
+            tenant.id
+        ],
+    )?;
+    let tenant = find(&tx, slug)?.ok_or_else(|| TenantError::NotFound(slug.to_string()))?;
+    tx.commit()?;
+    Ok(tenant)
+}
+
 /// Creates a tenant and its database, if the license allows one more.
 pub fn create(
     conn: &mut Connection,
@@ -100,10 +216,7 @@ pub fn create(
     slug: &Slug,
     name: &str,
 ) -> Result<Tenant, TenantError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(TenantError::BadName);
-    }
+    let name = checked_name(name)?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let taken: bool = tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM tenants WHERE slug = ?1)",

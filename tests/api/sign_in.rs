@@ -368,3 +368,48 @@ async fn operator_api_manages_the_license_tenants_and_operators() {
         .await;
     assert_eq!((status, code(&body)), (409, "last_operator"));
 }
+
+#[tokio::test]
+async fn a_tenant_is_reached_at_its_custom_domain() {
+    let app = TestApp::spawn_with(|s| s.base_domain = Some("crm.test".into())).await;
+    let mut op = two_tenants(&app).await;
+    let patch = |body: Value| {
+        (
+            reqwest::Method::PATCH,
+            "/api/v1/admin/tenants/acme",
+            Some(body),
+        )
+    };
+    let (m, p, b) = patch(json!({ "custom_domain": "crm.acme.example", "seat_limit": 5 }));
+    let (status, body) = op.send(m, p, b).await.clone_status_body();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["tenant"]["custom_domain"], "crm.acme.example");
+    assert_eq!(body["tenant"]["seat_limit"], 5);
+    let (m, p, b) = patch(json!({ "custom_domain": "x.crm.test" }));
+    let (status, body) = op.send(m, p, b).await.clone_status_body();
+    assert_eq!(
+        (status, code(&body)),
+        (422, "invalid_input"),
+        "not under the base domain"
+    );
+
+    let mut browser = Browser::new(&app);
+    browser.host = Some("crm.acme.example".into());
+    let (status, body) = browser
+        .post(
+            "/api/v1/auth/login",
+            json!({ "email": "owner@acme.test", "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["tenant"]["slug"], "acme");
+
+    let (m, p, b) = patch(json!({ "custom_domain": null, "seat_limit": null }));
+    let (status, body) = op.send(m, p, b).await.clone_status_body();
+    assert!(
+        body["tenant"]["custom_domain"].is_null() && body["tenant"]["seat_limit"].is_null(),
+        "{status} {body}"
+    );
+    let (status, body) = browser.get("/api/v1/auth/me").await;
+    assert_eq!((status, code(&body)), (404, "tenant_not_found"));
+}

@@ -401,3 +401,47 @@ impl IntoStatusBody for (u16, reqwest::header::HeaderMap, Value) {
         (self.0, self.2)
     }
 }
+
+#[tokio::test]
+async fn the_server_and_the_cli_adding_the_last_seat_at_once_yield_exactly_one() {
+    for round in 0..3 {
+        let app = TestApp::spawn().await;
+        // Two seats: the owner holds one.
+        let mut owner = acme_owner(&app, |p| p.max_seats = 2).await;
+        let dir = app.data_dir().to_str().unwrap().to_owned();
+        let cli = tokio::task::spawn_blocking(move || {
+            crate::helpers::Holdfast::new().run(&[
+                "user",
+                "create",
+                "--tenant",
+                "acme",
+                "--email",
+                "cli@acme.test",
+                "--role",
+                "member",
+                "--data-dir",
+                &dir,
+            ])
+        });
+        let (status, body) = owner
+            .post(
+                &format!("{BASE}/users"),
+                json!({ "email": "api@acme.test", "role": "member" }),
+            )
+            .await;
+        let cli = cli.await.unwrap();
+        let api_won = status == 201;
+        let cli_won = cli.code == 0;
+        assert!(
+            api_won != cli_won,
+            "round {round}: exactly one of {status} {body} / {cli:?}"
+        );
+        if api_won {
+            assert!(cli.stderr.contains("seat_limit_reached"), "{}", cli.stderr);
+        } else {
+            assert_eq!(code(&body), "seat_limit_reached");
+        }
+        let (_, users) = owner.get(&format!("{BASE}/users")).await;
+        assert_eq!(users["users"].as_array().unwrap().len(), 2);
+    }
+}

@@ -269,3 +269,82 @@ fn two_processes_adding_a_user_at_one_below_the_cap_yield_exactly_one() {
         assert_eq!(app.seats_used(), 2);
     }
 }
+
+#[test]
+fn a_tenant_is_created_with_its_owner_invited_and_a_seat_limit_of_its_own() {
+    let app = Appliance::with_seats(10);
+    let created = app.run(&[
+        "tenant",
+        "create",
+        "gamma",
+        "--name",
+        "Gamma",
+        "--owner-email",
+        "boss@gamma.test",
+    ]);
+    let out = &created.assert_ok().stdout;
+    assert!(out.contains("/t/gamma/accept-invite#token="), "{out}");
+    assert_eq!(app.users("gamma")[0]["role"], "owner");
+
+    let limited = app.run(&["tenant", "update", "gamma", "--seat-limit", "2", "--json"]);
+    assert_eq!(limited.assert_ok().json()["seat_limit"], 2);
+    app.create("gamma", "two@gamma.test", "member").assert_ok();
+    let third = app.create("gamma", "three@gamma.test", "member");
+    assert!(
+        third.assert_refused().contains("seat_limit_reached"),
+        "{}",
+        third.stderr
+    );
+    app.create("acme", "three@gamma.test", "member").assert_ok();
+    let lifted = app.run(&["tenant", "update", "gamma", "--no-seat-limit", "--json"]);
+    assert!(lifted.assert_ok().json()["seat_limit"].is_null());
+    app.create("gamma", "three@gamma.test", "member")
+        .assert_ok();
+
+    let bad = app.run(&[
+        "tenant",
+        "update",
+        "gamma",
+        "--custom-domain",
+        "not a domain",
+    ]);
+    assert!(bad.assert_refused().contains("invalid_input"));
+    app.run(&[
+        "tenant",
+        "update",
+        "gamma",
+        "--custom-domain",
+        "CRM.Gamma.example",
+    ])
+    .assert_ok();
+    let taken = app.run(&[
+        "tenant",
+        "update",
+        "acme",
+        "--custom-domain",
+        "crm.gamma.example",
+    ]);
+    assert!(taken.assert_refused().contains("domain_taken"));
+}
+
+#[test]
+fn a_tenant_whose_owner_finds_no_seat_is_not_created() {
+    let app = Appliance::with_seats(1);
+    app.create("acme", "a@acme.test", "owner").assert_ok();
+    let refused = app.run(&[
+        "tenant",
+        "create",
+        "gamma",
+        "--name",
+        "Gamma",
+        "--owner-email",
+        "boss@gamma.test",
+    ]);
+    assert!(
+        refused.assert_refused().contains("seat_limit_reached"),
+        "{}",
+        refused.stderr
+    );
+    let gone = app.run(&["tenant", "show", "gamma"]);
+    assert!(gone.assert_refused().contains("tenant_not_found"));
+}

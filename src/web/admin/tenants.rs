@@ -7,7 +7,7 @@ use serde_json::json;
 use super::OperatorSession;
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::{Email, Role, users};
-use crate::tenancy::{Slug, TenantError, TenantStatus, registry};
+use crate::tenancy::{Slug, TenantChanges, TenantError, TenantStatus, registry};
 use crate::web::AppState;
 use crate::web::endpoint::{Access, Area, endpoints};
 
@@ -17,6 +17,9 @@ endpoints! { area: Area::Admin;
         "Create a tenant on its own database, optionally inviting its owner",
         [InvalidInput, SlugTaken, TenantLimitReached, SeatLimitReached, LicenseExpired];
     GET "/tenants/{slug}" => show, Access::Operator, "One tenant and its users", [TenantNotFound];
+    PATCH "/tenants/{slug}" => update, Access::Operator,
+        "Change a tenant's name, seat limit or custom domain (null removes a limit or domain)",
+        [TenantNotFound, InvalidInput, DomainTaken];
     DELETE "/tenants/{slug}" => delete, Access::Operator,
         "Delete a tenant and its database (?confirm=<slug>)", [TenantNotFound, InvalidInput];
     POST "/tenants/{slug}/suspend" => suspend, Access::Operator,
@@ -118,6 +121,22 @@ async fn show(
         })
         .await?;
     Ok(HttpResponse::Ok().json(tenant))
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    _operator: OperatorSession,
+    path: web::Path<String>,
+    body: web::Json<TenantChanges>,
+) -> Result<HttpResponse, ApiError> {
+    let slug = slug(&path)?;
+    let changes = body.into_inner();
+    let base = state.config.base_domain.clone();
+    let tenant = state
+        .control_db
+        .run_as(move |conn| registry::update(conn, &slug, &changes, base.as_deref()))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "tenant": tenant })))
 }
 
 async fn set_status(
