@@ -34,6 +34,19 @@ fn refusal(err: OperatorError) -> anyhow::Error {
 pub fn run(global: &GlobalArgs, command: &AdminCommand) -> anyhow::Result<()> {
     let config = global.load_config(None)?.config;
     let db = super::open_control_db(&config)?;
+    let result = execute(&db, command);
+    match command {
+        AdminCommand::Create { email, .. } => super::audited(
+            &super::AuditLog::Control(&db),
+            "admin create",
+            format!("operator {}", email.trim()),
+            result,
+        ),
+        AdminCommand::List { .. } => result,
+    }
+}
+
+fn execute(db: &crate::storage::Database, command: &AdminCommand) -> anyhow::Result<()> {
     let mut conn = db.conn()?;
     match command {
         AdminCommand::Create { email, .. } => {

@@ -36,7 +36,12 @@ pub fn run(global: &GlobalArgs, command: &LicenseCommand) -> anyhow::Result<()> 
     let db = super::open_control_db(&config)?;
     let service = LicenseService::load(&db, TrustedKeys::builtin())?;
     match command {
-        LicenseCommand::Install(args) => install(&service, args),
+        LicenseCommand::Install(args) => super::audited(
+            &super::AuditLog::Control(&db),
+            "license install",
+            "license key".to_owned(),
+            install(&service, args),
+        ),
         LicenseCommand::Status { json } => {
             let usage = crate::appliance::usage(&*db.conn()?)?;
             status(&service, usage, *json)

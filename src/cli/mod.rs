@@ -2,6 +2,7 @@
 //! are 0 for success, 1 for a refusal or failure (one line on stderr), 2 for bad usage.
 
 mod admin;
+mod audit;
 mod config_cmd;
 mod healthcheck;
 mod license;
@@ -68,6 +69,9 @@ enum Command {
     /// Create and list the operators of the /admin console
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// Check the audit logs' hash chains and show their entries
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Install a license key and see the license in force
     #[command(subcommand)]
     License(license::LicenseCommand),
@@ -101,6 +105,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => migrate::run(&cli.global),
         Command::Config(cmd) => config_cmd::run(&cli.global, &cmd),
         Command::Admin(cmd) => admin::run(&cli.global, &cmd),
+        Command::Audit(cmd) => audit::run(&cli.global, &cmd),
         Command::License(cmd) => license::run(&cli.global, &cmd),
         Command::Tenant(cmd) => tenant::run(&cli.global, &cmd),
         Command::User(cmd) => user::run(&cli.global, &cmd),
@@ -138,6 +143,67 @@ fn open_control_db(config: &config::Config) -> anyhow::Result<crate::storage::Da
     // Every command that opens the control database moves the time high-water mark.
     crate::appliance::observe_time(&mut *db.conn()?, time::OffsetDateTime::now_utc())?;
     Ok(db)
+}
+
+/// The audit log a command's action goes to.
+enum AuditLog<'a> {
+    /// The control database: appliance actions.
+    Control(&'a crate::storage::Database),
+    /// The tenant's own database: actions within a tenant.
+    Tenant {
+        config: &'a config::Config,
+        db: &'a crate::storage::Database,
+        slug: &'a str,
+    },
+}
+
+/// Records a command's action, whatever its outcome, with actor `cli`, and returns the
+/// command's result. A refusal's stable code (the start of its message) is its outcome.
+fn audited(
+    log: &AuditLog<'_>,
+    action: &str,
+    target: String,
+    result: anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    use crate::audit::{NewEntry, Outcome};
+    let outcome = match &result {
+        Ok(()) => Outcome::Success,
+        Err(err) => format!("{err}")
+            .split_once(':')
+            .and_then(|(code, _)| crate::error::ErrorCode::find(code))
+            .map_or(Outcome::Failed, |code| Outcome::Refused(code.as_str())),
+    };
+    let entry = NewEntry {
+        actor: format!(
+            "cli:{}",
+            std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned())
+        ),
+        action: action.to_owned(),
+        target,
+        address: None,
+        outcome,
+    };
+    let written = match log {
+        AuditLog::Control(db) => {
+            crate::audit::record(&mut *db.conn()?, &entry).map_err(anyhow::Error::from)
+        }
+        AuditLog::Tenant { config, db, slug } => (|| {
+            let Ok(slug) = slug.parse() else { return Ok(0) };
+            let Some(tenant) = crate::tenancy::registry::find(&*db.conn()?, &slug)? else {
+                return Ok(0); // No such tenant: nothing was done there to record.
+            };
+            let databases = crate::tenancy::TenantDatabases::new(
+                &config.tenants_dir(),
+                std::num::NonZeroUsize::MIN,
+            );
+            let tenant_db = databases.get(&tenant.id.parse()?)?;
+            Ok(crate::audit::record(&mut *tenant_db.conn()?, &entry)?)
+        })(),
+    };
+    match (result, written) {
+        (Ok(()), Err(err)) => Err(err.context("done, but the audit log could not be written")),
+        (result, _) => result,
+    }
 }
 
 /// One secret (a password) from standard input, without the shell's trailing line break.

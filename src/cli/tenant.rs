@@ -181,6 +181,28 @@ fn change<T>(clear: bool, value: Option<T>) -> Change<T> {
 pub fn run(global: &GlobalArgs, command: &TenantCommand) -> anyhow::Result<()> {
     let config = global.load_config(None)?.config;
     let db = super::open_control_db(&config)?;
+    let result = execute(&config, &db, command);
+    let (action, slug) = match command {
+        TenantCommand::Create { slug, .. } => ("tenant create", slug),
+        TenantCommand::Update { slug, .. } => ("tenant update", slug),
+        TenantCommand::Suspend(args) => ("tenant suspend", &args.slug),
+        TenantCommand::Resume(args) => ("tenant resume", &args.slug),
+        TenantCommand::Delete { slug, .. } => ("tenant delete", slug),
+        TenantCommand::List { .. } | TenantCommand::Show(_) => return result,
+    };
+    super::audited(
+        &super::AuditLog::Control(&db),
+        action,
+        format!("tenant {slug}"),
+        result,
+    )
+}
+
+fn execute(
+    config: &crate::config::Config,
+    db: &crate::storage::Database,
+    command: &TenantCommand,
+) -> anyhow::Result<()> {
     let databases = TenantDatabases::new(&config.tenants_dir(), NonZeroUsize::MIN);
     let mut conn = db.conn()?;
     match command {
@@ -189,9 +211,9 @@ pub fn run(global: &GlobalArgs, command: &TenantCommand) -> anyhow::Result<()> {
             name,
             owner_email,
         } => {
-            let license = LicenseService::load(&db, TrustedKeys::builtin())?;
+            let license = LicenseService::load(db, TrustedKeys::builtin())?;
             create(
-                &config,
+                config,
                 &mut conn,
                 &databases,
                 &license,

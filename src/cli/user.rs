@@ -80,9 +80,30 @@ fn print(user: &User) {
 pub fn run(global: &GlobalArgs, command: &UserCommand) -> anyhow::Result<()> {
     let config = global.load_config(None)?.config;
     let db = super::open_control_db(&config)?;
+    let result = execute(&config, &db, command);
+    let (action, who) = match command {
+        UserCommand::Create { who, .. } => ("user create", who),
+        UserCommand::Deactivate(who) => ("user deactivate", who),
+        UserCommand::Reactivate(who) => ("user reactivate", who),
+        UserCommand::ResetPassword(who) => ("user reset-password", who),
+        UserCommand::List { .. } => return result,
+    };
+    let log = super::AuditLog::Tenant {
+        config: &config,
+        db: &db,
+        slug: &who.tenant,
+    };
+    super::audited(&log, action, format!("user {}", who.email.trim()), result)
+}
+
+fn execute(
+    config: &crate::config::Config,
+    db: &crate::storage::Database,
+    command: &UserCommand,
+) -> anyhow::Result<()> {
     let mut conn = db.conn()?;
     let license = || -> anyhow::Result<_> {
-        Ok(LicenseService::load(&db, TrustedKeys::builtin())?.effective())
+        Ok(LicenseService::load(db, TrustedKeys::builtin())?.effective())
     };
     match command {
         UserCommand::Create {

@@ -100,11 +100,35 @@ impl Endpoint {
     }
 }
 
+/// A module's routes: its table and the function that registers exactly those routes. Areas
+/// list modules, never routes, so the table and the server cannot drift apart.
+#[derive(Debug, Clone, Copy)]
+pub struct Module {
+    pub endpoints: &'static [Endpoint],
+    pub routes: fn(&mut actix_web::web::ServiceConfig),
+}
+
+/// Every endpoint of `modules`.
+pub fn endpoints_of(modules: &[Module]) -> Vec<Endpoint> {
+    modules
+        .iter()
+        .flat_map(|m| m.endpoints.iter().copied())
+        .collect()
+}
+
+/// Registers every route of `modules`.
+pub fn register(cfg: &mut actix_web::web::ServiceConfig, modules: &[Module]) {
+    for module in modules {
+        (module.routes)(cfg);
+    }
+}
+
 /// Checks who is calling before anything else about the request is looked at (its body
 /// included), as the route table says, and leaves the caller in the request's extensions for
 /// the handler's extractor.
 pub async fn gate(
     access: Access,
+    action: String,
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
@@ -120,11 +144,19 @@ pub async fn gate(
         }
         Access::Tenant(minimum) => {
             let session = super::tenant::authenticate(req.request()).await?;
-            session.require(minimum)?;
+            let allowed = session.require(minimum);
             req.extensions_mut().insert(session);
+            if let Err(refusal) = allowed {
+                // An identified caller beyond their role: refused, and on the record.
+                let response = req.error_response(refusal);
+                super::audit_trail::record_call(action, &response).await;
+                return Ok(response.map_into_right_body());
+            }
         }
     }
-    next.call(req).await
+    let response = next.call(req).await?;
+    super::audit_trail::record_call(action, &response).await;
+    Ok(response.map_into_left_body())
 }
 
 /// Declares a module's routes: `METHOD "path" => handler, access, "summary", [ErrorCode…];`.
@@ -142,14 +174,25 @@ macro_rules! endpoints {
             }, )+
         ];
 
-        pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
+        /// This module's table and routes, for its area's list.
+        pub const MODULE: $crate::web::endpoint::Module = $crate::web::endpoint::Module {
+            endpoints: ENDPOINTS,
+            routes,
+        };
+
+        fn routes(cfg: &mut actix_web::web::ServiceConfig) {
             $( cfg.service(
                 actix_web::web::resource($path)
                     // A resource-level guard, so that other methods fall through to the
                     // resource of the same path that takes them.
                     .guard(actix_web::guard::Method(actix_web::http::Method::$method))
                     .wrap(actix_web::middleware::from_fn(|req, next| {
-                        $crate::web::endpoint::gate($access, req, next)
+                        $crate::web::endpoint::gate(
+                            $access,
+                            format!("{} {}{}", stringify!($method), $area.base(), $path),
+                            req,
+                            next,
+                        )
                     }))
                     .route(actix_web::web::route().to($handler)),
             ); )+

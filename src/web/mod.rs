@@ -5,6 +5,7 @@
 
 pub(crate) mod admin;
 mod assets;
+pub(crate) mod audit_trail;
 pub mod auth;
 pub mod endpoint;
 mod extractors;
@@ -210,22 +211,21 @@ pub fn prepare_data_dir(config: &Config) -> anyhow::Result<()> {
 fn routes(cfg: &mut web::ServiceConfig) {
     health::routes(cfg);
     assets::routes(cfg);
-    setup::routes(cfg);
-    openapi::routes(cfg);
+    endpoint::register(cfg, ROOT_MODULES);
     // The operator API before the tenant API: `/api/v1/admin/…` is never a tenant route.
     admin::routes(cfg);
     tenant::routes(cfg);
 }
 
+/// The modules served at the root of the server.
+const ROOT_MODULES: &[endpoint::Module] = &[setup::MODULE, openapi::MODULE];
+
 /// Every API route, as declared in the route table.
 pub fn api_endpoints() -> Vec<endpoint::Endpoint> {
-    [
-        setup::ENDPOINTS,
-        openapi::ENDPOINTS,
-        admin::ENDPOINTS.concat().as_slice(),
-        tenant::ENDPOINTS.concat().as_slice(),
-    ]
-    .concat()
+    [ROOT_MODULES, admin::MODULES, tenant::MODULES]
+        .iter()
+        .flat_map(|modules| endpoint::endpoints_of(modules))
+        .collect()
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {

@@ -51,6 +51,7 @@ fn invalid(field: &str, err: impl std::fmt::Display) -> ApiError {
 }
 
 async fn run_setup(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<SetupBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -63,6 +64,7 @@ async fn run_setup(
     if !open {
         return Err(ApiError::new(ErrorCode::NotFound));
     }
+    super::audit_trail::note_target(&req, format!("operator {}", body.operator.email.trim()));
     // Everything that can be checked is checked before anything changes.
     let email: Email = body
         .operator

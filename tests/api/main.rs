@@ -8,6 +8,7 @@
 mod helpers;
 
 mod assets;
+mod audit;
 mod cli;
 mod config;
 mod errors;

@@ -8,6 +8,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::identity::sessions::{self, Principal};
 use crate::identity::{Email, operators};
 use crate::web::AppState;
+use crate::web::audit_trail::note_target;
 use crate::web::auth::{
     ADMIN_COOKIE, Credentials, check_password, client_address, removal_cookie, session_cookie,
     session_policy,
@@ -28,6 +29,7 @@ async fn login(
     body: web::Json<Credentials>,
 ) -> Result<HttpResponse, ApiError> {
     let Credentials { email, password } = body.into_inner();
+    note_target(&req, format!("operator {}", email.trim()));
     let address = client_address(&req);
     // An address that is not an e-mail address is treated like an unknown one: same work,
     // same answer.

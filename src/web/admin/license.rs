@@ -7,6 +7,7 @@ use super::OperatorSession;
 use crate::error::ApiError;
 use crate::license::InstallError;
 use crate::web::AppState;
+use crate::web::audit_trail::note_target;
 use crate::web::endpoint::{Access, Area, endpoints};
 
 endpoints! { area: Area::Admin;
@@ -48,6 +49,7 @@ struct InstallBody {
 /// Installs a key; a refused key leaves the license in force unchanged. Installing works in
 /// every license state: it is the way out of read-only.
 async fn install(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     operator: OperatorSession,
     body: web::Json<InstallBody>,
@@ -55,12 +57,17 @@ async fn install(
     let license = std::sync::Arc::clone(&state.license);
     let key = body.into_inner().key;
     let by = operator.actor();
-    web::block(move || license.install(&key, &by))
+    note_target(&req, "license key");
+    let outcome = web::block(move || license.install(&key, &by))
         .await
         .map_err(ApiError::internal)?
         .map_err(|err| match err {
             InstallError::Refused(refused) => ApiError::from(refused),
             InstallError::Storage(storage) => ApiError::internal(storage),
         })?;
+    note_target(
+        &req,
+        format!("license {}", outcome.license.payload().license_id),
+    );
     Ok(HttpResponse::Ok().json(status_json(&state).await?))
 }

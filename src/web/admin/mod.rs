@@ -1,6 +1,7 @@
 //! The operator API under `/api/v1/admin`: sign-in, the license, tenants and operators.
 //! Every route but sign-in needs an operator session ([`OperatorSession`]).
 
+mod audit;
 mod auth;
 mod license;
 mod operators;
@@ -10,25 +11,21 @@ use actix_web::{FromRequest, HttpMessage as _, HttpRequest, dev::Payload, web};
 
 use super::AppState;
 use super::auth::{ADMIN_COOKIE, require_csrf, session_policy};
+use super::endpoint::{Module, register};
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::sessions::{self, Principal};
 
-/// The route tables of the operator API.
-pub const ENDPOINTS: [&[super::endpoint::Endpoint]; 4] = [
-    auth::ENDPOINTS,
-    license::ENDPOINTS,
-    tenants::ENDPOINTS,
-    operators::ENDPOINTS,
+/// The modules of the operator API.
+pub const MODULES: &[Module] = &[
+    auth::MODULE,
+    audit::MODULE,
+    license::MODULE,
+    tenants::MODULE,
+    operators::MODULE,
 ];
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/v1/admin")
-            .configure(auth::routes)
-            .configure(license::routes)
-            .configure(tenants::routes)
-            .configure(operators::routes),
-    );
+    cfg.service(web::scope("/api/v1/admin").configure(|scope| register(scope, MODULES)));
 }
 
 /// A signed-in operator. Extracting it checks the session and, for writes, the CSRF token.

@@ -8,6 +8,7 @@ use super::OperatorSession;
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::{Email, operators};
 use crate::web::AppState;
+use crate::web::audit_trail::note_target;
 use crate::web::endpoint::{Access, Area, endpoints};
 
 endpoints! { area: Area::Admin;
@@ -37,11 +38,13 @@ struct NewOperator {
 }
 
 async fn create(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     _operator: OperatorSession,
     body: web::Json<NewOperator>,
 ) -> Result<HttpResponse, ApiError> {
     let NewOperator { email, password } = body.into_inner();
+    note_target(&req, format!("operator {}", email.trim()));
     let email: Email = email
         .parse()
         .map_err(|e| ApiError::with_message(ErrorCode::InvalidInput, format!("email: {e}.")))?;

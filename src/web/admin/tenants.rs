@@ -9,6 +9,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::identity::{Email, Role, users};
 use crate::tenancy::{Slug, TenantChanges, TenantError, TenantStatus, registry};
 use crate::web::AppState;
+use crate::web::audit_trail::note_target;
 use crate::web::endpoint::{Access, Area, endpoints};
 
 endpoints! { area: Area::Admin;
@@ -53,11 +54,13 @@ struct NewTenant {
 
 /// Creates a tenant (and invites its owner). With an owner, both happen or neither.
 async fn create(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     _operator: OperatorSession,
     body: web::Json<NewTenant>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
+    note_target(&req, format!("tenant {}", body.slug.trim()));
     let slug: Slug = body
         .slug
         .parse()

@@ -9,6 +9,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::identity::sessions::{self, Principal};
 use crate::identity::{Email, Role, UserError, users};
 use crate::web::AppState;
+use crate::web::audit_trail::note_target;
 use crate::web::auth::{
     Credentials, TENANT_COOKIE, check_password, client_address, removal_cookie, session_cookie,
     session_policy,
@@ -36,6 +37,7 @@ async fn login(
     body: web::Json<Credentials>,
 ) -> Result<HttpResponse, ApiError> {
     let Credentials { email, password } = body.into_inner();
+    note_target(&req, format!("user {}", email.trim()));
     let address = client_address(&req);
     let email: Option<Email> = email.parse().ok();
     let tenant_id = current.tenant.id.clone();
@@ -137,6 +139,7 @@ struct Redeem {
 
 /// Accepts an invitation or a password reset: the link's token and the new password.
 async fn redeem(
+    req: HttpRequest,
     state: web::Data<AppState>,
     current: CurrentTenant,
     body: web::Json<Redeem>,
@@ -148,5 +151,6 @@ async fn redeem(
         .control_db
         .run_as(move |conn| users::redeem_link(conn, &license, &tenant, &token, &password))
         .await?;
+    note_target(&req, format!("user {}", user.email));
     Ok(HttpResponse::Ok().json(json!({ "user": user })))
 }

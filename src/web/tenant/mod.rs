@@ -1,6 +1,7 @@
 //! The tenant API under `/api/v1`, reached by host (`<slug>.<base_domain>` or a tenant's
 //! custom domain) or by path prefix (`/t/<slug>/api/v1`): the same routes either way.
 
+mod audit;
 mod auth;
 mod resolve;
 mod tokens;
@@ -8,11 +9,13 @@ mod users;
 
 use actix_web::web;
 
+use crate::web::endpoint::{Module, register};
+
+pub use audit::Page as AuditPage;
 pub use resolve::{Caller, CurrentTenant, TenantSession, authenticate, resolve};
 
-/// The route tables of the tenant API.
-pub const ENDPOINTS: [&[crate::web::endpoint::Endpoint]; 3] =
-    [auth::ENDPOINTS, users::ENDPOINTS, tokens::ENDPOINTS];
+/// The modules of the tenant API.
+pub const MODULES: &[Module] = &[auth::MODULE, users::MODULE, tokens::MODULE, audit::MODULE];
 
 /// The `{id}` of a tenant route. Named, because routes reached by prefix carry `{tenant}`
 /// too.
@@ -27,10 +30,5 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 fn api(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/v1")
-            .configure(auth::routes)
-            .configure(users::routes)
-            .configure(tokens::routes),
-    );
+    cfg.service(web::scope("/api/v1").configure(|scope| register(scope, MODULES)));
 }

@@ -106,13 +106,8 @@ fn ungated(req: &HttpRequest) -> ApiError {
 /// tenant the request addresses.
 #[derive(Debug, Clone)]
 pub enum Caller {
-    User {
-        id: String,
-    },
-    Token {
-        #[allow(dead_code)] // Named by the audit log, which lands next.
-        id: String,
-    },
+    User { id: String },
+    Token { id: String },
 }
 
 /// An authenticated caller of the tenant the request addresses, with their role.
@@ -144,7 +139,6 @@ impl TenantSession {
     }
 
     /// How the audit log names this actor.
-    #[allow(dead_code)] // The audit log, which names every actor, lands next.
     pub fn actor(&self) -> String {
         match &self.caller {
             Caller::User { id } => format!("user:{id}"),

@@ -47,6 +47,7 @@ struct NewToken {
 
 async fn create(
     session: TenantSession,
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<NewToken>,
 ) -> Result<HttpResponse, ApiError> {
@@ -65,6 +66,7 @@ async fn create(
         role,
         expires_in_days,
     } = body.into_inner();
+    crate::web::audit_trail::note_target(&req, format!("token {:?} as {role}", name.trim()));
     if !session.role.at_least(role) {
         return Err(ApiError::with_message(
             ErrorCode::Forbidden,

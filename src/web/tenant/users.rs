@@ -1,6 +1,6 @@
 //! Tenant admins manage their tenant's users. Only owners may make, change or remove owners.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -8,6 +8,7 @@ use super::TenantSession;
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::{Email, Role, User, users};
 use crate::web::AppState;
+use crate::web::audit_trail::note_target;
 use crate::web::endpoint::{Access, Area, endpoints};
 
 endpoints! { area: Area::Tenant;
@@ -58,6 +59,7 @@ fn guard_owner_role(session: &TenantSession, roles: &[Role]) -> Result<(), ApiEr
 
 async fn create(
     session: TenantSession,
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<NewUser>,
 ) -> Result<HttpResponse, ApiError> {
@@ -66,6 +68,7 @@ async fn create(
         role,
         password,
     } = body.into_inner();
+    note_target(&req, format!("user {} as {role}", email.trim()));
     guard_owner_role(&session, &[role])?;
     let email: Email = email
         .parse()
@@ -84,18 +87,22 @@ async fn create(
     Ok(HttpResponse::Created().json(json!({ "user": user, "invite_link": invite_link })))
 }
 
-/// The user `id` of the caller's tenant; any other id is not found.
+/// The user `id` of the caller's tenant; any other id is not found. Names them in the
+/// audit log.
 async fn target(
+    req: &HttpRequest,
     state: &web::Data<AppState>,
     session: &TenantSession,
     id: String,
 ) -> Result<User, ApiError> {
     let tenant_id = session.current.tenant.id.clone();
-    state
+    let user = state
         .control_db
         .run_as(move |conn| users::find_by_id(conn, &tenant_id, &id))
         .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::UserNotFound))
+        .ok_or_else(|| ApiError::new(ErrorCode::UserNotFound))?;
+    note_target(req, format!("user {}", user.email));
+    Ok(user)
 }
 
 fn email_of(user: &User) -> Result<Email, ApiError> {
@@ -105,9 +112,10 @@ fn email_of(user: &User) -> Result<Email, ApiError> {
 async fn show(
     session: TenantSession,
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<super::IdParam>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = target(&state, &session, path.into_inner().id).await?;
+    let user = target(&req, &state, &session, path.into_inner().id).await?;
     Ok(HttpResponse::Ok().json(json!({ "user": user })))
 }
 
@@ -120,11 +128,12 @@ struct Update {
 async fn update(
     session: TenantSession,
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<super::IdParam>,
     body: web::Json<Update>,
 ) -> Result<HttpResponse, ApiError> {
     state.license.effective().may_write()?;
-    let user = target(&state, &session, path.into_inner().id).await?;
+    let user = target(&req, &state, &session, path.into_inner().id).await?;
     let role = body.into_inner().role;
     guard_owner_role(&session, &[user.role, role])?;
     let (tenant, email) = (session.current.tenant.clone(), email_of(&user)?);
@@ -140,9 +149,10 @@ async fn update(
 async fn deactivate(
     session: TenantSession,
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<super::IdParam>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = target(&state, &session, path.into_inner().id).await?;
+    let user = target(&req, &state, &session, path.into_inner().id).await?;
     guard_owner_role(&session, &[user.role])?;
     let (tenant, email) = (session.current.tenant.clone(), email_of(&user)?);
     let user = state
@@ -155,9 +165,10 @@ async fn deactivate(
 async fn reactivate(
     session: TenantSession,
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<super::IdParam>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = target(&state, &session, path.into_inner().id).await?;
+    let user = target(&req, &state, &session, path.into_inner().id).await?;
     guard_owner_role(&session, &[user.role])?;
     let license = state.license.effective();
     let (tenant, email) = (session.current.tenant.clone(), email_of(&user)?);
@@ -171,9 +182,10 @@ async fn reactivate(
 async fn reset_password(
     session: TenantSession,
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<super::IdParam>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = target(&state, &session, path.into_inner().id).await?;
+    let user = target(&req, &state, &session, path.into_inner().id).await?;
     guard_owner_role(&session, &[user.role])?;
     let (tenant, email) = (session.current.tenant.clone(), email_of(&user)?);
     let base_url = state.config.base_url();

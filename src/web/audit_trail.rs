@@ -1,0 +1,116 @@
+//! Writing the audit log from the API. The route gate records every state-changing call it
+//! let through (and every refusal of an identified caller), so a route added later is
+//! audited without anyone remembering to: tenant routes in the tenant's database, the rest in
+//! the control database. Handlers may name the call's target more precisely than its path.
+
+use actix_web::dev::ServiceResponse;
+use actix_web::{HttpMessage as _, HttpRequest, web};
+
+use super::AppState;
+use super::admin::OperatorSession;
+use super::auth::client_address;
+use super::tenant::{CurrentTenant, TenantSession};
+use crate::audit::{self, NewEntry, Outcome};
+use crate::error::ApiError;
+
+/// What a call acted on, as a handler names it.
+#[derive(Debug, Clone)]
+struct AuditTarget(String);
+
+/// Names the target of this call in the audit log (default: the request path).
+pub fn note_target(req: &HttpRequest, target: impl Into<String>) {
+    req.extensions_mut().insert(AuditTarget(target.into()));
+}
+
+/// Where an entry goes.
+enum Log {
+    Control,
+    Tenant(crate::tenancy::TenantId),
+}
+
+fn outcome<B>(response: &ServiceResponse<B>) -> Outcome {
+    if let Some(error) = response.response().error() {
+        return match error.as_error::<ApiError>() {
+            Some(api) if api.code().status().is_client_error() => {
+                Outcome::Refused(api.code().as_str())
+            }
+            _ => Outcome::Failed,
+        };
+    }
+    if response.status().is_success() {
+        Outcome::Success
+    } else if response.status().is_client_error() {
+        Outcome::Refused("bad_request")
+    } else {
+        Outcome::Failed
+    }
+}
+
+/// Records a finished call, if it changed (or tried to change) state.
+pub async fn record_call<B>(action: String, response: &ServiceResponse<B>) {
+    let req = response.request();
+    if matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS") {
+        return;
+    }
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return;
+    };
+    let Some((log, mut entry)) = describe(req, response) else {
+        return;
+    };
+    entry.action = action;
+    write(&state, log, entry).await;
+}
+
+/// Where the entry for this call goes, and what it says.
+fn describe<B>(req: &HttpRequest, response: &ServiceResponse<B>) -> Option<(Log, NewEntry)> {
+    let extensions = req.extensions();
+    let (actor, log) = if let Some(session) = extensions.get::<TenantSession>() {
+        (session.actor(), tenant_log(&session.current))
+    } else if let Some(current) = extensions.get::<CurrentTenant>() {
+        ("anonymous".to_owned(), tenant_log(current))
+    } else if let Some(operator) = extensions.get::<OperatorSession>() {
+        (operator.actor(), Some(Log::Control))
+    } else {
+        ("anonymous".to_owned(), Some(Log::Control))
+    };
+    let entry = NewEntry {
+        actor,
+        action: String::new(),
+        target: extensions
+            .get::<AuditTarget>()
+            .map_or_else(|| req.path().to_owned(), |t| t.0.clone()),
+        address: Some(client_address(req)),
+        outcome: outcome(response),
+    };
+    log.map(|log| (log, entry))
+}
+
+fn tenant_log(current: &CurrentTenant) -> Option<Log> {
+    current.tenant.id.parse().ok().map(Log::Tenant)
+}
+
+async fn write(state: &web::Data<AppState>, log: Log, entry: NewEntry) {
+    let written: anyhow::Result<()> = match log {
+        Log::Control => state
+            .control_db
+            .run(move |conn| audit::record(conn, &entry).map(|_| ()))
+            .await
+            .map_err(anyhow::Error::from),
+        Log::Tenant(id) => {
+            let databases = std::sync::Arc::clone(&state.tenant_dbs);
+            web::block(move || -> anyhow::Result<()> {
+                let db = databases.get(&id)?;
+                audit::record(&mut *db.conn()?, &entry)?;
+                Ok(())
+            })
+            .await
+            .map_err(anyhow::Error::from)
+            .and_then(|r| r)
+        }
+    };
+    if let Err(err) = written {
+        // The change itself has happened; losing its record is an operator's concern.
+        tracing::error!("could not write the audit log: {err:#}");
+    }
+}

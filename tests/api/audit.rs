@@ -1,0 +1,250 @@
+//! The audit log: every state change by the CLI and the API, in the control database or the
+//! tenant's, hash-chained so that `holdfast audit verify` finds the first edited entry.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Browser, Holdfast, PASSWORD, TestApp, demo_key, set_up};
+
+fn actions(entries: &Value) -> Vec<String> {
+    entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} {}",
+                e["action"].as_str().unwrap(),
+                e["target"].as_str().unwrap(),
+                e["outcome"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn cli_actions_are_recorded_and_tampering_is_found() {
+    let holdfast = Holdfast::new();
+    let dir = holdfast.data_dir().to_str().unwrap().to_owned();
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--data-dir", &dir]);
+        holdfast.run(&all)
+    };
+    run(&["tenant", "create", "acme", "--name", "Acme"]).assert_ok();
+    run(&["tenant", "create", "beta", "--name", "Beta"]).assert_refused();
+    run(&["tenant", "suspend", "acme"]).assert_ok();
+    run(&["tenant", "resume", "acme"]).assert_ok();
+    run(&[
+        "user",
+        "create",
+        "--tenant",
+        "acme",
+        "--email",
+        "a@acme.test",
+        "--role",
+        "owner",
+    ])
+    .assert_ok();
+    run(&[
+        "user",
+        "create",
+        "--tenant",
+        "acme",
+        "--email",
+        "a@acme.test",
+        "--role",
+        "owner",
+    ])
+    .assert_refused();
+
+    let control = run(&["audit", "list", "--json"]).assert_ok().json();
+    assert_eq!(
+        actions(&control),
+        [
+            "tenant resume tenant acme success",
+            "tenant suspend tenant acme success",
+            "tenant create tenant beta refused:tenant_limit_reached",
+            "tenant create tenant acme success",
+        ]
+    );
+    assert!(control[0]["actor"].as_str().unwrap().starts_with("cli:"));
+    let tenant = run(&["audit", "list", "--tenant", "acme", "--json"])
+        .assert_ok()
+        .json();
+    assert_eq!(
+        actions(&tenant),
+        [
+            "user create user a@acme.test refused:user_exists",
+            "user create user a@acme.test success"
+        ]
+    );
+
+    let verified = run(&["audit", "verify"]);
+    let out = &verified.assert_ok().stdout;
+    assert!(
+        out.contains("control: 4 entries, chain intact")
+            && out.contains("tenant acme: 2 entries, chain intact"),
+        "{out}"
+    );
+
+    let conn = rusqlite::Connection::open(holdfast.data_dir().join("holdfast.db")).unwrap();
+    conn.execute(
+        "UPDATE audit_log SET target = 'tenant other' WHERE seq = 2",
+        [],
+    )
+    .unwrap();
+    let broken = run(&["audit", "verify"]);
+    let line = broken.assert_refused();
+    assert!(line.contains("control: chain broken at entry 2"), "{line}");
+
+    let report = run(&["audit", "verify", "--tenant", "acme", "--json"])
+        .assert_ok()
+        .json();
+    assert_eq!(report[0]["intact"], true, "only acme's log: intact");
+    let tenant_db = std::fs::read_dir(holdfast.data_dir().join("tenants"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "db"))
+        .unwrap();
+    let conn = rusqlite::Connection::open(tenant_db).unwrap();
+    conn.execute("DELETE FROM audit_log WHERE seq = 1", [])
+        .unwrap();
+    let broken = run(&["audit", "verify", "--tenant", "acme"]);
+    assert!(
+        broken
+            .assert_refused()
+            .contains("tenant acme: chain broken at entry 1"),
+        "{}",
+        broken.stderr
+    );
+}
+
+/// An appliance with tenant `acme`, its owner invited; the operator and the invitation token.
+async fn acme_invited(app: &TestApp) -> (Browser<'_>, String) {
+    let mut op = set_up(app).await;
+    let key = demo_key(|p| {
+        p.max_tenants = 3;
+        p.max_seats = 10;
+    });
+    op.send(
+        reqwest::Method::PUT,
+        "/api/v1/admin/license",
+        Some(json!({ "key": key })),
+    )
+    .await;
+    let (_, body) = op
+        .post(
+            "/api/v1/admin/tenants",
+            json!({ "slug": "acme", "name": "Acme", "owner_email": "owner@acme.test" }),
+        )
+        .await;
+    let token = body["owner_invite_link"]
+        .as_str()
+        .unwrap()
+        .split("#token=")
+        .nth(1)
+        .unwrap()
+        .to_owned();
+
+    (op, token)
+}
+
+#[tokio::test]
+async fn operator_actions_are_recorded_with_actor_address_and_outcome() {
+    let app = TestApp::spawn().await;
+    let (mut op, _) = acme_invited(&app).await;
+    let (status, log) = op.get("/api/v1/admin/audit").await;
+    assert_eq!(status, 200, "{log}");
+    let entries = &log["entries"];
+    let seen = actions(entries);
+    assert_eq!(
+        seen[0], "POST /api/v1/admin/tenants tenant acme success",
+        "{seen:?}"
+    );
+    assert!(
+        seen[1].starts_with("PUT /api/v1/admin/license license "),
+        "{seen:?}"
+    );
+    assert_eq!(
+        seen[2],
+        "POST /api/v1/admin/auth/login operator op@example.com success"
+    );
+    assert_eq!(seen[3], "POST /setup operator op@example.com success");
+    assert!(
+        entries[0]["actor"]
+            .as_str()
+            .unwrap()
+            .starts_with("operator:")
+    );
+    assert_eq!(entries[0]["address"], "127.0.0.1");
+}
+
+#[tokio::test]
+async fn tenant_actions_are_recorded_in_the_tenant_log_for_its_admins() {
+    let app = TestApp::spawn().await;
+    let (_, token) = acme_invited(&app).await;
+    let base = "/t/acme/api/v1";
+    let mut owner = Browser::new(&app);
+    owner
+        .post(
+            &format!("{base}/auth/accept-invite"),
+            json!({ "token": token, "password": PASSWORD }),
+        )
+        .await;
+    let (status, _) = owner
+        .post(
+            &format!("{base}/auth/login"),
+            json!({ "email": "owner@acme.test", "password": "wrong password" }),
+        )
+        .await;
+    assert_eq!(status, 401);
+    owner
+        .post(
+            &format!("{base}/auth/login"),
+            json!({ "email": "owner@acme.test", "password": PASSWORD }),
+        )
+        .await;
+    owner
+        .post(
+            &format!("{base}/users"),
+            json!({ "email": "v@acme.test", "role": "viewer", "password": PASSWORD }),
+        )
+        .await;
+    let mut viewer = Browser::new(&app);
+    viewer
+        .post(
+            &format!("{base}/auth/login"),
+            json!({ "email": "v@acme.test", "password": PASSWORD }),
+        )
+        .await;
+    let (status, _) = viewer
+        .post(
+            &format!("{base}/users"),
+            json!({ "email": "x@acme.test", "role": "admin" }),
+        )
+        .await;
+    assert_eq!(status, 403);
+
+    let (status, log) = owner.get(&format!("{base}/audit")).await;
+    assert_eq!(status, 200, "{log}");
+    let seen = actions(&log["entries"]);
+    assert_eq!(
+        seen,
+        [
+            "POST /api/v1/users /t/acme/api/v1/users refused:forbidden",
+            "POST /api/v1/auth/login user v@acme.test success",
+            "POST /api/v1/users user v@acme.test as viewer success",
+            "POST /api/v1/auth/login user owner@acme.test success",
+            "POST /api/v1/auth/login user owner@acme.test refused:invalid_credentials",
+            "POST /api/v1/auth/accept-invite user owner@acme.test success",
+        ]
+    );
+    let (_, page) = owner.get(&format!("{base}/audit?limit=2")).await;
+    assert_eq!(page["entries"].as_array().unwrap().len(), 2);
+    let next = page["next_before"].as_i64().unwrap();
+    let (_, rest) = owner.get(&format!("{base}/audit?before={next}")).await;
+    assert_eq!(rest["entries"].as_array().unwrap().len(), 4);
+
+    let (status, _) = viewer.get(&format!("{base}/audit")).await;
+    assert_eq!(status, 403, "the audit log is for admins");
+}
