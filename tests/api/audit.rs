@@ -248,3 +248,62 @@ async fn tenant_actions_are_recorded_in_the_tenant_log_for_its_admins() {
     let (status, _) = viewer.get(&format!("{base}/audit")).await;
     assert_eq!(status, 403, "the audit log is for admins");
 }
+
+#[test]
+fn a_tenant_database_behind_the_binary_is_migrated_when_opened() {
+    let holdfast = Holdfast::new();
+    let dir = holdfast.data_dir().to_str().unwrap().to_owned();
+    holdfast
+        .run(&[
+            "tenant",
+            "create",
+            "acme",
+            "--name",
+            "Acme",
+            "--data-dir",
+            &dir,
+        ])
+        .assert_ok();
+    let tenant_db = std::fs::read_dir(holdfast.data_dir().join("tenants"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "db"))
+        .unwrap();
+    // As an older release left it: before the audit log existed.
+    let conn = rusqlite::Connection::open(&tenant_db).unwrap();
+    conn.execute_batch("DROP TABLE audit_log; PRAGMA user_version = 1;")
+        .unwrap();
+    drop(conn);
+    holdfast
+        .run(&[
+            "user",
+            "create",
+            "--tenant",
+            "acme",
+            "--email",
+            "a@acme.test",
+            "--role",
+            "owner",
+            "--data-dir",
+            &dir,
+        ])
+        .assert_ok();
+    let listed = holdfast
+        .run(&[
+            "audit",
+            "list",
+            "--tenant",
+            "acme",
+            "--json",
+            "--data-dir",
+            &dir,
+        ])
+        .assert_ok()
+        .json();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let version: u32 = rusqlite::Connection::open(&tenant_db)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, holdfast::storage::Schema::Tenant.latest_version());
+}
