@@ -304,6 +304,16 @@ mod tests {
     }
 
     #[test]
+    fn cookies_are_secure_with_tls_an_https_public_url_or_when_asked() {
+        assert!(!with(|_| {}).unwrap().cookie_secure);
+        assert!(with(|s| s.cookie_secure = true).unwrap().cookie_secure);
+        let https = with(|s| s.public_url = Some("https://crm.example.com".into())).unwrap();
+        assert!(https.cookie_secure);
+        let http = with(|s| s.public_url = Some("http://crm.example.com".into())).unwrap();
+        assert!(!http.cookie_secure);
+    }
+
+    #[test]
     fn each_bad_value_names_its_setting() {
         assert_eq!(
             refused_key(with(|s| s.listen = "localhost".into())),
@@ -329,6 +339,14 @@ mod tests {
         assert_eq!(
             refused_key(with(|s| s.max_open_tenant_dbs = 0)),
             "max_open_tenant_dbs"
+        );
+        assert_eq!(
+            refused_key(with(|s| s.session_idle_minutes = 1)),
+            "session_idle_minutes"
+        );
+        assert_eq!(
+            refused_key(with(|s| s.session_lifetime_hours = 0)),
+            "session_lifetime_hours"
         );
         assert_eq!(
             refused_key(with(|s| s.data_dir = Some(PathBuf::new()))),

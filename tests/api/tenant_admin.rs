@@ -445,3 +445,38 @@ async fn the_server_and_the_cli_adding_the_last_seat_at_once_yield_exactly_one()
         assert_eq!(users["users"].as_array().unwrap().len(), 2);
     }
 }
+
+#[tokio::test]
+async fn a_suspended_tenant_refuses_its_api_tokens_too() {
+    let app = TestApp::spawn().await;
+    let mut owner = acme_owner(&app, |_| {}).await;
+    let (_, body) = owner
+        .post(
+            &format!("{BASE}/tokens"),
+            json!({ "name": "ci", "role": "viewer" }),
+        )
+        .await;
+    let secret = body["secret"].as_str().unwrap().to_owned();
+    let get = || {
+        app.client
+            .get(app.url(&format!("{BASE}/users")))
+            .bearer_auth(&secret)
+            .send()
+    };
+    assert_eq!(get().await.unwrap().status(), 200);
+
+    let mut op = Browser::new(&app);
+    op.post(
+        "/api/v1/admin/auth/login",
+        json!({ "email": "op@example.com", "password": PASSWORD }),
+    )
+    .await;
+    let (status, _) = op
+        .post("/api/v1/admin/tenants/acme/suspend", json!({}))
+        .await;
+    assert_eq!(status, 200);
+    let refused = get().await.unwrap();
+    assert_eq!(refused.status(), 403);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(code(&body), "tenant_suspended");
+}
