@@ -14,6 +14,7 @@ use crate::license::InstallError;
 use crate::tenancy::{Slug, registry};
 
 endpoints! { area: Area::Root;
+    GET "/setup" => page, Access::Public, "The setup page, while setup is open", [NotFound];
     POST "/setup" => run_setup, Access::Public,
         "One-time setup: the first operator, optionally a license and the first tenant",
         [NotFound, InvalidInput, InvalidPassword, LicenseInvalid];
@@ -44,6 +45,19 @@ struct FirstTenant {
     /// The tenant's owner: invited by link, or active at once when a password is given.
     owner_email: Option<String>,
     owner_password: Option<String>,
+}
+
+const SETUP_PAGE: &str = include_str!("../../assets/pages/setup.html");
+
+/// The setup form; its script reads the token from the address's fragment.
+async fn page(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    if !state.control_db.run(|conn| setup::is_open(conn)).await? {
+        return Err(ApiError::new(ErrorCode::NotFound));
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .body(SETUP_PAGE))
 }
 
 fn invalid(field: &str, err: impl std::fmt::Display) -> ApiError {

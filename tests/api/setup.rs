@@ -87,6 +87,7 @@ async fn setup_creates_the_first_operator_license_and_tenant_then_closes_for_goo
         .post("/setup", json!({ "token": token, "operator": { "email": "second@example.com", "password": PASSWORD } }))
         .await;
     assert_eq!(status, 404, "setup is closed once an operator exists");
+    assert_eq!(app.get("/setup").await.status(), 404, "and so is its page");
     let (status, body) = browser
         .post(
             "/api/v1/admin/auth/login",
