@@ -270,9 +270,27 @@ impl From<crate::tenancy::TenantError> for ApiError {
     }
 }
 
+impl From<crate::provision::ProvisionError> for ApiError {
+    fn from(err: crate::provision::ProvisionError) -> Self {
+        match err {
+            crate::provision::ProvisionError::Tenant(err) => err.into(),
+            crate::provision::ProvisionError::Owner(err) => err.into(),
+        }
+    }
+}
+
 impl From<crate::storage::StorageError> for ApiError {
     fn from(err: crate::storage::StorageError) -> Self {
         Self::internal(err)
+    }
+}
+
+impl From<crate::license::InstallError> for ApiError {
+    fn from(err: crate::license::InstallError) -> Self {
+        match err {
+            crate::license::InstallError::Refused(refused) => refused.into(),
+            crate::license::InstallError::Storage(storage) => Self::internal(storage),
+        }
     }
 }
 

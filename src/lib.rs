@@ -12,6 +12,7 @@ pub mod error;
 mod fsutil;
 pub mod identity;
 pub mod license;
+pub mod provision;
 pub mod storage;
 pub mod telemetry;
 pub mod tenancy;

@@ -4,8 +4,9 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 
 use super::GlobalArgs;
-use crate::identity::{Email, Role, users};
+use crate::identity::Email;
 use crate::license::{LicenseService, TrustedKeys};
+use crate::provision::{self, Owner, ProvisionError};
 use crate::tenancy::{
     Change, Slug, Tenant, TenantChanges, TenantDatabases, TenantError, TenantStatus, registry,
 };
@@ -130,28 +131,16 @@ fn create(
         })
         .transpose()?;
     let slug = slug(text)?;
-    let tenant = registry::create(conn, databases, license, &slug, name).map_err(refusal)?;
-    let invite = match owner {
-        None => None,
-        Some(owner) => {
-            let created = users::create(
-                conn,
-                &license.effective(),
-                &tenant,
-                &owner,
-                Role::Owner,
-                None,
-            );
-            match created {
-                Ok(created) => created.invite,
-                Err(err) => {
-                    // Without its owner, the tenant goes again.
-                    registry::delete(conn, databases, &slug).map_err(refusal)?;
-                    return Err(anyhow::anyhow!("{}: {err}", err.code()));
-                }
-            }
-        }
-    };
+    let owner = owner.as_ref().map(|email| Owner {
+        email,
+        password: None,
+    });
+    let provisioned = provision::tenant_with_owner(conn, databases, license, &slug, name, owner)
+        .map_err(|err| match err {
+            ProvisionError::Tenant(err) => refusal(err),
+            ProvisionError::Owner(err) => anyhow::anyhow!("{}: {err}", err.code()),
+        })?;
+    let (tenant, invite) = (provisioned.tenant, provisioned.owner_invite);
     println!(
         "created tenant {} ({}), database {}",
         tenant.slug,

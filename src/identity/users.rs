@@ -314,6 +314,14 @@ fn set_status(conn: &Connection, id: &str, status: UserStatus) -> Result<(), Use
     Ok(())
 }
 
+fn active_owners(conn: &Connection, tenant_id: &str) -> Result<u32, UserError> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM users WHERE tenant_id = ?1 AND role = 'owner' AND status = 'active'",
+        [tenant_id],
+        |r| r.get(0),
+    )?)
+}
+
 fn existing(conn: &Connection, tenant: &Tenant, email: &Email) -> Result<User, UserError> {
     find(conn, &tenant.id, email)?.ok_or_else(|| UserError::NotFound(email.to_string()))
 }
@@ -330,15 +338,11 @@ pub fn deactivate(
     if user.status == UserStatus::Deactivated {
         return Ok(user);
     }
-    if user.role == Role::Owner && user.status == UserStatus::Active {
-        let owners: u32 = tx.query_row(
-            "SELECT count(*) FROM users WHERE tenant_id = ?1 AND role = 'owner' AND status = 'active'",
-            [&tenant.id],
-            |r| r.get(0),
-        )?;
-        if owners <= 1 {
-            return Err(UserError::LastOwner);
-        }
+    if user.role == Role::Owner
+        && user.status == UserStatus::Active
+        && active_owners(&tx, &tenant.id)? <= 1
+    {
+        return Err(UserError::LastOwner);
     }
     set_status(&tx, &user.id, UserStatus::Deactivated)?;
     // Their links stop working and their browsers are signed out at once.
@@ -361,15 +365,12 @@ pub fn set_role(
 ) -> Result<User, UserError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let user = existing(&tx, tenant, email)?;
-    if user.role == Role::Owner && role != Role::Owner && user.status == UserStatus::Active {
-        let owners: u32 = tx.query_row(
-            "SELECT count(*) FROM users WHERE tenant_id = ?1 AND role = 'owner' AND status = 'active'",
-            [&tenant.id],
-            |r| r.get(0),
-        )?;
-        if owners <= 1 {
-            return Err(UserError::LastOwner);
-        }
+    if user.role == Role::Owner
+        && role != Role::Owner
+        && user.status == UserStatus::Active
+        && active_owners(&tx, &tenant.id)? <= 1
+    {
+        return Err(UserError::LastOwner);
     }
     tx.execute(
         "UPDATE users SET role = ?1, updated_at = ?2 WHERE id = ?3",

@@ -14,7 +14,7 @@ use super::AppState;
 use crate::config::Config;
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::password;
-use crate::identity::sessions::{Session, SessionPolicy};
+use crate::identity::sessions::{self, Principal, Session, SessionPolicy};
 use crate::identity::setup::constant_time_eq;
 
 /// The operator console's session cookie.
@@ -71,6 +71,32 @@ pub fn removal_cookie(config: &Config, name: &'static str, path: String) -> Cook
     let mut cookie = session_cookie(config, name, String::new(), path);
     cookie.make_removal();
     cookie
+}
+
+/// Starts a session for `principal`, ending whatever session this browser had under
+/// `cookie_name` (signing in always makes a new id: no fixation). Returns the cookie to set
+/// and the session's CSRF token.
+pub async fn start_session(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    principal: Principal,
+    cookie_name: &'static str,
+    cookie_path: String,
+) -> Result<(Cookie<'static>, String), ApiError> {
+    let policy = session_policy(&state.config);
+    let address = client_address(req);
+    let old = req.cookie(cookie_name).map(|c| c.value().to_owned());
+    let started = state
+        .control_db
+        .run(move |conn| {
+            if let Some(old) = old {
+                sessions::end(conn, &old)?;
+            }
+            sessions::start(conn, &principal, Some(&address), policy)
+        })
+        .await?;
+    let cookie = session_cookie(&state.config, cookie_name, started.cookie, cookie_path);
+    Ok((cookie, started.csrf_token))
 }
 
 /// A hash to verify against when the account does not exist, so that an unknown e-mail

@@ -9,9 +9,9 @@ use serde_json::json;
 use super::AppState;
 use super::endpoint::{Access, Area, endpoints};
 use crate::error::{ApiError, ErrorCode};
-use crate::identity::{Email, Role, operators, password, setup, users};
-use crate::license::InstallError;
-use crate::tenancy::{Slug, registry};
+use crate::identity::{Email, operators, password, setup};
+use crate::provision::{self, Owner};
+use crate::tenancy::Slug;
 
 endpoints! { area: Area::Root;
     GET "/setup" => page, Access::Public, "The setup page, while setup is open", [NotFound];
@@ -98,11 +98,7 @@ async fn run_setup(
         let license = std::sync::Arc::clone(&state.license);
         web::block(move || license.install(&key, "setup"))
             .await
-            .map_err(ApiError::internal)?
-            .map_err(|err| match err {
-                InstallError::Refused(refused) => ApiError::from(refused),
-                InstallError::Storage(storage) => ApiError::internal(storage),
-            })?;
+            .map_err(ApiError::internal)??;
     }
 
     let token = body.token;
@@ -126,19 +122,16 @@ async fn run_setup(
             let Some((slug, name, owner)) = tenant else {
                 return Ok(json!({ "operator": operator }));
             };
-            let tenant = registry::create(conn, &databases, &license, &slug, &name)?;
-            let mut invite_link = None;
-            if let Some((owner_email, owner_password)) = owner {
-                let created = users::create(
-                    conn,
-                    &license.effective(),
-                    &tenant,
-                    &owner_email,
-                    Role::Owner,
-                    owner_password.as_deref(),
-                )?;
-                invite_link = created.invite.map(|l| l.url(&base_url, &tenant.slug));
-            }
+            let owner = owner.as_ref().map(|(email, password)| Owner {
+                email,
+                password: password.as_deref(),
+            });
+            let provisioned =
+                provision::tenant_with_owner(conn, &databases, &license, &slug, &name, owner)?;
+            let tenant = provisioned.tenant;
+            let invite_link = provisioned
+                .owner_invite
+                .map(|l| l.url(&base_url, &tenant.slug));
             Ok(json!({ "operator": operator, "tenant": tenant, "owner_invite_link": invite_link }))
         })
         .await?;

@@ -10,8 +10,7 @@ use crate::identity::{Email, operators};
 use crate::web::AppState;
 use crate::web::audit_trail::note_target;
 use crate::web::auth::{
-    ADMIN_COOKIE, Credentials, check_password, client_address, removal_cookie, session_cookie,
-    session_policy,
+    ADMIN_COOKIE, Credentials, check_password, client_address, removal_cookie, start_session,
 };
 use crate::web::endpoint::{Access, Area, endpoints};
 
@@ -52,29 +51,14 @@ async fn login(
         .await?;
     check_password(&state, account, &address, hash, password).await?;
     let operator = operator.ok_or_else(|| ApiError::new(ErrorCode::InvalidCredentials))?;
-    let policy = session_policy(&state.config);
     let principal = Principal::Operator {
         id: operator.id.clone(),
     };
-    let old = req.cookie(ADMIN_COOKIE).map(|c| c.value().to_owned());
-    let started = state
-        .control_db
-        .run(move |conn| {
-            // Signing in replaces whatever session this browser had (no fixation).
-            if let Some(old) = old {
-                sessions::end(conn, &old)?;
-            }
-            sessions::start(conn, &principal, Some(&address), policy)
-        })
-        .await?;
+    let (cookie, csrf_token) =
+        start_session(&state, &req, principal, ADMIN_COOKIE, "/".to_owned()).await?;
     Ok(HttpResponse::Ok()
-        .cookie(session_cookie(
-            &state.config,
-            ADMIN_COOKIE,
-            started.cookie,
-            "/".to_owned(),
-        ))
-        .json(json!({ "operator": operator, "csrf_token": started.csrf_token })))
+        .cookie(cookie)
+        .json(json!({ "operator": operator, "csrf_token": csrf_token })))
 }
 
 async fn logout(

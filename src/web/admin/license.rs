@@ -5,7 +5,6 @@ use serde::Deserialize;
 
 use super::OperatorSession;
 use crate::error::ApiError;
-use crate::license::InstallError;
 use crate::web::AppState;
 use crate::web::audit_trail::note_target;
 use crate::web::endpoint::{Access, Area, endpoints};
@@ -60,11 +59,7 @@ async fn install(
     note_target(&req, "license key");
     let outcome = web::block(move || license.install(&key, &by))
         .await
-        .map_err(ApiError::internal)?
-        .map_err(|err| match err {
-            InstallError::Refused(refused) => ApiError::from(refused),
-            InstallError::Storage(storage) => ApiError::internal(storage),
-        })?;
+        .map_err(ApiError::internal)??;
     note_target(
         &req,
         format!("license {}", outcome.license.payload().license_id),

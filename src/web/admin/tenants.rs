@@ -6,7 +6,8 @@ use serde_json::json;
 
 use super::OperatorSession;
 use crate::error::{ApiError, ErrorCode};
-use crate::identity::{Email, Role, users};
+use crate::identity::{Email, users};
+use crate::provision::{self, Owner};
 use crate::tenancy::{Slug, TenantChanges, TenantError, TenantStatus, registry};
 use crate::web::AppState;
 use crate::web::audit_trail::note_target;
@@ -79,30 +80,16 @@ async fn create(
     let (tenant, link) = state
         .control_db
         .run_as(move |conn| -> Result<_, ApiError> {
-            let tenant = registry::create(conn, &databases, &license, &slug, &body.name)?;
-            let Some(owner) = owner else {
-                return Ok((tenant, None));
-            };
-            match users::create(
-                conn,
-                &license.effective(),
-                &tenant,
-                &owner,
-                Role::Owner,
-                None,
-            ) {
-                Ok(created) => {
-                    let link = created
-                        .invite
-                        .map(|l| l.url(&config.base_url(), &tenant.slug));
-                    Ok((tenant, link))
-                }
-                Err(err) => {
-                    // The owner could not be added (no seat left): take the tenant back.
-                    registry::delete(conn, &databases, &slug)?;
-                    Err(err.into())
-                }
-            }
+            let owner = owner.as_ref().map(|email| Owner {
+                email,
+                password: None,
+            });
+            let provisioned =
+                provision::tenant_with_owner(conn, &databases, &license, &slug, &body.name, owner)?;
+            let link = provisioned
+                .owner_invite
+                .map(|l| l.url(&config.base_url(), &provisioned.tenant.slug));
+            Ok((provisioned.tenant, link))
         })
         .await?;
     Ok(HttpResponse::Created().json(json!({ "tenant": tenant, "owner_invite_link": link })))

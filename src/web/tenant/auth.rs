@@ -11,8 +11,7 @@ use crate::identity::{Email, Role, UserError, users};
 use crate::web::AppState;
 use crate::web::audit_trail::note_target;
 use crate::web::auth::{
-    Credentials, TENANT_COOKIE, check_password, client_address, removal_cookie, session_cookie,
-    session_policy,
+    Credentials, TENANT_COOKIE, check_password, client_address, removal_cookie, start_session,
 };
 use crate::web::endpoint::{Access, Area, endpoints};
 
@@ -65,29 +64,19 @@ async fn login(
         id: user.id.clone(),
         tenant_id: current.tenant.id.clone(),
     };
-    let policy = session_policy(&state.config);
-    let old = req.cookie(TENANT_COOKIE).map(|c| c.value().to_owned());
-    let started = state
-        .control_db
-        .run(move |conn| {
-            if let Some(old) = old {
-                sessions::end(conn, &old)?;
-            }
-            sessions::start(conn, &principal, Some(&address), policy)
-        })
-        .await?;
-    Ok(HttpResponse::Ok()
-        .cookie(session_cookie(
-            &state.config,
-            TENANT_COOKIE,
-            started.cookie,
-            current.cookie_path.clone(),
-        ))
-        .json(json!({
-            "user": user,
-            "tenant": { "slug": current.tenant.slug, "name": current.tenant.name },
-            "csrf_token": started.csrf_token,
-        })))
+    let (cookie, csrf_token) = start_session(
+        &state,
+        &req,
+        principal,
+        TENANT_COOKIE,
+        current.cookie_path.clone(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().cookie(cookie).json(json!({
+        "user": user,
+        "tenant": { "slug": current.tenant.slug, "name": current.tenant.name },
+        "csrf_token": csrf_token,
+    })))
 }
 
 async fn logout(
