@@ -114,10 +114,12 @@ pub fn run(global: &GlobalArgs, command: &AuditCommand) -> anyhow::Result<()> {
             } else {
                 println!("{name}:");
                 for e in &entries {
+                    let at =
+                        e.at.format(&time::format_description::well_known::Rfc3339)
+                            .unwrap_or_default();
                     println!(
-                        "{:>6}  {}  {}  {}  {}  {}  {}",
+                        "{:>6}  {at}  {}  {}  {}  {}  {}",
                         e.seq,
-                        e.at,
                         e.actor,
                         e.action,
                         e.target,

@@ -176,7 +176,9 @@ fn audited(
     let entry = NewEntry {
         actor: format!(
             "cli:{}",
-            std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned())
+            std::env::var("USER")
+                .or_else(|_| std::env::var("LOGNAME"))
+                .unwrap_or_else(|_| "unknown user".to_owned())
         ),
         action: action.to_owned(),
         target,
