@@ -76,6 +76,8 @@ pub struct Settings {
     /// Mark cookies `Secure` even without built-in TLS (behind a TLS-terminating proxy).
     /// They are always `Secure` with built-in TLS or an `https` public URL.
     pub cookie_secure: bool,
+    /// Comma-separated addresses of reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: String,
 }
 
 impl Default for Settings {
@@ -98,6 +100,7 @@ impl Default for Settings {
             session_idle_minutes: 8 * 60,
             session_lifetime_hours: 7 * 24,
             cookie_secure: false,
+            trusted_proxies: String::new(),
         }
     }
 }
@@ -122,6 +125,7 @@ impl Settings {
         "session_idle_minutes",
         "session_lifetime_hours",
         "cookie_secure",
+        "trusted_proxies",
     ];
 
     /// Settings whose values are secrets and are shown redacted. None of today's settings is a
@@ -156,6 +160,8 @@ pub struct Config {
     pub session_lifetime: Duration,
     /// Cookies carry `Secure`.
     pub cookie_secure: bool,
+    /// Proxies whose `X-Forwarded-For` names the client (throttling, audit addresses).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Config {

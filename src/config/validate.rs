@@ -151,6 +151,23 @@ fn dns_name(key: &str, value: &str) -> Result<String, ConfigError> {
     Ok(name)
 }
 
+/// A comma-separated list of IP addresses (empty: none).
+fn ip_list(key: &str, value: &str) -> Result<Vec<std::net::IpAddr>, ConfigError> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
+        .map(|text| {
+            text.parse().map_err(|_| {
+                ConfigError::invalid(
+                    key,
+                    format!("{text:?} is not an IP address such as 10.0.0.2"),
+                )
+            })
+        })
+        .collect()
+}
+
 fn public_url(key: &str, value: &str) -> Result<String, ConfigError> {
     let refuse = || {
         ConfigError::invalid(
@@ -261,6 +278,7 @@ impl Config {
                     SESSION_LIFETIME_HOURS_RANGE,
                 )?),
             ),
+            trusted_proxies: ip_list("trusted_proxies", &settings.trusted_proxies)?,
             cookie_secure: settings.cookie_secure
                 || tls_on
                 || settings
@@ -339,6 +357,17 @@ mod tests {
         assert_eq!(
             refused_key(with(|s| s.max_open_tenant_dbs = 0)),
             "max_open_tenant_dbs"
+        );
+        assert_eq!(
+            refused_key(with(|s| s.trusted_proxies = "10.0.0.1, proxy".into())),
+            "trusted_proxies"
+        );
+        assert_eq!(
+            with(|s| s.trusted_proxies = " 10.0.0.1, ::1 ,".into())
+                .unwrap()
+                .trusted_proxies
+                .len(),
+            2
         );
         assert_eq!(
             refused_key(with(|s| s.session_idle_minutes = 1)),

@@ -307,3 +307,34 @@ fn a_tenant_database_behind_the_binary_is_migrated_when_opened() {
         .unwrap();
     assert_eq!(version, holdfast::storage::Schema::Tenant.latest_version());
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_client_address_is_recorded() {
+    for (trusted, expected) in [("127.0.0.1", "203.0.113.7"), ("", "127.0.0.1")] {
+        let app = TestApp::spawn_with(|s| s.trusted_proxies = trusted.into()).await;
+        let _op = set_up(&app).await;
+        let response = app
+            .client
+            .post(app.url("/api/v1/admin/auth/login"))
+            .header("x-forwarded-for", "198.51.100.1, 203.0.113.7")
+            .json(&json!({ "email": "op@example.com", "password": "wrong password!" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401);
+        let mut op = Browser::new(&app);
+        op.post(
+            "/api/v1/admin/auth/login",
+            json!({ "email": "op@example.com", "password": PASSWORD }),
+        )
+        .await;
+        let (_, log) = op.get("/api/v1/admin/audit").await;
+        let refused = log["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["outcome"] == "refused:invalid_credentials")
+            .unwrap();
+        assert_eq!(refused["address"], expected, "trusted proxies {trusted:?}");
+    }
+}
