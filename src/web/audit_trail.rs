@@ -22,6 +22,19 @@ pub fn note_target(req: &HttpRequest, target: impl Into<String>) {
     req.extensions_mut().insert(AuditTarget(target.into()));
 }
 
+/// How the log names a caller nobody has authenticated.
+const ANONYMOUS: &str = "anonymous";
+
+/// Refusals of anonymous callers that are not recorded: they change nothing, come before any
+/// decision about an account, and would let anyone grow the log at the rate they can send
+/// requests (after twenty failed sign-ins an address only gets `rate_limited`).
+const UNRECORDED_ANONYMOUS: &[&str] = &[
+    "rate_limited",
+    "invalid_json",
+    "payload_too_large",
+    "unsupported_media_type",
+];
+
 /// Where an entry goes.
 enum Log {
     Control,
@@ -58,6 +71,11 @@ pub async fn record_call<B>(action: String, response: &ServiceResponse<B>) {
     let Some((log, mut entry)) = describe(req, response) else {
         return;
     };
+    if entry.actor == ANONYMOUS
+        && matches!(entry.outcome, Outcome::Refused(code) if UNRECORDED_ANONYMOUS.contains(&code))
+    {
+        return;
+    }
     entry.action = action;
     write(&state, log, entry).await;
 }
@@ -68,11 +86,11 @@ fn describe<B>(req: &HttpRequest, response: &ServiceResponse<B>) -> Option<(Log,
     let (actor, log) = if let Some(session) = extensions.get::<TenantSession>() {
         (session.actor(), tenant_log(&session.current))
     } else if let Some(current) = extensions.get::<CurrentTenant>() {
-        ("anonymous".to_owned(), tenant_log(current))
+        (ANONYMOUS.to_owned(), tenant_log(current))
     } else if let Some(operator) = extensions.get::<OperatorSession>() {
         (operator.actor(), Some(Log::Control))
     } else {
-        ("anonymous".to_owned(), Some(Log::Control))
+        (ANONYMOUS.to_owned(), Some(Log::Control))
     };
     let entry = NewEntry {
         actor,

@@ -72,7 +72,7 @@ async fn operators_sign_in_with_an_httponly_cookie_and_writes_need_the_csrf_toke
 #[tokio::test]
 async fn unknown_email_and_wrong_password_get_the_same_answer_and_failures_are_throttled() {
     let app = TestApp::spawn().await;
-    let _op = set_up(&app).await;
+    let mut op = set_up(&app).await;
     let mut browser = Browser::new(&app);
     let (s1, unknown) = browser
         .post(
@@ -118,6 +118,22 @@ async fn unknown_email_and_wrong_password_get_the_same_answer_and_failures_are_t
         .parse()
         .unwrap();
     assert!(retry >= 1);
+
+    // Failed attempts are on the record; the lock's refusals, which anyone can repeat at
+    // will, are not.
+    let (_, log) = op.get("/api/v1/admin/audit").await;
+    let outcomes: Vec<&str> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    let failed = outcomes
+        .iter()
+        .filter(|o| **o == "refused:invalid_credentials")
+        .count();
+    assert_eq!(failed, 6, "{outcomes:?}");
+    assert!(!outcomes.contains(&"refused:rate_limited"), "{outcomes:?}");
 }
 
 /// An appliance with tenants `acme` and `beta`, each with an active owner, and the operator.
