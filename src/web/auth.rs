@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::Method;
-use actix_web::{HttpRequest, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::AppState;
@@ -90,10 +90,29 @@ pub fn session_cookie(
 }
 
 /// A cookie that makes the browser forget the session.
-pub fn removal_cookie(config: &Config, name: &'static str, path: String) -> Cookie<'static> {
+fn removal_cookie(config: &Config, name: &'static str, path: String) -> Cookie<'static> {
     let mut cookie = session_cookie(config, name, String::new(), path);
     cookie.make_removal();
     cookie
+}
+
+/// Signs out: ends the session behind `cookie_name` and tells the browser to forget it.
+pub async fn end_session(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    cookie_name: &'static str,
+    cookie_path: String,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(cookie) = req.cookie(cookie_name) {
+        let value = cookie.value().to_owned();
+        state
+            .control_db
+            .run(move |conn| sessions::end(conn, &value))
+            .await?;
+    }
+    Ok(HttpResponse::NoContent()
+        .cookie(removal_cookie(&state.config, cookie_name, cookie_path))
+        .finish())
 }
 
 /// Starts a session for `principal`, ending whatever session this browser had under

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Browser, Holdfast, PASSWORD, TestApp, demo_key, set_up};
+use crate::helpers::{Browser, Holdfast, PASSWORD, TestApp, install_license, invite_owner, set_up};
 
 fn actions(entries: &Value) -> Vec<String> {
     entries
@@ -122,30 +122,12 @@ fn cli_actions_are_recorded_and_tampering_is_found() {
 /// An appliance with tenant `acme`, its owner invited; the operator and the invitation token.
 async fn acme_invited(app: &TestApp) -> (Browser<'_>, String) {
     let mut op = set_up(app).await;
-    let key = demo_key(|p| {
+    install_license(&mut op, |p| {
         p.max_tenants = 3;
         p.max_seats = 10;
-    });
-    op.send(
-        reqwest::Method::PUT,
-        "/api/v1/admin/license",
-        Some(json!({ "key": key })),
-    )
+    })
     .await;
-    let (_, body) = op
-        .post(
-            "/api/v1/admin/tenants",
-            json!({ "slug": "acme", "name": "Acme", "owner_email": "owner@acme.test" }),
-        )
-        .await;
-    let token = body["owner_invite_link"]
-        .as_str()
-        .unwrap()
-        .split("#token=")
-        .nth(1)
-        .unwrap()
-        .to_owned();
-
+    let token = invite_owner(&mut op, "acme").await;
     (op, token)
 }
 

@@ -376,3 +376,50 @@ pub async fn set_up(app: &TestApp) -> Browser<'_> {
     assert_eq!(status, 200, "{body}");
     browser
 }
+
+/// Installs a license issued with the demo key, through the operator API.
+pub async fn install_license(
+    op: &mut Browser<'_>,
+    change: impl FnOnce(&mut holdfast::license::Payload),
+) {
+    let key = demo_key(change);
+    let (status, _, body) = op
+        .send(
+            reqwest::Method::PUT,
+            "/api/v1/admin/license",
+            Some(serde_json::json!({ "key": key })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// Creates tenant `slug` with `owner@<slug>.test` invited as its owner; returns the
+/// invitation's token.
+pub async fn invite_owner(op: &mut Browser<'_>, slug: &str) -> String {
+    let (status, body) = op
+        .post(
+            "/api/v1/admin/tenants",
+            serde_json::json!({ "slug": slug, "name": slug, "owner_email": format!("owner@{slug}.test") }),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    body["owner_invite_link"]
+        .as_str()
+        .unwrap()
+        .split("#token=")
+        .nth(1)
+        .unwrap()
+        .to_owned()
+}
+
+/// Accepts an invitation to tenant `slug` with [`PASSWORD`], from a fresh browser.
+pub async fn accept_invite(app: &TestApp, slug: &str, token: &str) -> serde_json::Value {
+    let (status, body) = Browser::new(app)
+        .post(
+            &format!("/t/{slug}/api/v1/auth/accept-invite"),
+            serde_json::json!({ "token": token, "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}

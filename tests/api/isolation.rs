@@ -6,7 +6,9 @@ use holdfast::identity::Role;
 use holdfast::web::endpoint::{Access, Area, Endpoint};
 use serde_json::{Value, json};
 
-use crate::helpers::{Browser, PASSWORD, TestApp, demo_key, set_up};
+use crate::helpers::{
+    Browser, PASSWORD, TestApp, accept_invite, install_license, invite_owner, set_up,
+};
 
 const ROLES: [Role; 4] = [Role::Owner, Role::Admin, Role::Member, Role::Viewer];
 
@@ -21,29 +23,10 @@ struct Tenant<'a> {
 }
 
 async fn populate<'a>(app: &'a TestApp, op: &mut Browser<'a>, slug: &'static str) -> Tenant<'a> {
-    let (status, body) = op
-        .post(
-            "/api/v1/admin/tenants",
-            json!({ "slug": slug, "name": slug, "owner_email": format!("owner@{slug}.test") }),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    let token = body["owner_invite_link"]
-        .as_str()
-        .unwrap()
-        .split("#token=")
-        .nth(1)
-        .unwrap()
-        .to_owned();
+    let token = invite_owner(op, slug).await;
     let base = format!("/t/{slug}/api/v1");
+    accept_invite(app, slug, &token).await;
     let mut owner = Browser::new(app);
-    let (status, body) = owner
-        .post(
-            &format!("{base}/auth/accept-invite"),
-            json!({ "token": token, "password": PASSWORD }),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
     let mut browsers = Vec::new();
     for role in ROLES {
         let email = format!("{}@{slug}.test", role.as_str());
@@ -105,6 +88,18 @@ async fn login_as(browser: &mut Browser<'_>, base: &str, who: &str, slug: &str) 
         .await
 }
 
+/// The operator of an appliance licensed for five tenants, fifty seats and API tokens.
+async fn licensed_operator(app: &TestApp) -> Browser<'_> {
+    let mut op = set_up(app).await;
+    install_license(&mut op, |p| {
+        p.max_tenants = 5;
+        p.max_seats = 50;
+        p.features = vec!["api_tokens".into()];
+    })
+    .await;
+    op
+}
+
 /// The path of `endpoint` for `tenant` (by prefix), with its `{id}` naming a real record of
 /// `owner_of_ids` — another tenant's, when guessing ids across tenants.
 fn path(endpoint: &Endpoint, tenant: &str, owner_of_ids: &Tenant<'_>) -> String {
@@ -141,20 +136,7 @@ fn tenant_endpoints() -> Vec<Endpoint> {
 #[tokio::test]
 async fn no_session_or_token_of_another_tenant_reaches_any_route() {
     let app = TestApp::spawn_with(|s| s.base_domain = Some("crm.test".into())).await;
-    let mut op = set_up(&app).await;
-    let key = demo_key(|p| {
-        p.max_tenants = 5;
-        p.max_seats = 50;
-        p.features = vec!["api_tokens".into()];
-    });
-    let (status, _, body) = op
-        .send(
-            reqwest::Method::PUT,
-            "/api/v1/admin/license",
-            Some(json!({ "key": key })),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    let mut op = licensed_operator(&app).await;
     let mut acme = populate(&app, &mut op, "acme").await;
     let mut beta = populate(&app, &mut op, "beta").await;
     let before = snapshot(&mut acme).await;
@@ -218,18 +200,7 @@ async fn no_session_or_token_of_another_tenant_reaches_any_route() {
 #[tokio::test]
 async fn every_route_admits_exactly_the_roles_the_table_gives_it() {
     let app = TestApp::spawn().await;
-    let mut op = set_up(&app).await;
-    let key = demo_key(|p| {
-        p.max_tenants = 5;
-        p.max_seats = 50;
-        p.features = vec!["api_tokens".into()];
-    });
-    op.send(
-        reqwest::Method::PUT,
-        "/api/v1/admin/license",
-        Some(json!({ "key": key })),
-    )
-    .await;
+    let mut op = licensed_operator(&app).await;
     let mut acme = populate(&app, &mut op, "acme").await;
     // Lowest role first, so that what a viewer may do runs before an owner deletes things.
     acme.browsers.reverse();
@@ -272,18 +243,7 @@ async fn every_route_admits_exactly_the_roles_the_table_gives_it() {
 #[tokio::test]
 async fn every_operator_route_needs_an_operator_session() {
     let app = TestApp::spawn().await;
-    let mut op = set_up(&app).await;
-    let key = demo_key(|p| {
-        p.max_tenants = 5;
-        p.max_seats = 50;
-        p.features = vec!["api_tokens".into()];
-    });
-    op.send(
-        reqwest::Method::PUT,
-        "/api/v1/admin/license",
-        Some(json!({ "key": key })),
-    )
-    .await;
+    let mut op = licensed_operator(&app).await;
     let acme = populate(&app, &mut op, "acme").await;
     let mut user = acme.browsers.into_iter().next().unwrap().1;
     let mut stranger = Browser::new(&app);

@@ -4,7 +4,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Browser, PASSWORD, TestApp, demo_key, set_up};
+use crate::helpers::{
+    Browser, PASSWORD, TestApp, accept_invite, install_license, invite_owner, set_up,
+};
 
 const LOGIN: &str = "/api/v1/admin/auth/login";
 
@@ -139,38 +141,15 @@ async fn unknown_email_and_wrong_password_get_the_same_answer_and_failures_are_t
 /// An appliance with tenants `acme` and `beta`, each with an active owner, and the operator.
 async fn two_tenants(app: &TestApp) -> Browser<'_> {
     let mut op = set_up(app).await;
-    let key = demo_key(|p| {
+    install_license(&mut op, |p| {
         p.max_tenants = 5;
         p.max_seats = 10;
-    });
-    let (status, body) = op
-        .send(
-            reqwest::Method::PUT,
-            "/api/v1/admin/license",
-            Some(json!({ "key": key })),
-        )
-        .await
-        .clone_status_body();
-    assert_eq!(status, 200, "{body}");
+    })
+    .await;
     for slug in ["acme", "beta"] {
-        let (status, body) = op
-            .post(
-                "/api/v1/admin/tenants",
-                json!({ "slug": slug, "name": slug, "owner_email": format!("owner@{slug}.test") }),
-            )
-            .await;
-        assert_eq!(status, 201, "{body}");
-        let link = body["owner_invite_link"].as_str().unwrap();
-        let token = link.split("#token=").nth(1).unwrap();
-        let mut invitee = Browser::new(app);
-        let (status, body) = invitee
-            .post(
-                &format!("/t/{slug}/api/v1/auth/accept-invite"),
-                json!({ "token": token, "password": PASSWORD }),
-            )
-            .await;
-        assert_eq!(status, 200, "{body}");
-        assert_eq!(body["user"]["status"], "active");
+        let token = invite_owner(&mut op, slug).await;
+        let accepted = accept_invite(app, slug, &token).await;
+        assert_eq!(accepted["user"]["status"], "active");
     }
     op
 }

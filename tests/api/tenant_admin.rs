@@ -3,7 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Browser, PASSWORD, TestApp, demo_key, set_up};
+use crate::helpers::{
+    Browser, PASSWORD, TestApp, accept_invite, install_license, invite_owner, set_up,
+};
 
 const BASE: &str = "/t/acme/api/v1";
 
@@ -17,41 +19,16 @@ async fn acme_owner(
     change: impl FnOnce(&mut holdfast::license::Payload),
 ) -> Browser<'_> {
     let mut op = set_up(app).await;
-    let key = demo_key(|p| {
+    install_license(&mut op, |p| {
         p.max_tenants = 3;
         p.max_seats = 10;
         p.features = vec!["api_tokens".into()];
         change(p);
-    });
-    let (status, _, body) = op
-        .send(
-            reqwest::Method::PUT,
-            "/api/v1/admin/license",
-            Some(json!({ "key": key })),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let (_, body) = op
-        .post(
-            "/api/v1/admin/tenants",
-            json!({ "slug": "acme", "name": "Acme", "owner_email": "owner@acme.test" }),
-        )
-        .await;
-    let token = body["owner_invite_link"]
-        .as_str()
-        .unwrap()
-        .split("#token=")
-        .nth(1)
-        .unwrap()
-        .to_owned();
+    })
+    .await;
+    let token = invite_owner(&mut op, "acme").await;
+    accept_invite(app, "acme", &token).await;
     let mut owner = Browser::new(app);
-    let (status, body) = owner
-        .post(
-            &format!("{BASE}/auth/accept-invite"),
-            json!({ "token": token, "password": PASSWORD }),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
     let (again, body) = owner
         .post(
             &format!("{BASE}/auth/accept-invite"),

@@ -5,12 +5,12 @@ use serde_json::json;
 
 use super::OperatorSession;
 use crate::error::{ApiError, ErrorCode};
-use crate::identity::sessions::{self, Principal};
+use crate::identity::sessions::Principal;
 use crate::identity::{Email, operators};
 use crate::web::AppState;
 use crate::web::audit_trail::note_target;
 use crate::web::auth::{
-    ADMIN_COOKIE, Credentials, check_password, client_address, removal_cookie, start_session,
+    ADMIN_COOKIE, Credentials, check_password, client_address, end_session, start_session,
 };
 use crate::web::endpoint::{Access, Area, endpoints};
 
@@ -66,16 +66,7 @@ async fn logout(
     state: web::Data<AppState>,
     _session: OperatorSession,
 ) -> Result<HttpResponse, ApiError> {
-    if let Some(cookie) = req.cookie(ADMIN_COOKIE) {
-        let value = cookie.value().to_owned();
-        state
-            .control_db
-            .run(move |conn| sessions::end(conn, &value))
-            .await?;
-    }
-    Ok(HttpResponse::NoContent()
-        .cookie(removal_cookie(&state.config, ADMIN_COOKIE, "/".to_owned()))
-        .finish())
+    end_session(&state, &req, ADMIN_COOKIE, "/".to_owned()).await
 }
 
 async fn me(

@@ -6,12 +6,12 @@ use serde_json::json;
 
 use super::{CurrentTenant, TenantSession};
 use crate::error::{ApiError, ErrorCode};
-use crate::identity::sessions::{self, Principal};
+use crate::identity::sessions::Principal;
 use crate::identity::{Email, Role, UserError, users};
 use crate::web::AppState;
 use crate::web::audit_trail::note_target;
 use crate::web::auth::{
-    Credentials, TENANT_COOKIE, check_password, client_address, removal_cookie, start_session,
+    Credentials, TENANT_COOKIE, check_password, client_address, end_session, start_session,
 };
 use crate::web::endpoint::{Access, Area, endpoints};
 
@@ -84,20 +84,8 @@ async fn logout(
     state: web::Data<AppState>,
     session: TenantSession,
 ) -> Result<HttpResponse, ApiError> {
-    if let Some(cookie) = req.cookie(TENANT_COOKIE) {
-        let value = cookie.value().to_owned();
-        state
-            .control_db
-            .run(move |conn| sessions::end(conn, &value))
-            .await?;
-    }
-    Ok(HttpResponse::NoContent()
-        .cookie(removal_cookie(
-            &state.config,
-            TENANT_COOKIE,
-            session.current.cookie_path.clone(),
-        ))
-        .finish())
+    let path = session.current.cookie_path.clone();
+    end_session(&state, &req, TENANT_COOKIE, path).await
 }
 
 async fn me(state: web::Data<AppState>, session: TenantSession) -> Result<HttpResponse, ApiError> {
