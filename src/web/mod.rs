@@ -12,6 +12,7 @@ mod extractors;
 mod health;
 mod license_refresher;
 mod openapi;
+mod pages;
 mod request_span;
 mod security_headers;
 mod setup;
@@ -218,7 +219,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// The modules served at the root of the server.
-const ROOT_MODULES: &[endpoint::Module] = &[setup::MODULE, openapi::MODULE];
+const ROOT_MODULES: &[endpoint::Module] = &[setup::MODULE, openapi::MODULE, pages::MODULE];
 
 /// Every API route, as declared in the route table.
 pub fn api_endpoints() -> Vec<endpoint::Endpoint> {

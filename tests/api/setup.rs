@@ -147,3 +147,32 @@ async fn serve_prints_a_setup_address_until_an_operator_exists() {
     let second = served_startup(&holdfast).await;
     assert!(!second.contains("/setup"), "{second}");
 }
+
+#[tokio::test]
+async fn invitation_and_reset_links_open_a_page_of_their_tenant() {
+    let app = TestApp::spawn().await;
+    let mut op = crate::helpers::set_up(&app).await;
+    let (status, _) = op
+        .post(
+            "/api/v1/admin/tenants",
+            json!({ "slug": "acme", "name": "Acme <Ltd>" }),
+        )
+        .await;
+    assert_eq!(status, 201);
+    for page in ["accept-invite", "reset-password"] {
+        let response = app.get(&format!("/t/acme/{page}")).await;
+        assert_eq!(response.status(), 200);
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains("Acme &lt;Ltd&gt;"),
+            "the tenant's name, escaped: {html}"
+        );
+        assert!(html.contains("/assets/js/set-password.js"));
+        let unknown = app.get(&format!("/t/nobody/{page}")).await;
+        crate::helpers::assert_error(unknown, 404, "tenant_not_found").await;
+    }
+    op.post("/api/v1/admin/tenants/acme/suspend", json!({}))
+        .await;
+    let suspended = app.get("/t/acme/accept-invite").await;
+    crate::helpers::assert_error(suspended, 403, "tenant_suspended").await;
+}
