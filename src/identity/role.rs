@@ -33,6 +33,16 @@ impl Role {
         self.rank() >= minimum.rank()
     }
 
+    /// The less powerful of two roles.
+    #[must_use]
+    pub const fn lower(self, other: Role) -> Role {
+        if self.rank() <= other.rank() {
+            self
+        } else {
+            other
+        }
+    }
+
     pub const fn as_str(self) -> &'static str {
         match self {
             Role::Owner => "owner",

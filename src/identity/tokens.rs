@@ -142,7 +142,10 @@ pub fn revoke(conn: &Connection, tenant_id: &str, id: &str) -> Result<ApiToken, 
     find(conn, tenant_id, id)?.ok_or(TokenError::NotFound)
 }
 
-/// Who a presented token speaks for, if it is live.
+/// Who a presented token speaks for, if it is live. A token never has more authority than
+/// its maker has now: its role is the lower of its own and its maker's current role, and it
+/// does nothing while its maker is not an active user of the token's tenant (deactivated,
+/// demoted out of the tenant, or gone).
 pub fn authenticate(
     conn: &Connection,
     presented: &str,
@@ -156,20 +159,24 @@ pub fn authenticate(
     let at = now();
     let found = conn
         .query_row(
-            "SELECT id, tenant_id, role, last_used_at FROM api_tokens
-             WHERE token_hash = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)",
+            "SELECT t.id, t.tenant_id, t.role, u.role, t.last_used_at
+             FROM api_tokens t
+             JOIN users u ON u.id = t.created_by AND u.tenant_id = t.tenant_id AND u.status = 'active'
+             WHERE t.token_hash = ?1 AND t.revoked_at IS NULL
+               AND (t.expires_at IS NULL OR t.expires_at > ?2)",
             params![secret::hash(presented), at],
             |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, String>(2)?,
-                    r.get::<_, Option<i64>>(3)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
                 ))
             },
         )
         .optional()?;
-    let Some((id, tenant_id, role, last_used)) = found else {
+    let Some((id, tenant_id, own_role, maker_role, last_used)) = found else {
         return Ok(None);
     };
     // Recorded at most once a minute, so busy scripts do not turn reads into writes.
@@ -179,9 +186,10 @@ pub fn authenticate(
             params![at, id],
         )?;
     }
+    let parse = |text: &str| text.parse().unwrap_or(Role::Viewer);
     Ok(Some(TokenHolder {
         id,
         tenant_id,
-        role: role.parse().unwrap_or(Role::Viewer),
+        role: parse(&own_role).lower(parse(&maker_role)),
     }))
 }

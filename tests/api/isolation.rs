@@ -310,3 +310,100 @@ async fn the_openapi_document_lists_every_route_with_its_error_codes() {
         .collect();
     assert!(all.contains(&"seat_limit_reached") && all.contains(&"tenant_suspended"));
 }
+
+/// Makes an admin API token as `who`@acme (who signs in for it) and returns its secret.
+async fn admin_token_of(app: &TestApp, who: &str) -> String {
+    let mut maker = Browser::new(app);
+    let (status, body) = login_as(&mut maker, "/t/acme/api/v1", who, "acme").await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = maker
+        .post(
+            "/t/acme/api/v1/tokens",
+            json!({ "name": format!("{who}'s script"), "role": "admin" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    body["secret"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn every_route_bounds_a_token_by_what_its_maker_may_do_now() {
+    let app = TestApp::spawn().await;
+    let mut op = licensed_operator(&app).await;
+    let mut acme = populate(&app, &mut op, "acme").await;
+    let base = "/t/acme/api/v1";
+    let owner = &mut acme.browsers[0].1;
+    for who in ["demoted", "gone"] {
+        let (status, body) = owner
+            .post(
+                &format!("{base}/users"),
+                json!({ "email": format!("{who}@acme.test"), "role": "admin", "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let demoted = admin_token_of(&app, "demoted").await;
+    let gone = admin_token_of(&app, "gone").await;
+    let (_, body) = owner.get(&format!("{base}/users")).await;
+    let id_of = |who: &str| {
+        body["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["email"] == format!("{who}@acme.test"))
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (demoted_id, gone_id) = (id_of("demoted"), id_of("gone"));
+    let (status, _, body) = owner
+        .send(
+            reqwest::Method::PATCH,
+            &format!("{base}/users/{demoted_id}"),
+            Some(json!({ "role": "viewer" })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = owner
+        .post(&format!("{base}/users/{gone_id}/deactivate"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    for endpoint in tenant_endpoints() {
+        let Access::Tenant(minimum) = endpoint.access else {
+            continue;
+        };
+        let target = path(&endpoint, "acme", &acme);
+        for (token, maker) in [(&demoted, "demoted to viewer"), (&gone, "deactivated")] {
+            let response = app
+                .client
+                .request(method(&endpoint), app.url(&target))
+                .bearer_auth(token)
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            let code = body["error"]["code"].as_str().unwrap_or("");
+            let expected = match maker {
+                "deactivated" => Some((401, "unauthenticated")),
+                _ if !Role::Viewer.at_least(minimum) => Some((403, "forbidden")),
+                _ => None,
+            };
+            match expected {
+                Some(refusal) => assert_eq!(
+                    (status, code),
+                    refusal,
+                    "a token of a maker {maker} may not {} {target}: {body}",
+                    endpoint.method
+                ),
+                None => assert!(
+                    !matches!(code, "forbidden" | "unauthenticated" | "not_found"),
+                    "a token of a maker {maker} still reads {target}: {status} {body}"
+                ),
+            }
+        }
+    }
+}

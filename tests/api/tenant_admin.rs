@@ -457,3 +457,122 @@ async fn a_suspended_tenant_refuses_its_api_tokens_too() {
     let body: Value = refused.json().await.unwrap();
     assert_eq!(code(&body), "tenant_suspended");
 }
+
+/// Sends `method path` with `body` under the bearer token `secret`.
+async fn with_token(
+    app: &TestApp,
+    secret: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = app
+        .client
+        .request(method, app.url(path))
+        .bearer_auth(secret);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_token_never_has_more_authority_than_its_maker_has_now() {
+    let app = TestApp::spawn().await;
+    let mut owner = acme_owner(&app, |_| {}).await;
+    for (email, role) in [("second@acme.test", "owner"), ("admin@acme.test", "admin")] {
+        let (status, body) = owner
+            .post(
+                &format!("{BASE}/users"),
+                json!({ "email": email, "role": role, "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let (_, body) = owner.get(&format!("{BASE}/auth/me")).await;
+    let owner_id = body["user"]["id"].as_str().unwrap().to_owned();
+    let (_, body) = owner
+        .post(
+            &format!("{BASE}/tokens"),
+            json!({ "name": "owner script", "role": "owner" }),
+        )
+        .await;
+    let owner_token = body["secret"].as_str().unwrap().to_owned();
+
+    // The second owner demotes the first, whose owner token must not restore them.
+    let mut second = sign_in(&app, "second@acme.test").await;
+    let (status, body) = second
+        .send(
+            reqwest::Method::PATCH,
+            &format!("{BASE}/users/{owner_id}"),
+            Some(json!({ "role": "member" })),
+        )
+        .await
+        .into_status_body();
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = with_token(
+        &app,
+        &owner_token,
+        reqwest::Method::PATCH,
+        &format!("{BASE}/users/{owner_id}"),
+        Some(json!({ "role": "owner" })),
+    )
+    .await;
+    assert_eq!((status, code(&body)), (403, "forbidden"), "{body}");
+    let (status, _) = with_token(
+        &app,
+        &owner_token,
+        reqwest::Method::GET,
+        &format!("{BASE}/users"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "the token still reads, as a member may");
+
+    // A deactivated admin's token does nothing at all, and works again on reactivation.
+    let mut admin = sign_in(&app, "admin@acme.test").await;
+    let (_, body) = admin
+        .post(
+            &format!("{BASE}/tokens"),
+            json!({ "name": "admin script", "role": "admin" }),
+        )
+        .await;
+    let admin_token = body["secret"].as_str().unwrap().to_owned();
+    let (_, body) = admin.get(&format!("{BASE}/auth/me")).await;
+    let admin_id = body["user"]["id"].as_str().unwrap().to_owned();
+    let (status, _) = second
+        .post(&format!("{BASE}/users/{admin_id}/deactivate"), json!({}))
+        .await;
+    assert_eq!(status, 200);
+    for (method, path, body) in [
+        (reqwest::Method::GET, format!("{BASE}/users"), None),
+        (
+            reqwest::Method::POST,
+            format!("{BASE}/users/{owner_id}/reset-password"),
+            Some(json!({})),
+        ),
+        (
+            reqwest::Method::POST,
+            format!("{BASE}/users"),
+            Some(json!({ "email": "backdoor@acme.test", "role": "admin", "password": PASSWORD })),
+        ),
+    ] {
+        let (status, body) = with_token(&app, &admin_token, method, &path, body).await;
+        assert_eq!((status, code(&body)), (401, "unauthenticated"), "{path}");
+    }
+    let (status, _) = second
+        .post(&format!("{BASE}/users/{admin_id}/reactivate"), json!({}))
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = with_token(
+        &app,
+        &admin_token,
+        reqwest::Method::GET,
+        &format!("{BASE}/users"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "back with its maker");
+}
