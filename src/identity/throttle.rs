@@ -2,6 +2,10 @@
 //! failures within `window`, the key is locked for a while that doubles with each further
 //! failure (up to `max_lock`); while locked, even the right password is refused, so guessing
 //! cannot continue. Kept in memory: a restart forgives, which an attacker cannot trigger.
+//!
+//! An attempt is reserved before its password is checked and counted as it ends, so guesses
+//! sent at once cannot all slip through before the first failure is counted: failures plus
+//! attempts still being checked never exceed the budget, whatever the concurrency.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -19,8 +23,25 @@ pub struct ThrottlePolicy {
 #[derive(Debug, Clone, Copy)]
 struct Record {
     failures: u32,
+    /// Attempts reserved and not yet ended.
+    in_flight: u32,
     since: Instant,
     locked_until: Option<Instant>,
+}
+
+impl Record {
+    fn fresh(now: Instant) -> Self {
+        Record {
+            failures: 0,
+            in_flight: 0,
+            since: now,
+            locked_until: None,
+        }
+    }
+
+    fn idle(&self) -> bool {
+        self.failures == 0 && self.in_flight == 0 && self.locked_until.is_none()
+    }
 }
 
 /// Failure counts by key (an account or an address).
@@ -32,6 +53,9 @@ pub struct Throttle {
 
 /// Entries kept before old ones are swept, so a flood of addresses cannot grow memory.
 const SWEEP_AT: usize = 10_000;
+/// What a caller refused only because its budget is held by attempts still being checked is
+/// told to wait.
+const BUSY_RETRY: Duration = Duration::from_secs(1);
 
 impl Throttle {
     pub fn new(policy: ThrottlePolicy) -> Self {
@@ -48,37 +72,69 @@ impl Throttle {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// `Err(retry_after)` while `key` is locked.
-    pub fn check(&self, key: &str, now: Instant) -> Result<(), Duration> {
-        match self.records().get(key).and_then(|r| r.locked_until) {
-            Some(until) if until > now => Err(until - now),
-            _ => Ok(()),
-        }
-    }
-
-    /// Counts a failure; returns the lock it caused, if any.
-    pub fn fail(&self, key: &str, now: Instant) -> Option<Duration> {
+    /// The record of `key`, its window restarted if it has passed and no lock holds.
+    fn record<'m>(
+        &self,
+        records: &'m mut HashMap<String, Record>,
+        key: &str,
+        now: Instant,
+    ) -> &'m mut Record {
         let policy = self.policy;
-        let mut records = self.records();
         if records.len() >= SWEEP_AT {
             records.retain(|_, r| {
-                now.duration_since(r.since) < policy.window
+                r.in_flight > 0
+                    || now.duration_since(r.since) < policy.window
                     || r.locked_until.is_some_and(|u| u > now)
             });
         }
-        let record = records.entry(key.to_owned()).or_insert(Record {
-            failures: 0,
-            since: now,
-            locked_until: None,
-        });
+        let record = records.entry(key.to_owned()).or_insert(Record::fresh(now));
         let lock_over = record.locked_until.is_none_or(|u| u <= now);
         if now.duration_since(record.since) >= policy.window && lock_over {
             *record = Record {
-                failures: 0,
-                since: now,
-                locked_until: None,
+                in_flight: record.in_flight,
+                ..Record::fresh(now)
             };
         }
+        record
+    }
+
+    /// Reserves one attempt for `key`: `Err(retry_after)` while it is locked, or while its
+    /// failures and the attempts still in flight use up its budget (one attempt at a time
+    /// once a lock has passed). Every reservation must end
+    /// in [`Throttle::fail`], [`Throttle::succeed`] or [`Throttle::release`].
+    pub fn reserve(&self, key: &str, now: Instant) -> Result<(), Duration> {
+        let max = self.policy.max_failures;
+        let mut records = self.records();
+        let record = self.record(&mut records, key, now);
+        if let Some(until) = record.locked_until.filter(|u| *u > now) {
+            return Err(until - now);
+        }
+        // After a lock has passed, one attempt at a time: each failure locks again.
+        let budget = max.saturating_sub(record.failures).max(1);
+        if record.in_flight >= budget {
+            return Err(BUSY_RETRY);
+        }
+        record.in_flight += 1;
+        Ok(())
+    }
+
+    /// Ends a reservation that decided nothing (the check could not run).
+    pub fn release(&self, key: &str) {
+        let mut records = self.records();
+        if let Some(record) = records.get_mut(key) {
+            record.in_flight = record.in_flight.saturating_sub(1);
+            if record.idle() {
+                records.remove(key);
+            }
+        }
+    }
+
+    /// Ends a reservation as a failure; returns the lock it caused, if any.
+    pub fn fail(&self, key: &str, now: Instant) -> Option<Duration> {
+        let policy = self.policy;
+        let mut records = self.records();
+        let record = self.record(&mut records, key, now);
+        record.in_flight = record.in_flight.saturating_sub(1);
         record.failures += 1;
         if record.failures < policy.max_failures {
             return None;
@@ -92,9 +148,17 @@ impl Throttle {
         Some(lock)
     }
 
-    /// A success clears the key's record.
+    /// Ends a reservation as a success, which clears the key's failures.
     pub fn succeed(&self, key: &str) {
-        self.records().remove(key);
+        let mut records = self.records();
+        if let Some(record) = records.get_mut(key) {
+            record.in_flight = record.in_flight.saturating_sub(1);
+            record.failures = 0;
+            record.locked_until = None;
+            if record.idle() {
+                records.remove(key);
+            }
+        }
     }
 }
 
@@ -124,22 +188,63 @@ impl Default for SignInThrottle {
     }
 }
 
+/// One reserved sign-in attempt. Dropped without an outcome (the check failed to run, or
+/// the client went away), it gives its reservation back.
+#[derive(Debug)]
+#[must_use = "an attempt ends in succeed or fail"]
+pub struct Attempt<'t> {
+    throttle: &'t SignInThrottle,
+    account: String,
+    address: String,
+    ended: bool,
+}
+
 impl SignInThrottle {
-    /// `Err(retry_after)` if either the account or the address is locked.
-    pub fn check(&self, account: &str, address: &str, now: Instant) -> Result<(), Duration> {
-        self.accounts.check(account, now)?;
-        self.addresses.check(address, now)
+    /// Reserves an attempt at `account` from `address`: `Err(retry_after)` if either has no
+    /// budget left.
+    pub fn reserve(
+        &self,
+        account: &str,
+        address: &str,
+        now: Instant,
+    ) -> Result<Attempt<'_>, Duration> {
+        self.accounts.reserve(account, now)?;
+        if let Err(wait) = self.addresses.reserve(address, now) {
+            self.accounts.release(account);
+            return Err(wait);
+        }
+        Ok(Attempt {
+            throttle: self,
+            account: account.to_owned(),
+            address: address.to_owned(),
+            ended: false,
+        })
+    }
+}
+
+impl Attempt<'_> {
+    /// A wrong password: counted against the account and the address.
+    pub fn fail(mut self, now: Instant) {
+        self.ended = true;
+        self.throttle.accounts.fail(&self.account, now);
+        self.throttle.addresses.fail(&self.address, now);
     }
 
-    pub fn fail(&self, account: &str, address: &str, now: Instant) {
-        self.accounts.fail(account, now);
-        self.addresses.fail(address, now);
-    }
-
-    /// A correct password clears the account; the address keeps its count, so one valid
+    /// The right password clears the account; the address keeps its count, so one valid
     /// account cannot be used to reset guessing at others.
-    pub fn succeed(&self, account: &str) {
-        self.accounts.succeed(account);
+    pub fn succeed(mut self) {
+        self.ended = true;
+        self.throttle.accounts.succeed(&self.account);
+        self.throttle.addresses.release(&self.address);
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        if !self.ended {
+            self.throttle.accounts.release(&self.account);
+            self.throttle.addresses.release(&self.address);
+        }
     }
 }
 
@@ -156,32 +261,74 @@ mod tests {
         })
     }
 
+    /// One whole attempt that fails.
+    fn guess(t: &Throttle, key: &str, now: Instant) -> Result<Option<Duration>, Duration> {
+        t.reserve(key, now)?;
+        Ok(t.fail(key, now))
+    }
+
     #[test]
     fn locks_after_max_failures_doubling_up_to_the_maximum() {
         let t = throttle();
         let start = Instant::now();
-        assert_eq!(t.fail("a", start), None);
-        assert_eq!(t.fail("a", start), None);
-        assert!(t.check("a", start).is_ok());
-        assert_eq!(t.fail("a", start), Some(Duration::from_secs(10)));
-        assert_eq!(t.check("a", start), Err(Duration::from_secs(10)));
-        assert!(t.check("b", start).is_ok(), "other keys are untouched");
+        assert_eq!(guess(&t, "a", start), Ok(None));
+        assert_eq!(guess(&t, "a", start), Ok(None));
+        assert_eq!(guess(&t, "a", start), Ok(Some(Duration::from_secs(10))));
+        assert_eq!(t.reserve("a", start), Err(Duration::from_secs(10)));
+        assert!(t.reserve("b", start).is_ok(), "other keys are untouched");
         let later = start + Duration::from_secs(11);
-        assert!(t.check("a", later).is_ok());
-        assert_eq!(t.fail("a", later), Some(Duration::from_secs(20)));
+        assert_eq!(guess(&t, "a", later), Ok(Some(Duration::from_secs(20))));
+        assert!(guess(&t, "a", later).is_err(), "locked again");
+        // Failures counted while locked (attempts reserved before the lock) keep doubling.
         assert_eq!(t.fail("a", later), Some(Duration::from_secs(40)));
         assert_eq!(t.fail("a", later), Some(Duration::from_secs(40)), "capped");
+        let later = later + Duration::from_secs(41);
+        t.reserve("a", later).unwrap();
         t.succeed("a");
-        assert!(t.check("a", later).is_ok());
+        assert!(t.reserve("a", later).is_ok());
     }
 
     #[test]
     fn failures_outside_the_window_are_forgotten() {
         let t = throttle();
         let start = Instant::now();
-        t.fail("a", start);
-        t.fail("a", start);
+        guess(&t, "a", start).unwrap();
+        guess(&t, "a", start).unwrap();
         let much_later = start + Duration::from_secs(61);
-        assert_eq!(t.fail("a", much_later), None, "a fresh window");
+        assert_eq!(guess(&t, "a", much_later), Ok(None), "a fresh window");
+    }
+
+    #[test]
+    fn attempts_in_flight_hold_the_budget_until_they_end() {
+        let t = throttle();
+        let now = Instant::now();
+        for _ in 0..3 {
+            t.reserve("a", now).unwrap();
+        }
+        assert_eq!(
+            t.reserve("a", now),
+            Err(BUSY_RETRY),
+            "a burst gets no more attempts than the budget"
+        );
+        t.release("a");
+        t.reserve("a", now).unwrap();
+        for _ in 0..3 {
+            t.fail("a", now);
+        }
+        assert!(t.reserve("a", now).is_err(), "then locked");
+    }
+
+    #[test]
+    fn an_attempt_dropped_without_an_outcome_gives_its_reservation_back() {
+        let t = SignInThrottle::default();
+        let now = Instant::now();
+        let attempts: Vec<_> = (0..5)
+            .map(|_| t.reserve("acct", "addr", now).unwrap())
+            .collect();
+        assert!(t.reserve("acct", "addr", now).is_err());
+        drop(attempts);
+        let attempt = t.reserve("acct", "addr", now).unwrap();
+        attempt.succeed();
+        assert!(t.accounts.records().is_empty(), "nothing left behind");
     }
 }

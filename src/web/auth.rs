@@ -153,24 +153,25 @@ pub async fn check_password(
     account: String,
     address: &str,
     stored_hash: Option<String>,
-    attempt: String,
+    attempt_text: String,
 ) -> Result<(), ApiError> {
-    let throttle = &state.sign_in_throttle;
-    if let Err(wait) = throttle.check(&account, address, Instant::now()) {
-        return Err(ApiError::new(ErrorCode::RateLimited).retry_after(wait.as_secs()));
-    }
+    // Reserved before the verify, so a burst sent at once cannot outrun the count.
+    let attempt = state
+        .sign_in_throttle
+        .reserve(&account, address, Instant::now())
+        .map_err(|wait| ApiError::new(ErrorCode::RateLimited).retry_after(wait.as_secs().max(1)))?;
     let matched = web::block(move || {
         let exists = stored_hash.is_some();
         let hash = stored_hash.unwrap_or_else(|| DECOY_HASH.clone());
-        password::verify(&attempt, &hash) && exists
+        password::verify(&attempt_text, &hash) && exists
     })
     .await
     .map_err(ApiError::internal)?;
     if matched {
-        throttle.succeed(&account);
+        attempt.succeed();
         Ok(())
     } else {
-        throttle.fail(&account, address, Instant::now());
+        attempt.fail(Instant::now());
         Err(ApiError::new(ErrorCode::InvalidCredentials))
     }
 }

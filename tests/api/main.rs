@@ -22,5 +22,6 @@ mod shutdown;
 mod sign_in;
 mod tenant_admin;
 mod tenants;
+mod throttling;
 mod tls;
 mod users;
