@@ -101,8 +101,8 @@ impl Throttle {
     /// Reserves one attempt for `key`: `Err(retry_after)` while it is locked, or while its
     /// failures and the attempts still in flight use up its budget (one attempt at a time
     /// once a lock has passed). Every reservation must end
-    /// in [`Throttle::fail`], [`Throttle::succeed`] or [`Throttle::release`].
-    pub fn reserve(&self, key: &str, now: Instant) -> Result<(), Duration> {
+    /// as a failure, a success, or (dropped) neither.
+    pub fn reserve(&self, key: &str, now: Instant) -> Result<Reservation<'_>, Duration> {
         let max = self.policy.max_failures;
         let mut records = self.records();
         let record = self.record(&mut records, key, now);
@@ -115,11 +115,15 @@ impl Throttle {
             return Err(BUSY_RETRY);
         }
         record.in_flight += 1;
-        Ok(())
+        Ok(Reservation {
+            throttle: self,
+            key: key.to_owned(),
+            ended: false,
+        })
     }
 
     /// Ends a reservation that decided nothing (the check could not run).
-    pub fn release(&self, key: &str) {
+    fn release(&self, key: &str) {
         let mut records = self.records();
         if let Some(record) = records.get_mut(key) {
             record.in_flight = record.in_flight.saturating_sub(1);
@@ -130,7 +134,7 @@ impl Throttle {
     }
 
     /// Ends a reservation as a failure; returns the lock it caused, if any.
-    pub fn fail(&self, key: &str, now: Instant) -> Option<Duration> {
+    fn fail(&self, key: &str, now: Instant) -> Option<Duration> {
         let policy = self.policy;
         let mut records = self.records();
         let record = self.record(&mut records, key, now);
@@ -149,7 +153,7 @@ impl Throttle {
     }
 
     /// Ends a reservation as a success, which clears the key's failures.
-    pub fn succeed(&self, key: &str) {
+    fn succeed(&self, key: &str) {
         let mut records = self.records();
         if let Some(record) = records.get_mut(key) {
             record.in_flight = record.in_flight.saturating_sub(1);
@@ -159,6 +163,58 @@ impl Throttle {
                 records.remove(key);
             }
         }
+    }
+}
+
+/// One reserved attempt at a key. Dropped without an outcome (the check could not run, or
+/// the client went away), it gives its place back.
+#[derive(Debug)]
+#[must_use = "a reservation ends in succeed or fail"]
+pub struct Reservation<'t> {
+    throttle: &'t Throttle,
+    key: String,
+    ended: bool,
+}
+
+impl Reservation<'_> {
+    /// Counts the attempt as a failure; returns the lock it caused, if any.
+    pub fn fail(mut self, now: Instant) -> Option<Duration> {
+        self.ended = true;
+        self.throttle.fail(&self.key, now)
+    }
+
+    /// The attempt succeeded: the key's failures are cleared.
+    pub fn succeed(mut self) {
+        self.ended = true;
+        self.throttle.succeed(&self.key);
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        if !self.ended {
+            self.throttle.release(&self.key);
+        }
+    }
+}
+
+/// How many failures one client address gets (sign-ins, one-time links) before it waits.
+pub const ADDRESS_POLICY: ThrottlePolicy = ThrottlePolicy {
+    max_failures: 20,
+    window: Duration::from_secs(15 * 60),
+    first_lock: Duration::from_secs(60),
+    max_lock: Duration::from_secs(30 * 60),
+};
+
+/// The key an address is throttled by: IPv6 clients by their /64, which one subscriber
+/// usually holds whole, so rotating addresses within it buys no more guesses.
+pub fn address_key(address: &str) -> String {
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => address.to_owned(),
     }
 }
 
@@ -178,25 +234,17 @@ impl Default for SignInThrottle {
                 first_lock: Duration::from_secs(30),
                 max_lock: Duration::from_secs(15 * 60),
             }),
-            addresses: Throttle::new(ThrottlePolicy {
-                max_failures: 20,
-                window: Duration::from_secs(15 * 60),
-                first_lock: Duration::from_secs(60),
-                max_lock: Duration::from_secs(30 * 60),
-            }),
+            addresses: Throttle::new(ADDRESS_POLICY),
         }
     }
 }
 
-/// One reserved sign-in attempt. Dropped without an outcome (the check failed to run, or
-/// the client went away), it gives its reservation back.
+/// One reserved sign-in attempt, at an account from an address.
 #[derive(Debug)]
 #[must_use = "an attempt ends in succeed or fail"]
 pub struct Attempt<'t> {
-    throttle: &'t SignInThrottle,
-    account: String,
-    address: String,
-    ended: bool,
+    account: Reservation<'t>,
+    address: Reservation<'t>,
 }
 
 impl SignInThrottle {
@@ -208,43 +256,23 @@ impl SignInThrottle {
         address: &str,
         now: Instant,
     ) -> Result<Attempt<'_>, Duration> {
-        self.accounts.reserve(account, now)?;
-        if let Err(wait) = self.addresses.reserve(address, now) {
-            self.accounts.release(account);
-            return Err(wait);
-        }
-        Ok(Attempt {
-            throttle: self,
-            account: account.to_owned(),
-            address: address.to_owned(),
-            ended: false,
-        })
+        let account = self.accounts.reserve(account, now)?;
+        let address = self.addresses.reserve(&address_key(address), now)?;
+        Ok(Attempt { account, address })
     }
 }
 
 impl Attempt<'_> {
     /// A wrong password: counted against the account and the address.
-    pub fn fail(mut self, now: Instant) {
-        self.ended = true;
-        self.throttle.accounts.fail(&self.account, now);
-        self.throttle.addresses.fail(&self.address, now);
+    pub fn fail(self, now: Instant) {
+        let _ = self.account.fail(now);
+        let _ = self.address.fail(now);
     }
 
     /// The right password clears the account; the address keeps its count, so one valid
     /// account cannot be used to reset guessing at others.
-    pub fn succeed(mut self) {
-        self.ended = true;
-        self.throttle.accounts.succeed(&self.account);
-        self.throttle.addresses.release(&self.address);
-    }
-}
-
-impl Drop for Attempt<'_> {
-    fn drop(&mut self) {
-        if !self.ended {
-            self.throttle.accounts.release(&self.account);
-            self.throttle.addresses.release(&self.address);
-        }
+    pub fn succeed(self) {
+        self.account.succeed();
     }
 }
 
@@ -263,8 +291,7 @@ mod tests {
 
     /// One whole attempt that fails.
     fn guess(t: &Throttle, key: &str, now: Instant) -> Result<Option<Duration>, Duration> {
-        t.reserve(key, now)?;
-        Ok(t.fail(key, now))
+        Ok(t.reserve(key, now)?.fail(now))
     }
 
     #[test]
@@ -274,7 +301,10 @@ mod tests {
         assert_eq!(guess(&t, "a", start), Ok(None));
         assert_eq!(guess(&t, "a", start), Ok(None));
         assert_eq!(guess(&t, "a", start), Ok(Some(Duration::from_secs(10))));
-        assert_eq!(t.reserve("a", start), Err(Duration::from_secs(10)));
+        assert_eq!(
+            t.reserve("a", start).map(drop),
+            Err(Duration::from_secs(10))
+        );
         assert!(t.reserve("b", start).is_ok(), "other keys are untouched");
         let later = start + Duration::from_secs(11);
         assert_eq!(guess(&t, "a", later), Ok(Some(Duration::from_secs(20))));
@@ -283,8 +313,7 @@ mod tests {
         assert_eq!(t.fail("a", later), Some(Duration::from_secs(40)));
         assert_eq!(t.fail("a", later), Some(Duration::from_secs(40)), "capped");
         let later = later + Duration::from_secs(41);
-        t.reserve("a", later).unwrap();
-        t.succeed("a");
+        t.reserve("a", later).unwrap().succeed();
         assert!(t.reserve("a", later).is_ok());
     }
 
@@ -302,18 +331,16 @@ mod tests {
     fn attempts_in_flight_hold_the_budget_until_they_end() {
         let t = throttle();
         let now = Instant::now();
-        for _ in 0..3 {
-            t.reserve("a", now).unwrap();
-        }
+        let mut held: Vec<_> = (0..3).map(|_| t.reserve("a", now).unwrap()).collect();
         assert_eq!(
-            t.reserve("a", now),
+            t.reserve("a", now).map(drop),
             Err(BUSY_RETRY),
             "a burst gets no more attempts than the budget"
         );
-        t.release("a");
-        t.reserve("a", now).unwrap();
-        for _ in 0..3 {
-            t.fail("a", now);
+        held.pop();
+        held.push(t.reserve("a", now).unwrap());
+        for attempt in held {
+            let _ = attempt.fail(now);
         }
         assert!(t.reserve("a", now).is_err(), "then locked");
     }
@@ -327,8 +354,21 @@ mod tests {
             .collect();
         assert!(t.reserve("acct", "addr", now).is_err());
         drop(attempts);
-        let attempt = t.reserve("acct", "addr", now).unwrap();
-        attempt.succeed();
+        t.reserve("acct", "addr", now).unwrap().succeed();
         assert!(t.accounts.records().is_empty(), "nothing left behind");
+        assert!(t.addresses.records().is_empty(), "nothing left behind");
+    }
+
+    #[test]
+    fn ipv6_clients_are_throttled_by_their_64() {
+        assert_eq!(
+            address_key("2001:db8:1:2:aaaa::1"),
+            address_key("2001:db8:1:2:bbbb::9")
+        );
+        assert_ne!(
+            address_key("2001:db8:1:2::1"),
+            address_key("2001:db8:1:3::1")
+        );
+        assert_eq!(address_key("192.0.2.7"), "192.0.2.7");
     }
 }

@@ -430,37 +430,53 @@ pub fn password_link(
     Ok((user, link))
 }
 
-/// Redeems a one-time link of `tenant`: sets the password and, for an invitation, makes the
-/// user active (through the seat check). A link of another tenant is unknown here.
+/// The user a live one-time link of `tenant` for `purpose` belongs to: unused, unexpired,
+/// of a user who is not deactivated. A link of another tenant, or for the other purpose, is
+/// unknown here.
+fn link_holder(
+    conn: &Connection,
+    tenant: &Tenant,
+    purpose: LinkPurpose,
+    token: &str,
+) -> Result<Option<String>, UserError> {
+    if !secret::well_formed(token) {
+        return Ok(None);
+    }
+    Ok(conn
+        .query_row(
+            "SELECT t.user_id FROM user_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.token_hash = ?1 AND t.purpose = ?2 AND t.used_at IS NULL
+               AND t.expires_at > ?3 AND u.tenant_id = ?4 AND u.status <> 'deactivated'",
+            params![secret::hash(token), purpose.as_str(), now(), tenant.id],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Redeems a one-time link of `tenant` for `purpose`: sets the password, ends every session
+/// the user had (whoever held the old password is signed out) and, for an invitation, makes
+/// the user active (through the seat check). An unknown, used or expired link is refused
+/// before any password is hashed, so junk tokens cost no Argon2 work.
 pub fn redeem_link(
     conn: &mut Connection,
     license: &Effective,
     tenant: &Tenant,
+    purpose: LinkPurpose,
     token: &str,
     new_password: &str,
 ) -> Result<User, UserError> {
-    if !secret::well_formed(token) {
-        return Err(UserError::LinkInvalid);
-    }
+    let holder = link_holder(conn, tenant, purpose, token)?.ok_or(UserError::LinkInvalid)?;
     let password_hash = password::hash(new_password)?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let found: Option<(String, i64)> = tx
-        .query_row(
-            "SELECT t.user_id, t.expires_at FROM user_tokens t JOIN users u ON u.id = t.user_id
-             WHERE t.token_hash = ?1 AND t.used_at IS NULL AND u.tenant_id = ?2
-               AND u.status <> 'deactivated'",
-            params![secret::hash(token), tenant.id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    let at = now();
-    let Some((user_id, _)) = found.filter(|(_, expires_at)| *expires_at > at) else {
+    // Checked again under the write lock: two redemptions at once set one password.
+    if link_holder(&tx, tenant, purpose, token)?.as_deref() != Some(holder.as_str()) {
         return Err(UserError::LinkInvalid);
-    };
-    let user = find_by_id(&tx, &tenant.id, &user_id)?.ok_or(UserError::LinkInvalid)?;
+    }
+    let user = find_by_id(&tx, &tenant.id, &holder)?.ok_or(UserError::LinkInvalid)?;
     if user.status == UserStatus::Invited {
         claim_seat(&tx, license, tenant, Some(&user.id))?;
     }
+    let at = now();
     tx.execute(
         "UPDATE users SET password_hash = ?1, status = 'active', updated_at = ?2 WHERE id = ?3",
         params![password_hash, at, user.id],
@@ -473,6 +489,7 @@ pub fn redeem_link(
         "DELETE FROM user_tokens WHERE user_id = ?1 AND used_at IS NULL",
         [&user.id],
     )?;
+    tx.execute("DELETE FROM sessions WHERE user_id = ?1", [&user.id])?;
     let user = find_by_id(&tx, &tenant.id, &user.id)?.ok_or(UserError::LinkInvalid)?;
     tx.commit()?;
     Ok(user)
@@ -544,19 +561,48 @@ mod tests {
         assert_eq!(seats_in_use(&conn).unwrap(), 1);
         let token = created.invite.unwrap().token;
 
-        let elsewhere = redeem_link(&mut conn, &community(), &beta, &token, "a long password");
+        let elsewhere = redeem_link(
+            &mut conn,
+            &community(),
+            &beta,
+            LinkPurpose::Invite,
+            &token,
+            "a long password",
+        );
         assert!(
             matches!(elsewhere, Err(UserError::LinkInvalid)),
             "another tenant's link"
         );
-        let weak = redeem_link(&mut conn, &community(), &acme, &token, "short");
+        let weak = redeem_link(
+            &mut conn,
+            &community(),
+            &acme,
+            LinkPurpose::Invite,
+            &token,
+            "short",
+        );
         assert!(matches!(weak, Err(UserError::Password(_))));
 
-        let user = redeem_link(&mut conn, &community(), &acme, &token, "a long password").unwrap();
+        let user = redeem_link(
+            &mut conn,
+            &community(),
+            &acme,
+            LinkPurpose::Invite,
+            &token,
+            "a long password",
+        )
+        .unwrap();
         assert_eq!(user.status, UserStatus::Active);
         let hash = password_hash_of(&conn, &user.id).unwrap().unwrap();
         assert!(password::verify("a long password", &hash));
-        let again = redeem_link(&mut conn, &community(), &acme, &token, "another password");
+        let again = redeem_link(
+            &mut conn,
+            &community(),
+            &acme,
+            LinkPurpose::Invite,
+            &token,
+            "another password",
+        );
         assert!(
             matches!(again, Err(UserError::LinkInvalid)),
             "used once only"
@@ -589,6 +635,7 @@ mod tests {
             &mut conn,
             &community(),
             &acme,
+            LinkPurpose::Reset,
             &first.token,
             "new password 1",
         );
@@ -598,10 +645,23 @@ mod tests {
         );
         conn.execute("UPDATE user_tokens SET expires_at = 0", [])
             .unwrap();
+        let wrong_route = redeem_link(
+            &mut conn,
+            &community(),
+            &acme,
+            LinkPurpose::Invite,
+            &second.token,
+            "new password 1",
+        );
+        assert!(
+            matches!(wrong_route, Err(UserError::LinkInvalid)),
+            "a reset link is no invitation"
+        );
         let expired = redeem_link(
             &mut conn,
             &community(),
             &acme,
+            LinkPurpose::Reset,
             &second.token,
             "new password 1",
         );
@@ -610,6 +670,7 @@ mod tests {
             &mut conn,
             &community(),
             &acme,
+            LinkPurpose::Reset,
             "not a token",
             "new password 1",
         );

@@ -159,7 +159,7 @@ pub async fn check_password(
     let attempt = state
         .sign_in_throttle
         .reserve(&account, address, Instant::now())
-        .map_err(|wait| ApiError::new(ErrorCode::RateLimited).retry_after(wait.as_secs().max(1)))?;
+        .map_err(rate_limited)?;
     let matched = web::block(move || {
         let exists = stored_hash.is_some();
         let hash = stored_hash.unwrap_or_else(|| DECOY_HASH.clone());
@@ -174,6 +174,11 @@ pub async fn check_password(
         attempt.fail(Instant::now());
         Err(ApiError::new(ErrorCode::InvalidCredentials))
     }
+}
+
+/// The refusal of a throttled attempt, with how long to wait.
+pub fn rate_limited(wait: std::time::Duration) -> ApiError {
+    ApiError::new(ErrorCode::RateLimited).retry_after(wait.as_secs().max(1))
 }
 
 /// Cookie-authenticated writes must carry the session's CSRF token: another site can make a

@@ -46,6 +46,8 @@ pub struct AppState {
     /// Tenant databases, opened on first use and bounded by `max_open_tenant_dbs`.
     pub tenant_dbs: Arc<TenantDatabases>,
     pub sign_in_throttle: Arc<crate::identity::throttle::SignInThrottle>,
+    /// Failed redemptions of one-time links, per client address.
+    pub link_throttle: Arc<crate::identity::throttle::Throttle>,
 }
 
 /// A bound, ready-to-run Holdfast server.
@@ -97,6 +99,9 @@ impl Application {
                 config.max_open_tenant_dbs,
             )),
             sign_in_throttle: Arc::default(),
+            link_throttle: Arc::new(crate::identity::throttle::Throttle::new(
+                crate::identity::throttle::ADDRESS_POLICY,
+            )),
         };
 
         let listener = TcpListener::bind(config.listen)

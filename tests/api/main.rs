@@ -16,6 +16,7 @@ mod health;
 mod isolation;
 mod license_signer;
 mod licensing;
+mod links;
 mod migrations;
 mod setup;
 mod shutdown;

@@ -1,5 +1,7 @@
 //! Users sign in to their tenant, out again, and set passwords from one-time links.
 
+use std::time::Instant;
+
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
@@ -7,11 +9,13 @@ use serde_json::json;
 use super::{CurrentTenant, TenantSession};
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::sessions::Principal;
-use crate::identity::{Email, Role, UserError, users};
+use crate::identity::throttle::address_key;
+use crate::identity::{Email, LinkPurpose, Role, UserError, users};
 use crate::web::AppState;
 use crate::web::audit_trail::note_target;
 use crate::web::auth::{
-    Credentials, TENANT_COOKIE, check_password, client_address, end_session, start_session,
+    Credentials, TENANT_COOKIE, check_password, client_address, end_session, rate_limited,
+    start_session,
 };
 use crate::web::endpoint::{Access, Area, endpoints};
 
@@ -22,11 +26,12 @@ endpoints! { area: Area::Tenant;
     POST "/auth/logout" => logout, Access::Tenant(Role::Viewer), "Sign out", [];
     GET "/auth/me" => me, Access::Tenant(Role::Viewer),
         "The signed-in user, their tenant and the CSRF token", [];
-    POST "/auth/accept-invite" => redeem, Access::TenantPublic,
-        "Accept an invitation: the link's token and a new password",
-        [LinkInvalid, InvalidPassword, SeatLimitReached, LicenseExpired];
-    POST "/auth/reset-password" => redeem, Access::TenantPublic,
-        "Set a new password with a reset link's token", [LinkInvalid, InvalidPassword];
+    POST "/auth/accept-invite" => accept_invite, Access::TenantPublic,
+        "Accept an invitation: the link's token and a new password; throttled per address",
+        [LinkInvalid, InvalidPassword, SeatLimitReached, LicenseExpired, RateLimited];
+    POST "/auth/reset-password" => reset_password, Access::TenantPublic,
+        "Set a new password with a reset link's token; ends the user's sessions; throttled per address",
+        [LinkInvalid, InvalidPassword, RateLimited];
 }
 
 async fn login(
@@ -114,20 +119,61 @@ struct Redeem {
     password: String,
 }
 
-/// Accepts an invitation or a password reset: the link's token and the new password.
-async fn redeem(
+async fn accept_invite(
     req: HttpRequest,
     state: web::Data<AppState>,
     current: CurrentTenant,
     body: web::Json<Redeem>,
 ) -> Result<HttpResponse, ApiError> {
-    let Redeem { token, password } = body.into_inner();
+    redeem(
+        LinkPurpose::Invite,
+        &req,
+        &state,
+        current,
+        body.into_inner(),
+    )
+    .await
+}
+
+async fn reset_password(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    current: CurrentTenant,
+    body: web::Json<Redeem>,
+) -> Result<HttpResponse, ApiError> {
+    redeem(LinkPurpose::Reset, &req, &state, current, body.into_inner()).await
+}
+
+/// Redeems a one-time link for `purpose`: the link's token and the new password. Unknown
+/// tokens count against the client's address, which is locked out after twenty in a while,
+/// like failed sign-ins.
+async fn redeem(
+    purpose: LinkPurpose,
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    current: CurrentTenant,
+    Redeem { token, password }: Redeem,
+) -> Result<HttpResponse, ApiError> {
+    let address = address_key(&client_address(req));
+    let attempt = state
+        .link_throttle
+        .reserve(&address, Instant::now())
+        .map_err(rate_limited)?;
     let license = state.license.effective();
     let tenant = current.tenant;
-    let user = state
+    let redeemed = state
         .control_db
-        .run_as(move |conn| users::redeem_link(conn, &license, &tenant, &token, &password))
-        .await?;
-    note_target(&req, format!("user {}", user.email));
+        .run_as(move |conn| users::redeem_link(conn, &license, &tenant, purpose, &token, &password))
+        .await;
+    let user = match redeemed {
+        Ok(user) => user,
+        Err(err) => {
+            if matches!(err, UserError::LinkInvalid) {
+                let _ = attempt.fail(Instant::now());
+            }
+            return Err(err.into());
+        }
+    };
+    note_target(req, format!("user {}", user.email));
     Ok(HttpResponse::Ok().json(json!({ "user": user })))
 }
