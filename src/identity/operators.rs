@@ -134,6 +134,29 @@ pub fn password_hash_of(conn: &Connection, id: &str) -> Result<Option<String>, O
         .optional()?)
 }
 
+/// A signed-in operator sets a new password (the old one was checked by the caller); every
+/// other session of theirs ends.
+pub fn change_password(
+    conn: &mut Connection,
+    id: &str,
+    new_password: &str,
+    keep_session: &str,
+) -> Result<Operator, OperatorError> {
+    let hash = password::hash(new_password)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let operator = find_by_id(&tx, id)?
+        .filter(|o| o.active)
+        .ok_or_else(|| OperatorError::NotFound(id.to_owned()))?;
+    tx.execute(
+        "UPDATE operators SET password_hash = ?1, updated_at = ?2 WHERE id = ?3",
+        params![hash, OffsetDateTime::now_utc().unix_timestamp(), id],
+    )?;
+    let principal = super::sessions::Principal::Operator { id: id.to_owned() };
+    super::sessions::end_others(&tx, &principal, keep_session)?;
+    tx.commit()?;
+    Ok(operator)
+}
+
 /// Deactivates an operator and ends their sessions; the last active one stays.
 pub fn deactivate(conn: &mut Connection, id: &str) -> Result<Operator, OperatorError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;

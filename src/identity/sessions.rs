@@ -141,6 +141,27 @@ pub fn end(conn: &Connection, cookie: &str) -> Result<(), StorageError> {
     Ok(())
 }
 
+/// Ends every session of `principal` but the one behind the cookie value `keep`: a password
+/// change signs out every other browser.
+pub fn end_others(
+    conn: &Connection,
+    principal: &Principal,
+    keep: &str,
+) -> Result<(), StorageError> {
+    let keep = secret::hash(keep);
+    match principal {
+        Principal::Operator { id } => conn.execute(
+            "DELETE FROM sessions WHERE operator_id = ?1 AND id_hash <> ?2",
+            params![id, keep],
+        )?,
+        Principal::User { id, .. } => conn.execute(
+            "DELETE FROM sessions WHERE user_id = ?1 AND id_hash <> ?2",
+            params![id, keep],
+        )?,
+    };
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;

@@ -495,6 +495,37 @@ pub fn redeem_link(
     Ok(user)
 }
 
+/// A signed-in user sets a new password (the old one was checked by the caller); every
+/// other session of theirs ends, and unused reset links stop working.
+pub fn change_password(
+    conn: &mut Connection,
+    tenant: &Tenant,
+    user_id: &str,
+    new_password: &str,
+    keep_session: &str,
+) -> Result<User, UserError> {
+    let password_hash = password::hash(new_password)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let user = find_by_id(&tx, &tenant.id, user_id)?
+        .filter(|u| u.status == UserStatus::Active)
+        .ok_or_else(|| UserError::NotFound(user_id.to_owned()))?;
+    tx.execute(
+        "UPDATE users SET password_hash = ?1, updated_at = ?2 WHERE id = ?3",
+        params![password_hash, now(), user.id],
+    )?;
+    tx.execute(
+        "DELETE FROM user_tokens WHERE user_id = ?1 AND used_at IS NULL",
+        [&user.id],
+    )?;
+    let principal = super::sessions::Principal::User {
+        id: user.id.clone(),
+        tenant_id: tenant.id.clone(),
+    };
+    super::sessions::end_others(&tx, &principal, keep_session)?;
+    tx.commit()?;
+    Ok(user)
+}
+
 /// The stored password hash of an active user, for sign-in.
 pub fn password_hash_of(conn: &Connection, user_id: &str) -> Result<Option<String>, UserError> {
     Ok(conn

@@ -33,6 +33,14 @@ pub struct Credentials {
     pub password: String,
 }
 
+/// `POST …/auth/password`: a signed-in person changes their own password.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
 pub fn session_policy(config: &Config) -> SessionPolicy {
     let secs = |d: std::time::Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
     SessionPolicy {

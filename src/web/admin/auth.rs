@@ -10,7 +10,8 @@ use crate::identity::{Email, operators};
 use crate::web::AppState;
 use crate::web::audit_trail::note_target;
 use crate::web::auth::{
-    ADMIN_COOKIE, Credentials, check_password, client_address, end_session, start_session,
+    ADMIN_COOKIE, Credentials, PasswordChange, check_password, client_address, end_session,
+    start_session,
 };
 use crate::web::endpoint::{Access, Area, endpoints};
 
@@ -20,6 +21,9 @@ endpoints! { area: Area::Admin;
         [InvalidCredentials, RateLimited];
     POST "/auth/logout" => logout, Access::Operator, "Sign out", [];
     GET "/auth/me" => me, Access::Operator, "The signed-in operator and the CSRF token", [];
+    POST "/auth/password" => change_password, Access::Operator,
+        "Change your own password (the current one and a new one); ends your other sessions",
+        [InvalidCredentials, InvalidPassword, RateLimited];
 }
 
 async fn login(
@@ -80,4 +84,49 @@ async fn me(
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
     Ok(HttpResponse::Ok().json(json!({ "operator": operator, "csrf_token": session.csrf_token })))
+}
+
+/// The signed-in operator changes their password, proving the current one first (through
+/// the sign-in throttle); their other sessions end.
+async fn change_password(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: OperatorSession,
+    body: web::Json<PasswordChange>,
+) -> Result<HttpResponse, ApiError> {
+    let cookie = req
+        .cookie(ADMIN_COOKIE)
+        .map(|c| c.value().to_owned())
+        .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
+    let PasswordChange {
+        current_password,
+        new_password,
+    } = body.into_inner();
+    let id = session.operator_id.clone();
+    let (operator, hash) = state
+        .control_db
+        .run_as(move |conn| -> Result<_, ApiError> {
+            Ok((
+                operators::find_by_id(conn, &id)?,
+                operators::password_hash_of(conn, &id)?,
+            ))
+        })
+        .await?;
+    let operator = operator.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
+    note_target(&req, format!("operator {}", operator.email));
+    let account = format!("operator:{}", operator.email);
+    check_password(
+        &state,
+        account,
+        &client_address(&req),
+        hash,
+        current_password,
+    )
+    .await?;
+    let id = session.operator_id;
+    let operator = state
+        .control_db
+        .run_as(move |conn| operators::change_password(conn, &id, &new_password, &cookie))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "operator": operator })))
 }

@@ -14,8 +14,8 @@ use crate::identity::{Email, LinkPurpose, Role, UserError, users};
 use crate::web::AppState;
 use crate::web::audit_trail::note_target;
 use crate::web::auth::{
-    Credentials, TENANT_COOKIE, check_password, client_address, end_session, rate_limited,
-    start_session,
+    Credentials, PasswordChange, TENANT_COOKIE, check_password, client_address, end_session,
+    rate_limited, start_session,
 };
 use crate::web::endpoint::{Access, Area, endpoints};
 
@@ -24,6 +24,9 @@ endpoints! { area: Area::Tenant;
         "Sign in to the tenant: sets the session cookie, returns the CSRF token",
         [InvalidCredentials, RateLimited];
     POST "/auth/logout" => logout, Access::Tenant(Role::Viewer), "Sign out", [];
+    POST "/auth/password" => change_password, Access::Tenant(Role::Viewer),
+        "Change your own password (the current one and a new one); ends your other sessions",
+        [InvalidCredentials, InvalidPassword, RateLimited];
     GET "/auth/me" => me, Access::Tenant(Role::Viewer),
         "The signed-in user, their tenant and the CSRF token", [];
     POST "/auth/accept-invite" => accept_invite, Access::TenantPublic,
@@ -110,6 +113,52 @@ async fn me(state: web::Data<AppState>, session: TenantSession) -> Result<HttpRe
         "tenant": { "slug": tenant.slug, "name": tenant.name },
         "csrf_token": session.csrf_token,
     })))
+}
+
+/// The signed-in user changes their password, proving the current one first (through the
+/// sign-in throttle, so a stolen session cannot guess it); their other sessions end.
+async fn change_password(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: TenantSession,
+    body: web::Json<PasswordChange>,
+) -> Result<HttpResponse, ApiError> {
+    let (Some(user_id), Some(cookie)) = (session.user_id(), req.cookie(TENANT_COOKIE)) else {
+        return Err(ApiError::with_message(
+            ErrorCode::Forbidden,
+            "Passwords are changed by signed-in users, not by API tokens.",
+        ));
+    };
+    let (user_id, cookie) = (user_id.to_owned(), cookie.value().to_owned());
+    let PasswordChange {
+        current_password,
+        new_password,
+    } = body.into_inner();
+    let tenant = session.current.tenant.clone();
+    let (tenant_id, id) = (tenant.id.clone(), user_id.clone());
+    let (user, hash) = state
+        .control_db
+        .run_as(move |conn| -> Result<_, UserError> {
+            let user = users::find_by_id(conn, &tenant_id, &id)?;
+            Ok((user, users::password_hash_of(conn, &id)?))
+        })
+        .await?;
+    let user = user.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
+    note_target(&req, format!("user {}", user.email));
+    let account = format!("user:{}:{}", tenant.id, user.email);
+    check_password(
+        &state,
+        account,
+        &client_address(&req),
+        hash,
+        current_password,
+    )
+    .await?;
+    let user = state
+        .control_db
+        .run_as(move |conn| users::change_password(conn, &tenant, &user_id, &new_password, &cookie))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "user": user })))
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,6 +1,6 @@
-//! One-time links (invitations and password resets): each works once, on its own route, in
-//! its own tenant; junk tokens cost no password hashing and are throttled per address; using
-//! a reset link signs the user out everywhere.
+//! Setting passwords. One-time links (invitations and resets) each work once, on their own
+//! route, in their own tenant; junk tokens cost no password hashing and are throttled per
+//! address. A new password, from a reset link or a change, signs the other browsers out.
 
 use serde_json::{Value, json};
 
@@ -103,11 +103,7 @@ async fn junk_tokens_are_refused_before_any_hashing_and_throttled_per_address() 
     let junk = "A".repeat(43);
     let (status, body) = redeem(&app, "accept-invite", &junk, "short").await;
     assert_eq!((status, code(&body)), (400, "link_invalid"), "{body}");
-    for route in ["accept-invite", "reset-password"]
-        .iter()
-        .cycle()
-        .take(19)
-    {
+    for route in ["accept-invite", "reset-password"].iter().cycle().take(19) {
         let (status, body) = redeem(&app, route, &junk, PASSWORD).await;
         assert_eq!((status, code(&body)), (400, "link_invalid"), "{body}");
     }
@@ -120,4 +116,66 @@ async fn junk_tokens_are_refused_before_any_hashing_and_throttled_per_address() 
         .unwrap();
     assert_eq!(response.status(), 429, "twenty failures lock the address");
     assert!(response.headers().get("retry-after").is_some());
+}
+
+async fn change(browser: &mut Browser<'_>, path: &str, current: &str, new: &str) -> (u16, Value) {
+    browser
+        .post(
+            path,
+            json!({ "current_password": current, "new_password": new }),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn changing_your_password_ends_your_other_sessions_only() {
+    let app = TestApp::spawn().await;
+    let (_, invitation) = acme(&app).await;
+    accept_invite(&app, "acme", &invitation).await;
+    let mut here = signed_in_owner(&app).await;
+    let mut elsewhere = signed_in_owner(&app).await;
+    let path = format!("{BASE}/auth/password");
+    let (status, body) = change(
+        &mut here,
+        &path,
+        "not my password",
+        "a brand new passphrase",
+    )
+    .await;
+    assert_eq!((status, code(&body)), (401, "invalid_credentials"));
+    let (status, body) = change(&mut here, &path, PASSWORD, "a brand new passphrase").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        here.get(&format!("{BASE}/auth/me")).await.0,
+        200,
+        "this one stays"
+    );
+    let (status, body) = elsewhere.get(&format!("{BASE}/auth/me")).await;
+    assert_eq!((status, code(&body)), (401, "unauthenticated"));
+    let (status, _) = Browser::new(&app)
+        .post(
+            &format!("{BASE}/auth/login"),
+            json!({ "email": "owner@acme.test", "password": "a brand new passphrase" }),
+        )
+        .await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn operators_change_their_password_and_their_other_sessions_end() {
+    let app = TestApp::spawn().await;
+    let mut here = set_up(&app).await;
+    let mut elsewhere = Browser::new(&app);
+    let (status, _) = elsewhere
+        .post(
+            "/api/v1/admin/auth/login",
+            json!({ "email": "op@example.com", "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let path = "/api/v1/admin/auth/password";
+    let (status, body) = change(&mut here, path, PASSWORD, "a brand new passphrase").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(here.get("/api/v1/admin/auth/me").await.0, 200);
+    assert_eq!(elsewhere.get("/api/v1/admin/auth/me").await.0, 401);
 }
