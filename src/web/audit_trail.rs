@@ -3,6 +3,8 @@
 //! audited without anyone remembering to: tenant routes in the tenant's database, the rest in
 //! the control database. Handlers may name the call's target more precisely than its path.
 
+use std::time::{Duration, Instant};
+
 use actix_web::dev::ServiceResponse;
 use actix_web::{HttpMessage as _, HttpRequest, web};
 
@@ -12,6 +14,7 @@ use super::auth::client_address;
 use super::tenant::{CurrentTenant, TenantSession};
 use crate::audit::{self, NewEntry, Outcome};
 use crate::error::ApiError;
+use crate::identity::throttle::{ThrottlePolicy, address_key};
 
 /// What a call acted on, as a handler names it.
 #[derive(Debug, Clone)]
@@ -34,6 +37,43 @@ const UNRECORDED_ANONYMOUS: &[&str] = &[
     "payload_too_large",
     "unsupported_media_type",
 ];
+
+/// Anonymous refusals already bounded per address by their own throttle (twenty failures,
+/// then `rate_limited`): each is evidence about an account, so each is recorded.
+const THROTTLED_ANONYMOUS: &[&str] = &["invalid_credentials", "link_invalid"];
+
+/// How many other anonymous refusals one address may add to the logs in a while. Anyone can
+/// repeat them at will (a closed setup, a guessed path), so past this they are not written
+/// one row each: the last row written says so, and the request log keeps every one.
+pub const ANONYMOUS_REFUSAL_BUDGET: ThrottlePolicy = ThrottlePolicy {
+    max_failures: 20,
+    window: Duration::from_secs(15 * 60),
+    first_lock: Duration::from_secs(15 * 60),
+    max_lock: Duration::from_secs(15 * 60),
+};
+
+/// Whether an anonymous refusal may be written, within its address's budget; the last one
+/// the budget allows gets a note that the rest are not.
+fn within_budget(state: &AppState, entry: &mut NewEntry, code: &str) -> bool {
+    if UNRECORDED_ANONYMOUS.contains(&code) {
+        return false;
+    }
+    if THROTTLED_ANONYMOUS.contains(&code) {
+        return true;
+    }
+    let key = address_key(entry.address.as_deref().unwrap_or("unknown"));
+    let Ok(slot) = state.anonymous_refusals.reserve(&key, Instant::now()) else {
+        return false;
+    };
+    if let Some(pause) = slot.fail(Instant::now()) {
+        let minutes = pause.as_secs() / 60;
+        entry.target = format!(
+            "{} (further anonymous refusals from this address are not recorded for {minutes} minutes)",
+            entry.target
+        );
+    }
+    true
+}
 
 /// Where an entry goes.
 enum Log {
@@ -71,8 +111,8 @@ pub async fn record_call<B>(action: String, response: &ServiceResponse<B>) {
     let Some((log, mut entry)) = describe(req, response) else {
         return;
     };
-    if entry.actor == ANONYMOUS
-        && matches!(entry.outcome, Outcome::Refused(code) if UNRECORDED_ANONYMOUS.contains(&code))
+    if let (ANONYMOUS, Outcome::Refused(code)) = (entry.actor.as_str(), entry.outcome)
+        && !within_budget(&state, &mut entry, code)
     {
         return;
     }

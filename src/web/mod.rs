@@ -48,6 +48,8 @@ pub struct AppState {
     pub sign_in_throttle: Arc<crate::identity::throttle::SignInThrottle>,
     /// Failed redemptions of one-time links, per client address.
     pub link_throttle: Arc<crate::identity::throttle::Throttle>,
+    /// Anonymous refusals written to the audit logs, per client address.
+    pub anonymous_refusals: Arc<crate::identity::throttle::Throttle>,
 }
 
 /// A bound, ready-to-run Holdfast server.
@@ -101,6 +103,9 @@ impl Application {
             sign_in_throttle: Arc::default(),
             link_throttle: Arc::new(crate::identity::throttle::Throttle::new(
                 crate::identity::throttle::ADDRESS_POLICY,
+            )),
+            anonymous_refusals: Arc::new(crate::identity::throttle::Throttle::new(
+                audit_trail::ANONYMOUS_REFUSAL_BUDGET,
             )),
         };
 

@@ -320,3 +320,62 @@ async fn behind_a_trusted_proxy_the_forwarded_client_address_is_recorded() {
         assert_eq!(refused["address"], expected, "trusted proxies {trusted:?}");
     }
 }
+
+/// The anonymous refusals of an audit log page.
+fn anonymous(log: &Value) -> Vec<String> {
+    log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["actor"] == "anonymous" && e["outcome"] != "success")
+        .map(|e| format!("{} {}", e["target"], e["outcome"]))
+        .collect()
+}
+
+#[tokio::test]
+async fn refusals_anyone_can_repeat_at_will_are_not_written_one_row_each() {
+    let app = TestApp::spawn().await;
+    let (mut op, token) = acme_invited(&app).await;
+    for _ in 0..60 {
+        let response = app
+            .client
+            .post(app.url("/setup"))
+            .json(&json!({ "token": "junk", "operator": { "email": "x@y.co", "password": PASSWORD } }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404);
+    }
+    let (_, log) = op.get("/api/v1/admin/audit?limit=500").await;
+    let rows = anonymous(&log);
+    assert_eq!(rows.len(), 20, "{rows:?}");
+    assert!(
+        rows[0].contains("are not recorded for 15 minutes"),
+        "{rows:?}"
+    );
+
+    crate::helpers::accept_invite(&app, "acme", &token).await;
+    let junk = "A".repeat(43);
+    for route in ["accept-invite", "reset-password"].iter().cycle().take(60) {
+        app.client
+            .post(app.url(&format!("/t/acme/api/v1/auth/{route}")))
+            .json(&json!({ "token": junk, "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+    }
+    let mut owner = Browser::new(&app);
+    owner
+        .post(
+            "/t/acme/api/v1/auth/login",
+            json!({ "email": "owner@acme.test", "password": PASSWORD }),
+        )
+        .await;
+    let (_, log) = owner.get("/t/acme/api/v1/audit?limit=500").await;
+    let rows = anonymous(&log);
+    assert!(
+        rows.len() <= 20,
+        "junk links are bounded by their throttle: {}",
+        rows.len()
+    );
+}
