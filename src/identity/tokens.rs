@@ -109,7 +109,8 @@ pub fn create(
     Ok((token, text))
 }
 
-fn find(conn: &Connection, tenant_id: &str, id: &str) -> Result<Option<ApiToken>, TokenError> {
+/// The token `id` of the tenant, if any.
+pub fn find(conn: &Connection, tenant_id: &str, id: &str) -> Result<Option<ApiToken>, TokenError> {
     Ok(conn
         .query_row(
             &format!("SELECT {COLUMNS} FROM api_tokens WHERE tenant_id = ?1 AND id = ?2"),
@@ -128,6 +129,22 @@ pub fn list(conn: &Connection, tenant_id: &str) -> Result<Vec<ApiToken>, TokenEr
         .query_map([tenant_id], row_to_token)?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(all)
+}
+
+/// The current role of the token's maker, while they are an active user of its tenant.
+pub fn maker_role(conn: &Connection, token: &ApiToken) -> Result<Option<Role>, TokenError> {
+    let Some(maker) = &token.created_by else {
+        return Ok(None);
+    };
+    let role: Option<String> = conn
+        .query_row(
+            "SELECT u.role FROM users u JOIN api_tokens t ON t.created_by = u.id
+             WHERE t.id = ?1 AND u.id = ?2 AND u.tenant_id = t.tenant_id AND u.status = 'active'",
+            params![token.id, maker],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(role.and_then(|r| r.parse().ok()))
 }
 
 /// Revokes a token of the tenant; it stops working at once.

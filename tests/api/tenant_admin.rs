@@ -576,3 +576,46 @@ async fn a_token_never_has_more_authority_than_its_maker_has_now() {
     .await;
     assert_eq!(status, 200, "back with its maker");
 }
+
+#[tokio::test]
+async fn only_owners_revoke_the_tokens_of_owners() {
+    let app = TestApp::spawn().await;
+    let mut owner = acme_owner(&app, |_| {}).await;
+    let (status, _) = owner
+        .post(
+            &format!("{BASE}/users"),
+            json!({ "email": "admin@acme.test", "role": "admin", "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let mut admin = sign_in(&app, "admin@acme.test").await;
+    let make = async |browser: &mut Browser<'_>, name: &str| {
+        let (status, body) = browser
+            .post(
+                &format!("{BASE}/tokens"),
+                json!({ "name": name, "role": "member" }),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["token"]["id"].as_str().unwrap().to_owned()
+    };
+    let owners = make(&mut owner, "owner's").await;
+    let admins = make(&mut admin, "admin's").await;
+    let revoke = async |browser: &mut Browser<'_>, id: &str| {
+        let (status, _, body) = browser
+            .send(
+                reqwest::Method::DELETE,
+                &format!("{BASE}/tokens/{id}"),
+                None,
+            )
+            .await;
+        (status, code(&body).to_owned())
+    };
+    assert_eq!(
+        revoke(&mut admin, &owners).await,
+        (403, "forbidden".to_owned()),
+        "an owner's token is the owner's"
+    );
+    assert_eq!(revoke(&mut admin, &admins).await.0, 204);
+    assert_eq!(revoke(&mut owner, &owners).await.0, 204);
+}

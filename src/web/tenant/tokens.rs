@@ -20,7 +20,7 @@ endpoints! { area: Area::Tenant;
         "Make an API token with a role and an optional expiry; its secret is shown once",
         [FeatureNotLicensed, InvalidInput, ReadOnly];
     DELETE "/tokens/{id}" => revoke, Access::Tenant(Role::Admin),
-        "Revoke a token; it stops working at once", [NotFound];
+        "Revoke a token; it stops working at once (an owner's tokens, only owners)", [NotFound];
 }
 
 async fn list(
@@ -93,14 +93,32 @@ async fn create(
     Ok(HttpResponse::Created().json(json!({ "token": token, "secret": secret })))
 }
 
-/// Revoking keeps working in every license state: taking access away is never blocked.
+/// Revoking keeps working in every license state: taking access away is never blocked. A
+/// token is its maker's, so as with users, only owners touch the tokens of owners.
 async fn revoke(
     session: TenantSession,
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<super::IdParam>,
 ) -> Result<HttpResponse, ApiError> {
     let tenant_id = session.current.tenant.id.clone();
     let id = path.into_inner().id;
+    let (token, maker_role) = {
+        let (tenant_id, id) = (tenant_id.clone(), id.clone());
+        state
+            .control_db
+            .run_as(move |conn| -> Result<_, tokens::TokenError> {
+                let token =
+                    tokens::find(conn, &tenant_id, &id)?.ok_or(tokens::TokenError::NotFound)?;
+                let maker_role = tokens::maker_role(conn, &token)?;
+                Ok((token, maker_role))
+            })
+            .await?
+    };
+    crate::web::audit_trail::note_target(&req, format!("token {:?}", token.name));
+    if maker_role == Some(Role::Owner) {
+        session.require(Role::Owner)?;
+    }
     state
         .control_db
         .run_as(move |conn| tokens::revoke(conn, &tenant_id, &id))
