@@ -56,16 +56,16 @@ fn execute(db: &crate::storage::Database, command: &AdminCommand) -> anyhow::Res
             let password = super::read_secret_line().context("cannot read the password")?;
             let operator = operators::create(&mut conn, &email, &password).map_err(refusal)?;
             setup::close(&conn)?;
-            println!("created operator {}", operator.email);
+            say!("created operator {}", operator.email);
         }
         AdminCommand::List { json } => {
             let all = operators::list(&conn).map_err(refusal)?;
             if *json {
-                println!("{}", serde_json::to_string_pretty(&all)?);
+                super::print_json(&all)?;
             } else {
                 for op in &all {
                     let status = if op.active { "active" } else { "deactivated" };
-                    println!("{}  {status}  id {}", op.email, op.id);
+                    say!("{}  {status}  id {}", op.email, op.id);
                 }
             }
         }

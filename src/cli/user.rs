@@ -68,7 +68,7 @@ fn email(text: &str) -> anyhow::Result<Email> {
 }
 
 fn print(user: &User) {
-    println!(
+    say!(
         "{}  {}  {}  id {}",
         user.email,
         user.role,
@@ -126,12 +126,14 @@ fn execute(
                 password.as_deref(),
             )
             .map_err(refusal)?;
-            println!(
+            say!(
                 "created {} user {} in tenant {}",
-                created.user.role, created.user.email, tenant.slug
+                created.user.role,
+                created.user.email,
+                tenant.slug
             );
             if let Some(invite) = created.invite {
-                println!(
+                say!(
                     "one-time invite link (valid 7 days): {}",
                     invite.url(&config.base_url(), &tenant.slug)
                 );
@@ -141,7 +143,7 @@ fn execute(
             let tenant = tenant(&conn, slug)?;
             let list = users::list(&conn, &tenant.id).map_err(refusal)?;
             if *json {
-                println!("{}", serde_json::to_string_pretty(&list)?);
+                super::print_json(&list)?;
             } else {
                 list.iter().for_each(print);
             }
@@ -166,7 +168,7 @@ fn execute(
                 crate::identity::LinkPurpose::Invite => "7 days",
                 crate::identity::LinkPurpose::Reset => "24 hours",
             };
-            println!(
+            say!(
                 "one-time link for {} (valid {valid}): {}",
                 user.email,
                 link.url(&config.base_url(), &tenant.slug)
