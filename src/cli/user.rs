@@ -2,6 +2,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 
 use super::GlobalArgs;
+use crate::identity::password::NewPassword;
 use crate::identity::{Email, Role, User, UserError, users};
 use crate::license::{LicenseService, TrustedKeys};
 use crate::tenancy::{Slug, Tenant, registry};
@@ -116,14 +117,17 @@ fn execute(
             let password = password_stdin
                 .then(super::read_secret_line)
                 .transpose()
-                .context("cannot read the password from standard input")?;
+                .context("cannot read the password from standard input")?
+                .map(|p| NewPassword::new(&p, email.as_str()))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
             let created = users::create(
                 &mut conn,
                 &license()?,
                 &tenant,
                 &email,
                 *role,
-                password.as_deref(),
+                password.as_ref(),
             )
             .map_err(refusal)?;
             say!(

@@ -8,8 +8,9 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use super::password::{self, NewPassword};
 use super::secret::{self, Secret};
-use super::{Email, Role, password};
+use super::{Email, Role};
 use crate::license::{Effective, Refusal};
 use crate::storage::StorageError;
 use crate::tenancy::Tenant;
@@ -135,7 +136,7 @@ impl UserError {
             UserError::LastOwner => "last_owner",
             UserError::Deactivated(_) => "user_deactivated",
             UserError::LinkInvalid => "link_invalid",
-            UserError::Password(_) => "invalid_password",
+            UserError::Password(err) => err.code(),
             UserError::Refused(refusal) => refusal.code(),
             UserError::Storage(_) => "internal",
         }
@@ -241,7 +242,7 @@ pub fn create(
     tenant: &Tenant,
     email: &Email,
     role: Role,
-    password: Option<&str>,
+    password: Option<&NewPassword>,
 ) -> Result<Created, UserError> {
     // Hash before taking the write lock: Argon2 is slow on purpose.
     let password_hash = password.map(password::hash).transpose()?;
@@ -442,22 +443,15 @@ pub fn redeem_link(
     if !secret::well_formed(token) {
         return Err(UserError::LinkInvalid);
     }
-    let password_hash = password::hash(new_password)?;
+    // The policy judges a password against its account's address, so first find whose link
+    // this is; hash before taking the write lock, then look again under it.
+    let holder = link_holder(conn, tenant, token)?.ok_or(UserError::LinkInvalid)?;
+    let password_hash = password::hash(&NewPassword::new(new_password, &holder.email)?)?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let found: Option<(String, i64)> = tx
-        .query_row(
-            "SELECT t.user_id, t.expires_at FROM user_tokens t JOIN users u ON u.id = t.user_id
-             WHERE t.token_hash = ?1 AND t.used_at IS NULL AND u.tenant_id = ?2
-               AND u.status <> 'deactivated'",
-            params![secret::hash(token), tenant.id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
+    let user = link_holder(&tx, tenant, token)?
+        .filter(|user| user.id == holder.id)
+        .ok_or(UserError::LinkInvalid)?;
     let at = now();
-    let Some((user_id, _)) = found.filter(|(_, expires_at)| *expires_at > at) else {
-        return Err(UserError::LinkInvalid);
-    };
-    let user = find_by_id(&tx, &tenant.id, &user_id)?.ok_or(UserError::LinkInvalid)?;
     if user.status == UserStatus::Invited {
         claim_seat(&tx, license, tenant, Some(&user.id))?;
     }
@@ -476,6 +470,23 @@ pub fn redeem_link(
     let user = find_by_id(&tx, &tenant.id, &user.id)?.ok_or(UserError::LinkInvalid)?;
     tx.commit()?;
     Ok(user)
+}
+
+/// The user whose unused, unexpired link of `tenant` `token` is, unless deactivated.
+fn link_holder(conn: &Connection, tenant: &Tenant, token: &str) -> Result<Option<User>, UserError> {
+    let found: Option<(String, i64)> = conn
+        .query_row(
+            "SELECT t.user_id, t.expires_at FROM user_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.token_hash = ?1 AND t.used_at IS NULL AND u.tenant_id = ?2
+               AND u.status <> 'deactivated'",
+            params![secret::hash(token), tenant.id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match found.filter(|(_, expires_at)| *expires_at > now()) {
+        Some((user_id, _)) => find_by_id(conn, &tenant.id, &user_id),
+        None => Ok(None),
+    }
 }
 
 /// The stored password hash of an active user, for sign-in.
@@ -579,7 +590,7 @@ mod tests {
             &acme,
             &ada,
             Role::Member,
-            Some("a long password"),
+            Some(&NewPassword::new("a long password", "x@acme.test").unwrap()),
         )
         .unwrap();
         let (_, first) = password_link(&mut conn, &acme, &ada).unwrap();
@@ -665,7 +676,7 @@ mod tests {
             &acme,
             &owner,
             Role::Owner,
-            Some("a long password"),
+            Some(&NewPassword::new("a long password", "x@acme.test").unwrap()),
         )
         .unwrap();
         create(&mut conn, &lic, &acme, &member, Role::Member, None).unwrap();
