@@ -106,8 +106,9 @@ error_codes! {
     OperatorNotFound => ("operator_not_found", 404, "There is no such operator."),
     /// The appliance's last active operator cannot be removed.
     LastOperator => ("last_operator", 409, "The appliance must keep at least one active operator."),
-    /// A password outside the accepted length.
-    InvalidPassword => ("invalid_password", 422, "The password must be 10 to 1024 characters."),
+    /// A password outside the accepted length, common, a pattern, or made of the e-mail address
+    /// or the product's name; the message says which.
+    InvalidPassword => ("invalid_password", 422, "The password must be 10 to 1024 characters and hard to guess."),
     /// A field of the request that is not acceptable; the message names it.
     InvalidInput => ("invalid_input", 422, "A field of the request is not valid."),
     /// A dependency (the control database) cannot be reached.
@@ -235,6 +236,12 @@ impl From<crate::identity::UserError> for ApiError {
             crate::identity::UserError::Refused(refusal) => refusal.into(),
             other => Self::from_domain(other.code(), other),
         }
+    }
+}
+
+impl From<crate::identity::password::PasswordError> for ApiError {
+    fn from(err: crate::identity::password::PasswordError) -> Self {
+        Self::from_domain(err.code(), err)
     }
 }
 
@@ -389,6 +396,7 @@ mod tests {
     fn identity_refusals_keep_their_codes_over_http() {
         use crate::identity::UserError;
         use crate::identity::operators::OperatorError;
+        use crate::identity::password::PasswordError;
         let users = [
             UserError::EmailTaken("a@b.c".into()),
             UserError::NotFound("a@b.c".into()),
@@ -396,7 +404,8 @@ mod tests {
             UserError::LastOwner,
             UserError::Deactivated("a@b.c".into()),
             UserError::LinkInvalid,
-            UserError::Password(crate::identity::password::PasswordError::Length),
+            UserError::Password(PasswordError::Length),
+            UserError::Password(PasswordError::Common),
         ];
         for err in users {
             let code = err.code();
@@ -411,6 +420,15 @@ mod tests {
             let code = err.code();
             assert_eq!(ApiError::from(err).code().as_str(), code);
         }
+        let weak = ApiError::from(PasswordError::Personal);
+        assert_eq!(weak.code().as_str(), "invalid_password");
+        assert!(
+            weak.message().contains("e-mail address"),
+            "{}",
+            weak.message()
+        );
+        let failed = ApiError::from(PasswordError::Hashing);
+        assert_eq!(failed.code(), ErrorCode::Internal);
     }
 
     #[test]

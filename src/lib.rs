@@ -16,4 +16,5 @@ pub mod provision;
 pub mod storage;
 pub mod telemetry;
 pub mod tenancy;
+pub mod text;
 pub mod web;

@@ -3,6 +3,7 @@
 
 use rusqlite::Connection;
 
+use crate::identity::password::NewPassword;
 use crate::identity::{Email, OneTimeLink, Role, UserError, users};
 use crate::license::LicenseService;
 use crate::tenancy::{Slug, Tenant, TenantDatabases, TenantError, registry};
@@ -11,7 +12,7 @@ use crate::tenancy::{Slug, Tenant, TenantDatabases, TenantError, registry};
 #[derive(Debug, Clone, Copy)]
 pub struct Owner<'a> {
     pub email: &'a Email,
-    pub password: Option<&'a str>,
+    pub password: Option<&'a NewPassword>,
 }
 
 /// The new tenant, and its owner's invitation when the owner has no password yet.

@@ -13,6 +13,7 @@ use holdfast::license::{
     DEFAULT_GRACE_DAYS, FORMAT_VERSION, IssueRequest, Payload, SigningKeyFile, TrustedKey,
     TrustedKeys, VerifiedLicense, decode_unverified, issue_key,
 };
+use holdfast::text::{escape, escape_json};
 use serde_json::json;
 use time::{Date, OffsetDateTime, Time};
 
@@ -110,7 +111,7 @@ fn main() -> ExitCode {
             let line = format!("{err:#}");
             eprintln!(
                 "error: {}",
-                line.split_whitespace().collect::<Vec<_>>().join(" ")
+                escape(&line.split_whitespace().collect::<Vec<_>>().join(" "))
             );
             ExitCode::from(1)
         }
@@ -186,7 +187,7 @@ fn issue(args: &IssueArgs) -> anyhow::Result<()> {
     let license = issue_key(&signer, &IssueRequest { payload })?;
     if args.json {
         let out = json!({ "key": license.text(), "length": license.text().len(), "payload": license.payload() });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        println!("{}", escape_json(&serde_json::to_string_pretty(&out)?));
     } else {
         println!("{}", license.text());
     }
@@ -215,10 +216,10 @@ fn inspect(key: &str, pubkey: Option<&std::path::Path>, json: bool) -> anyhow::R
         Ok(license) => {
             if json {
                 let out = json!({ "valid_signature": true, "key_id": license.key_id().as_str(), "payload": license.payload() });
-                println!("{}", serde_json::to_string_pretty(&out)?);
+                println!("{}", escape_json(&serde_json::to_string_pretty(&out)?));
             } else {
                 println!("signature: good (vendor key {})", license.key_id());
-                print!("{}", describe(license.payload()));
+                print_lines(&describe(license.payload()));
             }
             Ok(())
         }
@@ -227,14 +228,22 @@ fn inspect(key: &str, pubkey: Option<&std::path::Path>, json: bool) -> anyhow::R
             if let Ok((key_id, payload)) = decode_unverified(key) {
                 if json {
                     let out = json!({ "valid_signature": false, "key_id": key_id.as_str(), "unverified_payload": payload, "error": err.one_line() });
-                    println!("{}", serde_json::to_string_pretty(&out)?);
+                    println!("{}", escape_json(&serde_json::to_string_pretty(&out)?));
                 } else {
                     println!("UNVERIFIED claims (vendor key {key_id}):");
-                    print!("{}", describe(&payload));
+                    print_lines(&describe(&payload));
                 }
             }
             bail!("{}", err.one_line())
         }
+    }
+}
+
+/// Prints text for people line by line, escaped: an unverified key's claims are anyone's words,
+/// and must not send escape sequences to the vendor's terminal or forge a line.
+fn print_lines(text: &str) {
+    for line in text.lines() {
+        println!("{}", escape(line));
     }
 }
 

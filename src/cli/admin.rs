@@ -3,6 +3,7 @@ use clap::Subcommand;
 
 use super::GlobalArgs;
 use crate::identity::operators::{self, OperatorError};
+use crate::identity::password::NewPassword;
 use crate::identity::{Email, setup};
 
 #[derive(Debug, Subcommand)]
@@ -54,18 +55,20 @@ fn execute(db: &crate::storage::Database, command: &AdminCommand) -> anyhow::Res
                 .parse()
                 .map_err(|e| anyhow::anyhow!("invalid e-mail {email:?}: {e}"))?;
             let password = super::read_secret_line().context("cannot read the password")?;
+            let password = NewPassword::new(&password, email.as_str())
+                .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
             let operator = operators::create(&mut conn, &email, &password).map_err(refusal)?;
             setup::close(&conn)?;
-            println!("created operator {}", operator.email);
+            say!("created operator {}", operator.email);
         }
         AdminCommand::List { json } => {
             let all = operators::list(&conn).map_err(refusal)?;
             if *json {
-                println!("{}", serde_json::to_string_pretty(&all)?);
+                super::print_json(&all)?;
             } else {
                 for op in &all {
                     let status = if op.active { "active" } else { "deactivated" };
-                    println!("{}  {status}  id {}", op.email, op.id);
+                    say!("{}  {status}  id {}", op.email, op.id);
                 }
             }
         }

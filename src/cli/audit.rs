@@ -84,13 +84,13 @@ pub fn run(global: &GlobalArgs, command: &AuditCommand) -> anyhow::Result<()> {
                 }
                 if !json {
                     match result {
-                        Ok(count) => println!("{name}: {count} entries, chain intact"),
-                        Err(link) => println!("{name}: {link}"),
+                        Ok(count) => say!("{name}: {count} entries, chain intact"),
+                        Err(link) => say!("{name}: {link}"),
                     }
                 }
             }
             if *json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                super::print_json(&report)?;
             }
             if !broken.is_empty() {
                 anyhow::bail!("audit_broken: {}", broken.join("; "));
@@ -110,14 +110,14 @@ pub fn run(global: &GlobalArgs, command: &AuditCommand) -> anyhow::Result<()> {
             };
             let entries = audit::list(&*db.conn()?, None, *limit)?;
             if *json {
-                println!("{}", serde_json::to_string_pretty(&entries)?);
+                super::print_json(&entries)?;
             } else {
-                println!("{name}:");
+                say!("{name}:");
                 for e in &entries {
                     let at =
                         e.at.format(&time::format_description::well_known::Rfc3339)
                             .unwrap_or_default();
-                    println!(
+                    say!(
                         "{:>6}  {at}  {}  {}  {}  {}  {}",
                         e.seq,
                         e.actor,

@@ -30,13 +30,12 @@ pub fn run(global: &GlobalArgs, command: &ConfigCommand) -> anyhow::Result<()> {
             })
             .collect();
         let file = loaded.file.as_ref().map(|p| p.display().to_string());
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json!({ "config_file": file, "settings": settings }))?
-        );
+        super::print_json(&json!({ "config_file": file, "settings": settings }))?;
     } else {
-        println!("# config file: {}", describe_file(loaded.file.as_deref()));
-        print!("{}", config::render_text(&shown));
+        say!("# config file: {}", describe_file(loaded.file.as_deref()));
+        for line in config::render_text(&shown).lines() {
+            say!("{line}");
+        }
     }
     Ok(())
 }

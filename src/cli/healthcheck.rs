@@ -35,7 +35,7 @@ pub fn run(global: &GlobalArgs, args: &HealthcheckArgs) -> anyhow::Result<()> {
     if response.status() != 200 {
         bail!("{url} answered {}", response.status());
     }
-    println!("healthy: {url} answered 200");
+    say!("healthy: {url} answered 200");
     Ok(())
 }
 

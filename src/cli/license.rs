@@ -47,7 +47,7 @@ pub fn run(global: &GlobalArgs, command: &LicenseCommand) -> anyhow::Result<()> 
             status(&service, usage, *json)
         }
         LicenseCommand::InstanceId => {
-            println!("{}", service.instance_id());
+            say!("{}", service.instance_id());
             Ok(())
         }
     }
@@ -83,14 +83,14 @@ fn install(service: &LicenseService, args: &InstallArgs) -> anyhow::Result<()> {
         Ok(outcome) => {
             let payload = outcome.license.payload();
             match outcome.decision {
-                InstallDecision::Current => println!(
+                InstallDecision::Current => say!(
                     "installed license {} for {} ({}): now {}",
                     payload.license_id,
                     payload.customer,
                     payload.edition,
                     service.effective().state.as_str()
                 ),
-                InstallDecision::Next => println!(
+                InstallDecision::Next => say!(
                     "installed renewal {} for {}: takes over at {} (the current license stays in force until then)",
                     payload.license_id,
                     payload.customer,
@@ -114,28 +114,30 @@ fn status(service: &LicenseService, usage: Usage, json: bool) -> anyhow::Result<
     if json {
         let mut value = serde_json::to_value(&status)?;
         value["history"] = serde_json::to_value(service.history()?)?;
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        super::print_json(&value)?;
         return Ok(());
     }
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
     if status.demo_key_trusted {
-        println!(
+        say!(
             "WARNING: this build trusts the DEMO vendor key: anyone can issue keys for it. Not for production."
         );
     }
-    println!("state:          {}", status.state);
-    println!("customer:       {}", opt(&status.customer));
-    println!("edition:        {}", opt(&status.edition));
-    println!("license id:     {}", opt(&status.license_id));
-    println!(
+    say!("state:          {}", status.state);
+    say!("customer:       {}", opt(&status.customer));
+    say!("edition:        {}", opt(&status.edition));
+    say!("license id:     {}", opt(&status.license_id));
+    say!(
         "seats:          {} of {}",
-        status.seats_used, status.seats_cap
+        status.seats_used,
+        status.seats_cap
     );
-    println!(
+    say!(
         "tenants:        {} of {}",
-        status.tenants_used, status.tenants_cap
+        status.tenants_used,
+        status.tenants_cap
     );
-    println!(
+    say!(
         "features:       {}",
         if status.features.is_empty() {
             "-".to_owned()
@@ -143,38 +145,38 @@ fn status(service: &LicenseService, usage: Usage, json: bool) -> anyhow::Result<
             status.features.join(", ")
         }
     );
-    println!("issued:         {}", opt(&status.issued_at));
-    println!(
+    say!("issued:         {}", opt(&status.issued_at));
+    say!(
         "expires:        {}",
         status
             .expires_at
             .clone()
             .unwrap_or_else(|| "never".to_owned())
     );
-    println!("grace ends:     {}", opt(&status.grace_ends_at));
-    println!(
+    say!("grace ends:     {}", opt(&status.grace_ends_at));
+    say!(
         "days left:      {}",
         status
             .days_left
             .map_or_else(|| "-".to_owned(), |d| d.to_string())
     );
     if let Some(from) = &status.pending_renewal_from {
-        println!("renewal:        installed, takes over at {from}");
+        say!("renewal:        installed, takes over at {from}");
     }
-    println!("instance id:    {}", status.instance_id);
-    println!("trusted keys:   {}", status.trusted_key_ids.join(", "));
+    say!("instance id:    {}", status.instance_id);
+    say!("trusted keys:   {}", status.trusted_key_ids.join(", "));
     if status.clock_set_back {
-        println!(
+        say!(
             "WARNING: the system clock is more than a day behind the latest time this appliance has seen."
         );
     } else if let Some(seen) = &status.clock_set_back_last_seen {
-        println!("note: the system clock was found set back at {seen}.");
+        say!("note: the system clock was found set back at {seen}.");
     }
     for problem in &status.problems {
-        println!("problem: {problem}");
+        say!("problem: {problem}");
     }
     if status.over_cap {
-        println!(
+        say!(
             "WARNING: more in use than the license allows; additions are refused until under the limits."
         );
     }

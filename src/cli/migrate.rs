@@ -12,7 +12,7 @@ pub fn run(global: &GlobalArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot migrate {}", path.display()))?;
     crate::appliance::observe_time(&mut *db.conn()?, time::OffsetDateTime::now_utc())?;
     if report.applied.is_empty() {
-        println!(
+        say!(
             "control database {}: up to date at schema version {}",
             path.display(),
             report.to
@@ -23,7 +23,7 @@ pub fn run(global: &GlobalArgs) -> anyhow::Result<()> {
             .iter()
             .map(|(version, name)| format!("{version:04}_{name}"))
             .collect();
-        println!(
+        say!(
             "control database {}: migrated from schema version {} to {} ({})",
             path.display(),
             report.from,

@@ -1,5 +1,17 @@
 //! The `holdfast` command line. Each command is a small function over the library; exit codes
 //! are 0 for success, 1 for a refusal or failure (one line on stderr), 2 for bad usage.
+//!
+//! Every line for people goes through [`say!`] and every JSON document through
+//! [`print_json`], which escape control characters and bidirectional overrides: stored or
+//! attacker-reachable text (an audit entry's target, a tenant's name, a license's customer)
+//! can neither forge a line nor reach the operator's terminal as an escape sequence. The lint
+//! below keeps a bare `println!` out.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+/// `println!` for a line shown to people, with unsafe characters escaped.
+macro_rules! say {
+    ($($arg:tt)*) => { $crate::cli::say_line(format_args!($($arg)*)) };
+}
 
 mod admin;
 mod audit;
@@ -20,6 +32,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::build_info::LONG_VERSION;
 use crate::config::{self, ConfigSources, Loaded, LogFormat, Overrides};
+use crate::text::{escape, escape_json};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -93,10 +106,27 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {}", one_line(&format!("{err:#}")));
+            // Refusals often echo input (a slug, an address): escaped like every other line.
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("error: {}", escape(&one_line(&format!("{err:#}"))));
+            }
             ExitCode::from(1)
         }
     }
+}
+
+/// Prints one line for people; what [`say!`] calls.
+#[allow(clippy::print_stdout)]
+fn say_line(args: std::fmt::Arguments<'_>) {
+    println!("{}", escape(&args.to_string()));
+}
+
+/// Prints `value` as pretty JSON, the characters its encoder leaves raw escaped too.
+#[allow(clippy::print_stdout)]
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", escape_json(&serde_json::to_string_pretty(value)?));
+    Ok(())
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -110,10 +140,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tenant(cmd) => tenant::run(&cli.global, &cmd),
         Command::User(cmd) => user::run(&cli.global, &cmd),
         Command::Healthcheck(args) => healthcheck::run(&cli.global, &args),
-        Command::Version(args) => {
-            version::run(&args);
-            Ok(())
-        }
+        Command::Version(args) => version::run(&args),
     }
 }
 

@@ -81,8 +81,8 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
         actix_web::rt::spawn(signals.stop_gracefully(app.handle(), shutdown_timeout));
         if let Some(url) = app.setup_url() {
             // On stdout only, not in the log files: the token is a one-time secret.
-            println!("Holdfast is not set up yet. Open this one-time setup address: {url}");
-            println!(
+            say!("Holdfast is not set up yet. Open this one-time setup address: {url}");
+            say!(
                 "(or create the first operator with: holdfast admin create --email E --password-stdin)"
             );
         }

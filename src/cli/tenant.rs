@@ -94,7 +94,7 @@ fn refusal(err: TenantError) -> anyhow::Error {
 
 fn print(tenant: &Tenant, json: bool) -> anyhow::Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(tenant)?);
+        super::print_json(tenant)?;
     } else {
         let limit = tenant
             .seat_limit
@@ -103,7 +103,7 @@ fn print(tenant: &Tenant, json: bool) -> anyhow::Result<()> {
             .custom_domain
             .as_deref()
             .unwrap_or("no custom domain");
-        println!(
+        say!(
             "{}  {}  {:?}  {limit}  {domain}  id {}",
             tenant.slug,
             tenant.status.as_str(),
@@ -141,7 +141,7 @@ fn create(
             ProvisionError::Owner(err) => anyhow::anyhow!("{}: {err}", err.code()),
         })?;
     let (tenant, invite) = (provisioned.tenant, provisioned.owner_invite);
-    println!(
+    say!(
         "created tenant {} ({}), database {}",
         tenant.slug,
         tenant.name,
@@ -150,7 +150,7 @@ fn create(
             .display()
     );
     if let Some(invite) = invite {
-        println!(
+        say!(
             "one-time owner invite link (valid 7 days): {}",
             invite.url(&config.base_url(), &tenant.slug)
         );
@@ -237,7 +237,7 @@ fn execute(
         TenantCommand::List { json } => {
             let tenants = registry::list(&conn).map_err(refusal)?;
             if *json {
-                println!("{}", serde_json::to_string_pretty(&tenants)?);
+                super::print_json(&tenants)?;
             } else {
                 for tenant in &tenants {
                     print(tenant, false)?;
@@ -267,7 +267,7 @@ fn execute(
                 );
             }
             let tenant = registry::delete(&conn, &databases, &slug(text)?).map_err(refusal)?;
-            println!("deleted tenant {} and its database", tenant.slug);
+            say!("deleted tenant {} and its database", tenant.slug);
         }
     }
     Ok(())

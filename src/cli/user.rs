@@ -2,6 +2,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 
 use super::GlobalArgs;
+use crate::identity::password::NewPassword;
 use crate::identity::{Email, Role, User, UserError, users};
 use crate::license::{LicenseService, TrustedKeys};
 use crate::tenancy::{Slug, Tenant, registry};
@@ -68,7 +69,7 @@ fn email(text: &str) -> anyhow::Result<Email> {
 }
 
 fn print(user: &User) {
-    println!(
+    say!(
         "{}  {}  {}  id {}",
         user.email,
         user.role,
@@ -116,22 +117,27 @@ fn execute(
             let password = password_stdin
                 .then(super::read_secret_line)
                 .transpose()
-                .context("cannot read the password from standard input")?;
+                .context("cannot read the password from standard input")?
+                .map(|p| NewPassword::new(&p, email.as_str()))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
             let created = users::create(
                 &mut conn,
                 &license()?,
                 &tenant,
                 &email,
                 *role,
-                password.as_deref(),
+                password.as_ref(),
             )
             .map_err(refusal)?;
-            println!(
+            say!(
                 "created {} user {} in tenant {}",
-                created.user.role, created.user.email, tenant.slug
+                created.user.role,
+                created.user.email,
+                tenant.slug
             );
             if let Some(invite) = created.invite {
-                println!(
+                say!(
                     "one-time invite link (valid 7 days): {}",
                     invite.url(&config.base_url(), &tenant.slug)
                 );
@@ -141,7 +147,7 @@ fn execute(
             let tenant = tenant(&conn, slug)?;
             let list = users::list(&conn, &tenant.id).map_err(refusal)?;
             if *json {
-                println!("{}", serde_json::to_string_pretty(&list)?);
+                super::print_json(&list)?;
             } else {
                 list.iter().for_each(print);
             }
@@ -166,7 +172,7 @@ fn execute(
                 crate::identity::LinkPurpose::Invite => "7 days",
                 crate::identity::LinkPurpose::Reset => "24 hours",
             };
-            println!(
+            say!(
                 "one-time link for {} (valid {valid}): {}",
                 user.email,
                 link.url(&config.base_url(), &tenant.slug)

@@ -11,7 +11,7 @@ pub struct VersionArgs {
     json: bool,
 }
 
-pub fn run(args: &VersionArgs) {
+pub fn run(args: &VersionArgs) -> anyhow::Result<()> {
     let trusted = TrustedKeys::builtin();
     if args.json {
         let facts = json!({
@@ -21,15 +21,18 @@ pub fn run(args: &VersionArgs) {
             "trusted_key_ids": trusted.ids(),
             "demo_key_trusted": trusted.demo_key_trusted(),
         });
-        println!("{facts}");
+        super::print_json(&facts)?;
     } else {
-        println!("holdfast {VERSION}\ncommit:     {GIT_COMMIT}\nbuild date: {BUILD_DATE}");
-        println!("trusted vendor keys: {}", trusted.ids().join(", "));
+        say!("holdfast {VERSION}");
+        say!("commit:     {GIT_COMMIT}");
+        say!("build date: {BUILD_DATE}");
+        say!("trusted vendor keys: {}", trusted.ids().join(", "));
         if trusted.demo_key_trusted() {
-            println!(
+            say!(
                 "WARNING: this build trusts the DEMO vendor key; anyone can issue license keys for it. \
                  Not for production (see LICENSE-KEYS.md)."
             );
         }
     }
+    Ok(())
 }

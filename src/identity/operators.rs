@@ -4,7 +4,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::{Email, password};
+use super::Email;
+use super::password::{self, NewPassword};
 use crate::storage::StorageError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -41,7 +42,7 @@ impl OperatorError {
             OperatorError::EmailTaken(_) => "operator_exists",
             OperatorError::NotFound(_) => "operator_not_found",
             OperatorError::LastOperator => "last_operator",
-            OperatorError::Password(_) => "invalid_password",
+            OperatorError::Password(err) => err.code(),
             OperatorError::Storage(_) => "internal",
         }
     }
@@ -86,7 +87,7 @@ pub fn insert(
 pub fn create(
     conn: &mut Connection,
     email: &Email,
-    new_password: &str,
+    new_password: &NewPassword,
 ) -> Result<Operator, OperatorError> {
     let hash = password::hash(new_password)?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -142,7 +143,10 @@ pub fn change_password(
     new_password: &str,
     keep_session: &str,
 ) -> Result<Operator, OperatorError> {
-    let hash = password::hash(new_password)?;
+    let email = find_by_id(conn, id)?
+        .ok_or_else(|| OperatorError::NotFound(id.to_owned()))?
+        .email;
+    let hash = password::hash(&NewPassword::new(new_password, &email)?)?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let operator = find_by_id(&tx, id)?
         .filter(|o| o.active)

@@ -1,5 +1,10 @@
 //! Passwords: Argon2id with a random salt per password, stored as a PHC string.
 //!
+//! A new password is a [`NewPassword`], which only the policy makes (NIST SP 800-63B: a
+//! length, no composition rules, and no password that is common, repetitive or sequential,
+//! or made of the account's e-mail address or the product's name); [`hash`] takes nothing
+//! else, so no path can store a password that skipped it.
+//!
 //! All Argon2 work runs on a few dedicated threads, each reusing one block of working memory
 //! (about 19 MiB). Allocating and freeing that much per sign-in makes the C allocator raise
 //! its threshold for handing memory back, and then every freed block stays in the process: a
@@ -7,6 +12,8 @@
 //! sign-in attempts can take.
 
 use std::cell::RefCell;
+use std::collections::HashSet;
+use std::fmt;
 use std::sync::mpsc;
 use std::sync::{Arc, LazyLock, Mutex};
 
@@ -22,8 +29,125 @@ pub const MAX_PASSWORD_LEN: usize = 1024;
 pub enum PasswordError {
     #[error("the password must be {MIN_PASSWORD_LEN} to {MAX_PASSWORD_LEN} characters")]
     Length,
+    #[error("the password is one of the most common passwords; choose another")]
+    Common,
+    #[error(
+        "the password is a repeated or sequential pattern (like aaaaaaaaaa or 1234567890); choose another"
+    )]
+    Predictable,
+    #[error("the password is made of your e-mail address or the product's name; choose another")]
+    Personal,
     #[error("the password could not be hashed")]
     Hashing,
+}
+
+impl PasswordError {
+    /// The stable error code, as in the API's error table.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PasswordError::Hashing => "internal",
+            _ => "invalid_password",
+        }
+    }
+}
+
+/// The common passwords that the length rule lets through: the 1,780 entries of 10 or more
+/// characters of Django's list of 20,000 common passwords (lower-cased; made by Royce
+/// Williams from breach corpora), shipped by Django under the BSD 3-clause licence
+/// (`common-passwords.LICENSE` beside it). Shorter entries are refused by length anyway.
+static COMMON: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| include_str!("common-passwords.txt").lines().collect());
+
+/// The product's name: a password made of it is guessed first.
+const PRODUCT_NAME: &str = "holdfast";
+
+/// A new password that passed the policy for its account; what [`hash`] takes.
+pub struct NewPassword(String);
+
+impl fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("NewPassword(..)")
+    }
+}
+
+impl NewPassword {
+    /// Checks `text` as the new password of the account with address `email`: 10 to 1024
+    /// characters, any characters, and not guessable (see [`PasswordError`]). Common
+    /// passwords are matched case-insensitively.
+    pub fn new(text: &str, email: &str) -> Result<Self, PasswordError> {
+        let length = text.chars().count();
+        if !(MIN_PASSWORD_LEN..=MAX_PASSWORD_LEN).contains(&length) {
+            return Err(PasswordError::Length);
+        }
+        let lower = text.to_lowercase();
+        if COMMON.contains(lower.as_str()) {
+            return Err(PasswordError::Common);
+        }
+        if is_predictable(&lower.chars().collect::<Vec<_>>()) {
+            return Err(PasswordError::Predictable);
+        }
+        if is_personal(&lower, &email.to_lowercase()) {
+            return Err(PasswordError::Personal);
+        }
+        Ok(Self(text.to_owned()))
+    }
+}
+
+/// A piece repeated (`aaaaaaaaaa`, `abcabcabca`, `hunter2hunter2`), or a run where each
+/// character repeats the one before or steps one along the alphabet or the digits, with at
+/// most one break (`1234567890`, `abcdefghij`, `zyxwvu4321`, `aaaaabbbbb`).
+fn is_predictable(chars: &[char]) -> bool {
+    let n = chars.len();
+    let periodic = (1..=n / 2).any(|p| (p..n).all(|i| chars[i] == chars[i - p]));
+    let breaks = chars
+        .windows(2)
+        .filter(|pair| !is_predictable_step(pair[0], pair[1]))
+        .count();
+    periodic || breaks <= 1
+}
+
+fn is_predictable_step(a: char, b: char) -> bool {
+    let step = |from: char, to: char| match (from, to) {
+        ('9', '0') => true, // The digit row: 0 follows 9.
+        (from, to) if from.is_ascii_alphanumeric() && to.is_ascii_alphanumeric() => {
+            from.is_ascii_digit() == to.is_ascii_digit() && u32::from(from) + 1 == u32::from(to)
+        }
+        _ => false,
+    };
+    a == b || step(a, b) || step(b, a)
+}
+
+/// Made of the e-mail address and the product's name: the password's letters and digits
+/// (lower-case; anything else ignored) are nothing but pieces of the address — its local
+/// part and domain labels, split at punctuation — and "holdfast", each as often and in any
+/// order, with digits anywhere, and at least one such piece. For `ada.lovelace@acme.test`
+/// that refuses `Ada@Acme.test`, `lovelace-ada-1815` and `holdfast2025!`; a password with any
+/// other word passes.
+fn is_personal(lower: &str, email: &str) -> bool {
+    let text: Vec<char> = lower.chars().filter(|c| c.is_alphanumeric()).collect();
+    let pieces: Vec<Vec<char>> = email
+        .split(|c: char| !c.is_alphanumeric())
+        .chain([PRODUCT_NAME])
+        .filter(|piece| !piece.is_empty())
+        .map(|piece| piece.chars().collect())
+        .collect();
+    // reach[i]: 0 = text[..i] cannot be made so; 1 = only from digits; 2 = with a piece.
+    let mut reach = vec![0u8; text.len() + 1];
+    reach[0] = 1;
+    for i in 0..text.len() {
+        if reach[i] == 0 {
+            continue;
+        }
+        if text[i].is_ascii_digit() {
+            reach[i + 1] = reach[i + 1].max(reach[i]);
+        }
+        for piece in &pieces {
+            if text[i..].starts_with(piece) {
+                reach[i + piece.len()] = 2;
+            }
+        }
+    }
+    reach[text.len()] == 2
 }
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -133,13 +257,21 @@ fn verify_now(password: &str, stored: &str) -> Option<bool> {
 }
 
 /// Hashes `password` with Argon2id (the crate's recommended parameters). Blocking.
-pub fn hash(password: &str) -> Result<String, PasswordError> {
-    let length = password.chars().count();
-    if !(MIN_PASSWORD_LEN..=MAX_PASSWORD_LEN).contains(&length) {
-        return Err(PasswordError::Length);
-    }
-    let password = password.to_owned();
+pub fn hash(password: &NewPassword) -> Result<String, PasswordError> {
+    let password = password.0.clone();
     on_worker(move || hash_now(&password)).unwrap_or(Err(PasswordError::Hashing))
+}
+
+/// A hash of a random password, to verify against when an account does not exist, so that
+/// an unknown e-mail address costs the same Argon2 work as a wrong password. Blocking once.
+pub fn decoy_hash() -> &'static str {
+    static DECOY: LazyLock<String> = LazyLock::new(|| {
+        let random = super::secret::Secret::generate().text;
+        on_worker(move || hash_now(&random))
+            .and_then(Result::ok)
+            .unwrap_or_default()
+    });
+    &DECOY
 }
 
 /// Does `password` match the stored hash? A malformed stored hash matches nothing. Blocking.
@@ -152,10 +284,16 @@ pub fn verify(password: &str, stored: &str) -> bool {
 mod tests {
     use super::*;
 
+    const ADA: &str = "ada.lovelace@acme.test";
+
+    fn new(text: &str) -> NewPassword {
+        NewPassword::new(text, ADA).unwrap()
+    }
+
     #[test]
     fn hashes_are_argon2id_salted_and_verify() {
-        let a = hash("correct horse battery").unwrap();
-        let b = hash("correct horse battery").unwrap();
+        let a = hash(&new("correct horse battery")).unwrap();
+        let b = hash(&new("correct horse battery")).unwrap();
         assert!(a.starts_with("$argon2id$"), "{a}");
         assert_ne!(a, b, "a fresh salt each time");
         assert!(verify("correct horse battery", &a));
@@ -172,6 +310,60 @@ mod tests {
         };
         assert!(verify("correct horse battery", &standard));
         assert!(!verify("correct horse batterY", &standard));
-        assert_eq!(hash("short"), Err(PasswordError::Length));
+        assert!(!verify("anything", decoy_hash()));
+        assert!(decoy_hash().starts_with("$argon2id$"));
+    }
+
+    #[test]
+    fn the_policy_refuses_guessable_passwords_and_says_why() {
+        let refused = [
+            ("short", PasswordError::Length),
+            (&"x".repeat(1025), PasswordError::Length),
+            ("1234567890", PasswordError::Common),
+            ("Password123", PasswordError::Common),
+            ("QWERTYUIOP", PasswordError::Common),
+            ("bbbbbbbbbbbb", PasswordError::Predictable),
+            ("abcabcabcabc", PasswordError::Predictable),
+            ("hunter2hunter2", PasswordError::Predictable),
+            ("bcdefghijklm", PasswordError::Predictable),
+            ("zyxwvutsrq", PasswordError::Predictable),
+            ("5678901234", PasswordError::Predictable),
+            ("aaaaabbbbbb", PasswordError::Predictable),
+            ("Ada@Acme.test", PasswordError::Personal),
+            ("lovelace-ada-1815", PasswordError::Personal),
+            ("acme.test.2025!", PasswordError::Personal),
+            ("Holdfast2025!", PasswordError::Personal),
+            ("holdfast-acme", PasswordError::Personal),
+        ];
+        for (text, why) in refused {
+            assert_eq!(NewPassword::new(text, ADA).err(), Some(why), "{text}");
+        }
+        for fine in [
+            "correct horse battery",
+            "ada loves the analytical engine",
+            "Acme test pilot 7",
+            "0123456789x! blue",
+            "héllo wörld ünïcode",
+            "ｆｕｌｌ ｗｉｄｔｈ ｐａｓｓ",
+            &(0..250)
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+        ] {
+            assert!(NewPassword::new(fine, ADA).is_ok(), "{fine}");
+        }
+        // Only what the account's address holds is personal.
+        assert!(NewPassword::new("lovelace-ada-1815", "grace@navy.test").is_ok());
+        assert!(NewPassword::new("8264019375", ADA).is_ok(), "digits alone");
+    }
+
+    #[test]
+    fn the_common_list_is_lower_case_and_long_enough_to_matter() {
+        assert_eq!(COMMON.len(), 1780);
+        assert!(
+            COMMON
+                .iter()
+                .all(|p| p.chars().count() >= MIN_PASSWORD_LEN && *p == p.to_lowercase())
+        );
     }
 }

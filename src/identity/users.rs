@@ -8,8 +8,9 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use super::password::{self, NewPassword};
 use super::secret::{self, Secret};
-use super::{Email, Role, password};
+use super::{Email, Role};
 use crate::license::{Effective, Refusal};
 use crate::storage::StorageError;
 use crate::tenancy::Tenant;
@@ -135,7 +136,7 @@ impl UserError {
             UserError::LastOwner => "last_owner",
             UserError::Deactivated(_) => "user_deactivated",
             UserError::LinkInvalid => "link_invalid",
-            UserError::Password(_) => "invalid_password",
+            UserError::Password(err) => err.code(),
             UserError::Refused(refusal) => refusal.code(),
             UserError::Storage(_) => "internal",
         }
@@ -241,7 +242,7 @@ pub fn create(
     tenant: &Tenant,
     email: &Email,
     role: Role,
-    password: Option<&str>,
+    password: Option<&NewPassword>,
 ) -> Result<Created, UserError> {
     // Hash before taking the write lock: Argon2 is slow on purpose.
     let password_hash = password.map(password::hash).transpose()?;
@@ -466,7 +467,11 @@ pub fn redeem_link(
     new_password: &str,
 ) -> Result<User, UserError> {
     let holder = link_holder(conn, tenant, purpose, token)?.ok_or(UserError::LinkInvalid)?;
-    let password_hash = password::hash(new_password)?;
+    // The policy judges a password against its account's address.
+    let email = find_by_id(conn, &tenant.id, &holder)?
+        .ok_or(UserError::LinkInvalid)?
+        .email;
+    let password_hash = password::hash(&NewPassword::new(new_password, &email)?)?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     // Checked again under the write lock: two redemptions at once set one password.
     if link_holder(&tx, tenant, purpose, token)?.as_deref() != Some(holder.as_str()) {
@@ -504,11 +509,15 @@ pub fn change_password(
     new_password: &str,
     keep_session: &str,
 ) -> Result<User, UserError> {
-    let password_hash = password::hash(new_password)?;
+    let active = |conn: &Connection| -> Result<User, UserError> {
+        find_by_id(conn, &tenant.id, user_id)?
+            .filter(|u| u.status == UserStatus::Active)
+            .ok_or_else(|| UserError::NotFound(user_id.to_owned()))
+    };
+    let email = active(conn)?.email;
+    let password_hash = password::hash(&NewPassword::new(new_password, &email)?)?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let user = find_by_id(&tx, &tenant.id, user_id)?
-        .filter(|u| u.status == UserStatus::Active)
-        .ok_or_else(|| UserError::NotFound(user_id.to_owned()))?;
+    let user = active(&tx)?;
     tx.execute(
         "UPDATE users SET password_hash = ?1, updated_at = ?2 WHERE id = ?3",
         params![password_hash, now(), user.id],
@@ -656,7 +665,7 @@ mod tests {
             &acme,
             &ada,
             Role::Member,
-            Some("a long password"),
+            Some(&NewPassword::new("a long password", "x@acme.test").unwrap()),
         )
         .unwrap();
         let (_, first) = password_link(&mut conn, &acme, &ada).unwrap();
@@ -757,7 +766,7 @@ mod tests {
             &acme,
             &owner,
             Role::Owner,
-            Some("a long password"),
+            Some(&NewPassword::new("a long password", "x@acme.test").unwrap()),
         )
         .unwrap();
         create(&mut conn, &lic, &acme, &member, Role::Member, None).unwrap();

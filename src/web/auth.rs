@@ -2,7 +2,6 @@
 //! cookies, CSRF for cookie-authenticated writes, password checks that take the same time
 //! whether or not the account exists, and throttling of failed attempts.
 
-use std::sync::LazyLock;
 use std::time::Instant;
 
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
@@ -149,11 +148,6 @@ pub async fn start_session(
     Ok((cookie, started.csrf_token))
 }
 
-/// A hash to verify against when the account does not exist, so that an unknown e-mail
-/// address costs the same Argon2 work as a wrong password.
-static DECOY_HASH: LazyLock<String> =
-    LazyLock::new(|| password::hash("holdfast decoy password").unwrap_or_default());
-
 /// Checks a password against a stored hash (or the decoy when there is none), behind the
 /// sign-in throttle. Every failure answers the same `invalid_credentials`.
 pub async fn check_password(
@@ -170,8 +164,8 @@ pub async fn check_password(
         .map_err(rate_limited)?;
     let matched = web::block(move || {
         let exists = stored_hash.is_some();
-        let hash = stored_hash.unwrap_or_else(|| DECOY_HASH.clone());
-        password::verify(&attempt_text, &hash) && exists
+        let hash = stored_hash.as_deref().unwrap_or(password::decoy_hash());
+        password::verify(&attempt_text, hash) && exists
     })
     .await
     .map_err(ApiError::internal)?;

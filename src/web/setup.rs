@@ -9,7 +9,8 @@ use serde_json::json;
 use super::AppState;
 use super::endpoint::{Access, Area, endpoints};
 use crate::error::{ApiError, ErrorCode};
-use crate::identity::{Email, operators, password, setup};
+use crate::identity::password::{self, NewPassword};
+use crate::identity::{Email, operators, setup};
 use crate::provision::{self, Owner};
 use crate::tenancy::Slug;
 
@@ -85,11 +86,10 @@ async fn run_setup(
         .email
         .parse()
         .map_err(|e| invalid("operator.email", e))?;
-    let operator_password = body.operator.password;
+    let operator_password = NewPassword::new(&body.operator.password, email.as_str())?;
     let hash = web::block(move || password::hash(&operator_password))
         .await
-        .map_err(ApiError::internal)?
-        .map_err(|e| ApiError::with_message(ErrorCode::InvalidPassword, format!("{e}.")))?;
+        .map_err(ApiError::internal)??;
     let tenant = match body.tenant {
         Some(t) => Some(checked_tenant(t)?),
         None => None,
@@ -124,7 +124,7 @@ async fn run_setup(
             };
             let owner = owner.as_ref().map(|(email, password)| Owner {
                 email,
-                password: password.as_deref(),
+                password: password.as_ref(),
             });
             let provisioned =
                 provision::tenant_with_owner(conn, &databases, &license, &slug, &name, owner)?;
@@ -140,7 +140,7 @@ async fn run_setup(
     Ok(HttpResponse::Created().json(created))
 }
 
-type CheckedTenant = (Slug, String, Option<(Email, Option<String>)>);
+type CheckedTenant = (Slug, String, Option<(Email, Option<NewPassword>)>);
 
 fn checked_tenant(t: FirstTenant) -> Result<CheckedTenant, ApiError> {
     let slug: Slug = t.slug.parse().map_err(|e| invalid("tenant.slug", e))?;
@@ -156,13 +156,17 @@ fn checked_tenant(t: FirstTenant) -> Result<CheckedTenant, ApiError> {
             let email: Email = email
                 .parse()
                 .map_err(|e| invalid("tenant.owner_email", e))?;
-            if let Some(p) = &t.owner_password
-                && !(password::MIN_PASSWORD_LEN..=password::MAX_PASSWORD_LEN)
-                    .contains(&p.chars().count())
-            {
-                return Err(ApiError::new(ErrorCode::InvalidPassword));
-            }
-            Some((email, t.owner_password))
+            let password = t
+                .owner_password
+                .map(|p| NewPassword::new(&p, email.as_str()))
+                .transpose()
+                .map_err(|e| {
+                    ApiError::with_message(
+                        ErrorCode::InvalidPassword,
+                        format!("tenant.owner_password: {e}."),
+                    )
+                })?;
+            Some((email, password))
         }
         None if t.owner_password.is_some() => {
             return Err(invalid(

@@ -379,3 +379,46 @@ async fn refusals_anyone_can_repeat_at_will_are_not_written_one_row_each() {
         rows.len()
     );
 }
+
+#[tokio::test]
+async fn audit_list_shows_hostile_sign_in_names_escaped_on_their_own_line() {
+    let app = TestApp::spawn().await;
+    let forged = "x@y.co\n     9  2026-01-01T00:00:00Z  operator:forged  admin create  operator evil@y.co  -  success";
+    let hostile = [
+        forged,
+        "\u{1b}[2J\u{1b}]0;owned\u{7}x@y.co",
+        "\u{202e}oc.y@x",
+    ];
+    for email in hostile {
+        let response = app
+            .client
+            .post(app.url("/api/v1/admin/auth/login"))
+            .json(&json!({ "email": email, "password": "wrong password!" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401);
+    }
+    let dir = app.data_dir().to_str().unwrap().to_owned();
+    let holdfast = Holdfast::new();
+    let listed = holdfast.run(&["audit", "list", "--data-dir", &dir]);
+    let text = &listed.assert_ok().stdout;
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1 + hostile.len(),
+        "a heading and one line per entry:\n{text}"
+    );
+    assert!(
+        !text.contains(['\u{1b}', '\u{7}', '\u{202e}', '\r']),
+        "no raw control or override: {text:?}"
+    );
+    assert!(text.contains("operator x@y.co\\n     9  2026"), "{text}");
+    assert!(text.contains("operator \\u{1b}[2J"), "{text}");
+    // The log keeps what was typed; JSON carries it exactly.
+    let entries = holdfast
+        .run(&["audit", "list", "--json", "--data-dir", &dir])
+        .assert_ok()
+        .json();
+    assert_eq!(entries[2]["target"], format!("operator {forged}"));
+}

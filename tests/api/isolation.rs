@@ -63,7 +63,9 @@ async fn populate<'a>(app: &'a TestApp, op: &mut Browser<'a>, slug: &'static str
         .await;
     assert_eq!(status, 201, "{body}");
     let token = body["secret"].as_str().unwrap().to_owned();
-    let (_, body) = owner
+    // Made by the admin: an owner's tokens are for owners alone, as owners are.
+    let admin = &mut browsers[1].1;
+    let (_, body) = admin
         .post(
             &format!("{base}/tokens"),
             json!({ "name": "target", "role": "viewer" }),

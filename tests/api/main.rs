@@ -13,6 +13,7 @@ mod cli;
 mod config;
 mod errors;
 mod health;
+mod http_layer;
 mod isolation;
 mod license_signer;
 mod licensing;

@@ -35,6 +35,16 @@ async fn setup_creates_the_first_operator_license_and_tenant_then_closes_for_goo
             "invalid_password",
         ),
         (
+            json!({ "email": "op@example.com", "password": "aaaaaaaaaa" }),
+            None,
+            "invalid_password",
+        ),
+        (
+            json!({ "email": "op@example.com", "password": "Op@Example.com2025" }),
+            None,
+            "invalid_password",
+        ),
+        (
             json!({ "email": "op@example.com", "password": PASSWORD }),
             Some("HF1.garbage"),
             "license_invalid",
@@ -112,31 +122,30 @@ async fn serve_prints_a_setup_address_until_an_operator_exists() {
     let first = served_startup(&holdfast).await;
     assert!(first.contains("/setup#token="), "{first}");
 
-    let created = holdfast.run_with_stdin(
-        &[
-            "admin",
-            "create",
-            "--email",
-            "op@example.com",
-            "--password-stdin",
-            "--data-dir",
-            &dir,
-        ],
-        &format!("{PASSWORD}\n"),
+    let admin_create = |password: &str| {
+        holdfast.run_with_stdin(
+            &[
+                "admin",
+                "create",
+                "--email",
+                "op@example.com",
+                "--password-stdin",
+                "--data-dir",
+                &dir,
+            ],
+            &format!("{password}\n"),
+        )
+    };
+    let weak = admin_create("example-op-2025");
+    let line = weak.assert_refused();
+    assert!(
+        line.contains("invalid_password: the password is made of your e-mail address"),
+        "{line}"
     );
+
+    let created = admin_create(PASSWORD);
     created.assert_ok();
-    let again = holdfast.run_with_stdin(
-        &[
-            "admin",
-            "create",
-            "--email",
-            "op@example.com",
-            "--password-stdin",
-            "--data-dir",
-            &dir,
-        ],
-        &format!("{PASSWORD}\n"),
-    );
+    let again = admin_create(PASSWORD);
     assert!(again.assert_refused().contains("operator_exists"));
     let listed = holdfast
         .run(&["admin", "list", "--json", "--data-dir", &dir])

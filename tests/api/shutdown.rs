@@ -220,3 +220,36 @@ async fn log_files_beyond_the_retention_are_removed() {
         "other files are never touched"
     );
 }
+
+#[tokio::test]
+async fn a_request_cannot_forge_or_colour_a_line_of_the_text_log() {
+    let holdfast = Holdfast::new();
+    let served = serve(&holdfast, &[]);
+    // An unknown field is refused, and the refusal's cause, naming the field, is logged.
+    let body = r#"{"email":"a@b.co","password":"x","evil\nFORGED line \u001b[2J\u202e":1}"#;
+    let response = reqwest::Client::new()
+        .post(format!("http://{}/api/v1/admin/auth/login", served.addr))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert_eq!(served.stop(Signal::SIGTERM).await, 0);
+
+    let log_dir = holdfast.data_dir().join("logs");
+    let files = holdfast::telemetry::log_files(&log_dir).unwrap();
+    let text = std::fs::read_to_string(log_dir.join(&files[0])).unwrap();
+    assert!(
+        text.contains(r"evil\nFORGED line"),
+        "the cause is logged:\n{text}"
+    );
+    assert!(
+        !text.lines().any(|l| l.starts_with("FORGED")),
+        "no forged line:\n{text}"
+    );
+    assert!(
+        !text.contains(['\u{1b}', '\u{202e}', '\r']),
+        "no raw escape or override:\n{text:?}"
+    );
+}

@@ -619,3 +619,88 @@ async fn only_owners_revoke_the_tokens_of_owners() {
     assert_eq!(revoke(&mut admin, &admins).await.0, 204);
     assert_eq!(revoke(&mut owner, &owners).await.0, 204);
 }
+
+#[tokio::test]
+async fn guessable_passwords_are_refused_saying_why() {
+    let app = TestApp::spawn().await;
+    let mut owner = acme_owner(&app, |_| {}).await;
+    let users = format!("{BASE}/users");
+    for (password, why) in [
+        ("aaaaaaaaaa", "one of the most common passwords"),
+        ("1234567890", "one of the most common passwords"),
+        ("Password123", "one of the most common passwords"),
+        ("bbbbbbbbbbbb", "a repeated or sequential pattern"),
+        (
+            "Ada@Acme.test",
+            "made of your e-mail address or the product's name",
+        ),
+        (
+            "acme-ada-2025",
+            "made of your e-mail address or the product's name",
+        ),
+        (
+            "Holdfast2025!",
+            "made of your e-mail address or the product's name",
+        ),
+    ] {
+        let (status, body) = owner
+            .post(
+                &users,
+                json!({ "email": "ada@acme.test", "role": "member", "password": password }),
+            )
+            .await;
+        assert_eq!(
+            (status, code(&body)),
+            (422, "invalid_password"),
+            "{password}"
+        );
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(why), "{password}: {message}");
+    }
+
+    // An invitation is accepted under the same policy, judged against the invitee's address.
+    let (status, body) = owner
+        .post(
+            &users,
+            json!({ "email": "ada@acme.test", "role": "member" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let token = body["invite_link"]
+        .as_str()
+        .unwrap()
+        .split("#token=")
+        .nth(1)
+        .unwrap();
+    let (status, body) = Browser::new(&app)
+        .post(
+            &format!("{BASE}/auth/accept-invite"),
+            json!({ "token": token, "password": "ada.acme.test1" }),
+        )
+        .await;
+    assert_eq!((status, code(&body)), (422, "invalid_password"), "{body}");
+    accept_invite(&app, "acme", token).await;
+}
+
+#[tokio::test]
+async fn a_look_alike_address_is_the_same_user_and_hidden_characters_are_refused() {
+    let app = TestApp::spawn().await;
+    let mut owner = acme_owner(&app, |_| {}).await;
+    let users = format!("{BASE}/users");
+    // A full-width look-alike is the same address; a bidi override is no address at all.
+    let (status, body) = owner
+        .post(
+            &users,
+            json!({ "email": "ＯＷＮＥＲ＠ａｃｍｅ．ｔｅｓｔ", "role": "member" }),
+        )
+        .await;
+    assert_eq!((status, code(&body)), (409, "user_exists"), "{body}");
+    for hidden in ["owner\u{202e}@acme.test", "own\u{200b}er@acme.test"] {
+        let (status, body) = owner
+            .post(&users, json!({ "email": hidden, "role": "member" }))
+            .await;
+        assert_eq!((status, code(&body)), (422, "invalid_input"), "{hidden:?}");
+    }
+    let look_alike = sign_in(&app, "ｏｗｎｅｒ@ａｃｍｅ.test").await;
+    drop(look_alike);
+}

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::OperatorSession;
 use crate::error::{ApiError, ErrorCode};
+use crate::identity::password::NewPassword;
 use crate::identity::{Email, operators};
 use crate::web::AppState;
 use crate::web::audit_trail::note_target;
@@ -48,6 +49,7 @@ async fn create(
     let email: Email = email
         .parse()
         .map_err(|e| ApiError::with_message(ErrorCode::InvalidInput, format!("email: {e}.")))?;
+    let password = NewPassword::new(&password, email.as_str())?;
     let created = state
         .control_db
         .run_as(move |conn| operators::create(conn, &email, &password))

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::TenantSession;
 use crate::error::{ApiError, ErrorCode};
+use crate::identity::password::NewPassword;
 use crate::identity::{Email, Role, User, users};
 use crate::web::AppState;
 use crate::web::audit_trail::note_target;
@@ -73,13 +74,16 @@ async fn create(
     let email: Email = email
         .parse()
         .map_err(|e| ApiError::with_message(ErrorCode::InvalidInput, format!("email: {e}.")))?;
+    let password = password
+        .map(|p| NewPassword::new(&p, email.as_str()))
+        .transpose()?;
     let license = state.license.effective();
     let tenant = session.current.tenant.clone();
     let base_url = state.config.base_url();
     let created = state
         .control_db
         .run_as(move |conn| {
-            users::create(conn, &license, &tenant, &email, role, password.as_deref())
+            users::create(conn, &license, &tenant, &email, role, password.as_ref())
                 .map(|c| (c.invite.map(|l| l.url(&base_url, &tenant.slug)), c.user))
         })
         .await?;
