@@ -220,6 +220,11 @@ fn execute(
             no_custom_domain,
             json,
         } => {
+            // Tenant settings are data: an expired license freezes them, as over HTTP.
+            LicenseService::load(db, TrustedKeys::builtin())?
+                .effective()
+                .may_write()
+                .map_err(|r| refusal(r.into()))?;
             let changes = TenantChanges {
                 name: name.clone(),
                 seat_limit: change(*no_seat_limit, *seat_limit),

@@ -126,9 +126,13 @@ pub fn register(cfg: &mut actix_web::web::ServiceConfig, modules: &[Module]) {
 /// Checks who is calling before anything else about the request is looked at (its body
 /// included), as the route table says, and leaves the caller in the request's extensions for
 /// the handler's extractor.
+/// A route that lists [`ErrorCode::ReadOnly`] changes data, which an expired license freezes:
+/// the gate refuses it before the handler runs. Routes that do not list it keep working
+/// read-only (see [`READ_ONLY_ALLOWED`]).
 pub async fn gate(
     access: Access,
     action: String,
+    errors: &'static [ErrorCode],
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
@@ -137,6 +141,11 @@ pub async fn gate(
         Access::Operator => {
             let operator = super::admin::authenticate(req.request()).await?;
             req.extensions_mut().insert(operator);
+            if let Err(refusal) = frozen(&req, errors) {
+                let response = req.error_response(refusal);
+                super::audit_trail::record_call(action, &response).await;
+                return Ok(response.map_into_right_body());
+            }
         }
         Access::TenantPublic => {
             let tenant = super::tenant::resolve(req.request()).await?;
@@ -144,10 +153,11 @@ pub async fn gate(
         }
         Access::Tenant(minimum) => {
             let session = super::tenant::authenticate(req.request()).await?;
-            let allowed = session.require(minimum);
+            let allowed = session.require(minimum).and_then(|()| frozen(&req, errors));
             req.extensions_mut().insert(session);
             if let Err(refusal) = allowed {
-                // An identified caller beyond their role: refused, and on the record.
+                // An identified caller beyond their role, or writing while read-only:
+                // refused, and on the record.
                 let response = req.error_response(refusal);
                 super::audit_trail::record_call(action, &response).await;
                 return Ok(response.map_into_right_body());
@@ -158,6 +168,44 @@ pub async fn gate(
     super::audit_trail::record_call(action, &response).await;
     Ok(response.map_into_left_body())
 }
+
+/// `read_only` if the route changes data and the license has expired past its grace.
+fn frozen(req: &ServiceRequest, errors: &[ErrorCode]) -> Result<(), crate::error::ApiError> {
+    if !errors.contains(&ErrorCode::ReadOnly) {
+        return Ok(());
+    }
+    match req.app_data::<actix_web::web::Data<super::AppState>>() {
+        Some(state) => Ok(state.license.effective().may_write()?),
+        None => Ok(()),
+    }
+}
+
+/// The writes that keep working after a license's grace, so that its customer can get in,
+/// take access away and renew: everything else that writes lists `ReadOnly` (data is frozen)
+/// or `LicenseExpired` (a seat or a tenant would be added). A test holds every route to this.
+pub const READ_ONLY_ALLOWED: &[&str] = &[
+    // Getting in and out, and setting passwords (one's own, or from a one-time link).
+    "POST /setup",
+    "POST /api/v1/admin/auth/login",
+    "POST /api/v1/admin/auth/logout",
+    "POST /api/v1/admin/auth/password",
+    "POST /api/v1/auth/login",
+    "POST /api/v1/auth/logout",
+    "POST /api/v1/auth/password",
+    "POST /api/v1/auth/reset-password",
+    "POST /api/v1/users/{id}/reset-password",
+    // Renewing.
+    "PUT /api/v1/admin/license",
+    // Taking access away, or giving back access already paid for.
+    "POST /api/v1/users/{id}/deactivate",
+    "DELETE /api/v1/tokens/{id}",
+    "POST /api/v1/admin/tenants/{slug}/suspend",
+    "POST /api/v1/admin/tenants/{slug}/resume",
+    "DELETE /api/v1/admin/tenants/{slug}",
+    "POST /api/v1/admin/operators/{id}/deactivate",
+    // Operators take no seat and are who renews.
+    "POST /api/v1/admin/operators",
+];
 
 /// Declares a module's routes: `METHOD "path" => handler, access, "summary", [ErrorCode…];`.
 /// Makes `ENDPOINTS` (the table) and `routes` (the registration) from the same lines.
@@ -190,6 +238,7 @@ macro_rules! endpoints {
                         $crate::web::endpoint::gate(
                             $access,
                             format!("{} {}{}", stringify!($method), $area.base(), $path),
+                            &[$($crate::error::ErrorCode::$err),*],
                             req,
                             next,
                         )
@@ -201,3 +250,41 @@ macro_rules! endpoints {
 }
 
 pub(crate) use endpoints;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A new write route must decide what it does on an expired license: list `ReadOnly`,
+    /// list `LicenseExpired`, or be one of the few that keep working.
+    #[test]
+    fn every_write_route_decides_what_an_expired_license_allows() {
+        let mut undecided = Vec::new();
+        let mut allowed = Vec::new();
+        for endpoint in crate::web::api_endpoints() {
+            if matches!(endpoint.method, "GET" | "HEAD") {
+                continue;
+            }
+            let name = format!("{} {}", endpoint.method, endpoint.full_path());
+            let decided = endpoint
+                .errors
+                .iter()
+                .any(|c| matches!(c, ErrorCode::ReadOnly | ErrorCode::LicenseExpired));
+            if READ_ONLY_ALLOWED.contains(&name.as_str()) {
+                assert!(
+                    !endpoint.errors.contains(&ErrorCode::ReadOnly),
+                    "{name} is allowed read-only yet lists read_only"
+                );
+                allowed.push(name);
+            } else if !decided {
+                undecided.push(name);
+            }
+        }
+        assert!(undecided.is_empty(), "undecided: {undecided:?}");
+        assert_eq!(
+            allowed.len(),
+            READ_ONLY_ALLOWED.len(),
+            "stale entries: {allowed:?}"
+        );
+    }
+}

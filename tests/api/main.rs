@@ -19,6 +19,7 @@ mod license_signer;
 mod licensing;
 mod migrations;
 mod passwords;
+mod read_only;
 mod setup;
 mod shutdown;
 mod sign_in;

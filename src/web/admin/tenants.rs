@@ -21,7 +21,7 @@ endpoints! { area: Area::Admin;
     GET "/tenants/{slug}" => show, Access::Operator, "One tenant and its users", [TenantNotFound];
     PATCH "/tenants/{slug}" => update, Access::Operator,
         "Change a tenant's name, seat limit or custom domain (null removes a limit or domain)",
-        [TenantNotFound, InvalidInput, DomainTaken];
+        [TenantNotFound, InvalidInput, DomainTaken, ReadOnly];
     DELETE "/tenants/{slug}" => delete, Access::Operator,
         "Delete a tenant and its database (?confirm=<slug>)", [TenantNotFound, InvalidInput];
     POST "/tenants/{slug}/suspend" => suspend, Access::Operator,

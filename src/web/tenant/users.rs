@@ -136,7 +136,6 @@ async fn update(
     path: web::Path<super::IdParam>,
     body: web::Json<Update>,
 ) -> Result<HttpResponse, ApiError> {
-    state.license.effective().may_write()?;
     let user = target(&req, &state, &session, path.into_inner().id).await?;
     let role = body.into_inner().role;
     guard_owner_role(&session, &[user.role, role])?;
