@@ -423,3 +423,17 @@ pub async fn accept_invite(app: &TestApp, slug: &str, token: &str) -> serde_json
     assert_eq!(status, 200, "{body}");
     body
 }
+
+/// Moves the appliance's clock past expiry and grace, and has the server see it.
+pub async fn past_grace(app: &TestApp) {
+    let conn = rusqlite::Connection::open(app.data_dir().join("holdfast.db")).unwrap();
+    conn.execute(
+        "UPDATE clock SET high_water_unix = unixepoch('now') + 30 * 86400",
+        [],
+    )
+    .unwrap();
+    let license = app.license();
+    tokio::task::spawn_blocking(move || license.refresh(true).unwrap())
+        .await
+        .unwrap();
+}

@@ -5,27 +5,14 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Browser, Holdfast, PASSWORD, TestApp, accept_invite, install_license, invite_owner, set_up,
+    Browser, Holdfast, PASSWORD, TestApp, accept_invite, install_license, invite_owner, past_grace,
+    set_up,
 };
 
 const BASE: &str = "/t/acme/api/v1";
 
 fn code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("")
-}
-
-/// Moves the appliance's clock past expiry and grace, and has the server see it.
-async fn past_grace(app: &TestApp) {
-    let conn = rusqlite::Connection::open(app.data_dir().join("holdfast.db")).unwrap();
-    conn.execute(
-        "UPDATE clock SET high_water_unix = unixepoch('now') + 30 * 86400",
-        [],
-    )
-    .unwrap();
-    let license = app.license();
-    tokio::task::spawn_blocking(move || license.refresh(true).unwrap())
-        .await
-        .unwrap();
 }
 
 async fn send(browser: &mut Browser<'_>, method: &str, path: &str, body: Value) -> (u16, Value) {

@@ -320,17 +320,7 @@ async fn after_grace_writes_and_seats_are_refused_while_sign_in_and_reads_work()
         .await;
     let member_id = body["user"]["id"].as_str().unwrap().to_owned();
 
-    // Time moves past expiry and grace.
-    let conn = rusqlite::Connection::open(app.data_dir().join("holdfast.db")).unwrap();
-    conn.execute(
-        "UPDATE clock SET high_water_unix = unixepoch('now') + 30 * 86400",
-        [],
-    )
-    .unwrap();
-    let license = app.license();
-    tokio::task::spawn_blocking(move || license.refresh(true).unwrap())
-        .await
-        .unwrap();
+    crate::helpers::past_grace(&app).await;
 
     let (status, body) = owner
         .post(
