@@ -76,7 +76,7 @@ pub struct Settings {
     /// Mark cookies `Secure` even without built-in TLS (behind a TLS-terminating proxy).
     /// They are always `Secure` with built-in TLS or an `https` public URL.
     pub cookie_secure: bool,
-    /// Comma-separated addresses of reverse proxies whose `X-Forwarded-For` is believed.
+    /// Comma-separated addresses of reverse proxies whose forwarded headers are believed.
     pub trusted_proxies: String,
 }
 
@@ -160,7 +160,8 @@ pub struct Config {
     pub session_lifetime: Duration,
     /// Cookies carry `Secure`.
     pub cookie_secure: bool,
-    /// Proxies whose `X-Forwarded-For` names the client (throttling, audit addresses).
+    /// Proxies whose forwarded headers (`X-Forwarded-*`, `Forwarded`) are believed: the
+    /// client's address, the host and the scheme it asked for.
     pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 

@@ -9,6 +9,7 @@ pub(crate) mod audit_trail;
 pub mod auth;
 pub mod endpoint;
 mod extractors;
+pub mod forwarded;
 mod health;
 mod license_refresher;
 mod openapi;

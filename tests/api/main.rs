@@ -12,6 +12,7 @@ mod audit;
 mod cli;
 mod config;
 mod errors;
+mod forwarded;
 mod health;
 mod isolation;
 mod license_signer;
