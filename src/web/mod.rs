@@ -14,6 +14,7 @@ mod health;
 mod license_refresher;
 mod openapi;
 mod pages;
+pub(crate) mod refusals;
 mod request_span;
 mod security_headers;
 mod setup;

@@ -18,6 +18,7 @@ mod isolation;
 mod license_signer;
 mod licensing;
 mod migrations;
+mod refusals;
 mod setup;
 mod shutdown;
 mod sign_in;
