@@ -9,6 +9,7 @@ mod helpers;
 
 mod assets;
 mod audit;
+mod caching;
 mod cli;
 mod config;
 mod errors;

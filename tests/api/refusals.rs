@@ -144,6 +144,7 @@ async fn refusals_of_the_route_gate_carry_the_headers_and_are_logged_with_their_
         };
         assert!(header("content-security-policy").contains("frame-ancestors 'none'"));
         assert_eq!(header("x-content-type-options"), "nosniff", "{code}");
+        assert_eq!(header("cache-control"), "no-store", "{code}");
         logged.push((header("x-request-id"), expected_status, code));
     }
     // Guessed API tokens, again and again: each is a line with its code.
