@@ -78,6 +78,9 @@ pub struct Settings {
     pub cookie_secure: bool,
     /// Comma-separated addresses of reverse proxies whose forwarded headers are believed.
     pub trusted_proxies: String,
+    /// Comma-separated host names (or IP addresses) where the console and the prefix-routed
+    /// tenants answer; empty means any host that is not a tenant's.
+    pub appliance_hosts: String,
 }
 
 impl Default for Settings {
@@ -101,6 +104,7 @@ impl Default for Settings {
             session_lifetime_hours: 7 * 24,
             cookie_secure: false,
             trusted_proxies: String::new(),
+            appliance_hosts: String::new(),
         }
     }
 }
@@ -126,6 +130,7 @@ impl Settings {
         "session_lifetime_hours",
         "cookie_secure",
         "trusted_proxies",
+        "appliance_hosts",
     ];
 
     /// Settings whose values are secrets and are shown redacted. None of today's settings is a
@@ -163,6 +168,9 @@ pub struct Config {
     /// Proxies whose forwarded headers (`X-Forwarded-*`, `Forwarded`) are believed: the
     /// client's address, the host and the scheme it asked for.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The appliance's own host names (lower-case; IP addresses without brackets), where the
+    /// console and the prefix-routed tenants answer; empty: any host that is not a tenant's.
+    pub appliance_hosts: Vec<String>,
 }
 
 impl Config {

@@ -75,5 +75,18 @@ async fn a_trusted_proxy_forwards_the_host_the_client_asked_for() {
         let (status, body) = post(&app, "/api/v1/auth/login", header, acme_owner()).await;
         assert_eq!(status, 200, "{header:?}: {body}");
         assert_eq!(body["tenant"]["slug"], "acme", "{header:?}");
+        // A forwarded tenant's host is a tenant's host: no console there.
+        let (status, body) = post(
+            &app,
+            "/api/v1/admin/auth/login",
+            header,
+            json!({ "email": "op@example.com", "password": PASSWORD }),
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (404, Some("not_found")),
+            "{header:?}: {body}"
+        );
     }
 }

@@ -15,6 +15,7 @@ mod config;
 mod errors;
 mod forwarded;
 mod health;
+mod hosts;
 mod isolation;
 mod license_signer;
 mod licensing;
