@@ -184,6 +184,20 @@ impl Config {
         self.data_dir.join("tenants")
     }
 
+    /// Names that are the appliance's own and so never a tenant's custom domain: the
+    /// `appliance_hosts` and the host of `public_url`.
+    pub fn appliance_names(&self) -> Vec<String> {
+        let public = self
+            .public_url
+            .as_deref()
+            .and_then(|url| url.parse::<actix_web::http::Uri>().ok())
+            .and_then(|uri| {
+                uri.host()
+                    .map(|h| h.trim_matches(['[', ']']).to_ascii_lowercase())
+            });
+        self.appliance_hosts.iter().cloned().chain(public).collect()
+    }
+
     /// The address users reach Holdfast at, for links handed out (setup, invitations,
     /// password resets): `public_url` when set, else what the server listens on.
     pub fn base_url(&self) -> String {

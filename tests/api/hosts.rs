@@ -183,3 +183,47 @@ async fn with_appliance_hosts_the_console_answers_only_there() {
         "probes answer anywhere"
     );
 }
+
+#[tokio::test]
+async fn a_custom_domain_is_a_dns_name_never_an_address_or_localhost() {
+    let app = TestApp::spawn_with(|s| {
+        s.base_domain = Some("crm.test".into());
+        s.appliance_hosts = "127.0.0.1, console.example.com".into();
+    })
+    .await;
+    let mut op = two_tenants(&app).await;
+    let mut patch = async |domain: &str| {
+        op.send(
+            Method::PATCH,
+            "/api/v1/admin/tenants/acme",
+            Some(json!({ "custom_domain": domain })),
+        )
+        .await
+    };
+    for bad in [
+        "10.0.0.1",
+        "::1",
+        "[::1]",
+        "[2001:db8::1]",
+        "localhost",
+        "crm.localhost",
+        "acme",
+        ".acme.example",
+        "acme.example.",
+        "acme.example:8443",
+        "https://acme.example",
+        "1.2.3",
+        "x.crm.test",
+        "console.example.com",
+    ] {
+        let (status, _, body) = patch(bad).await;
+        assert_eq!(
+            (status, code(&body)),
+            (422, "invalid_input"),
+            "{bad:?}: {body}"
+        );
+    }
+    let (status, _, body) = patch("CRM.Acme.example").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["tenant"]["custom_domain"], "crm.acme.example");
+}
