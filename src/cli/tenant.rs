@@ -230,13 +230,8 @@ fn execute(
                 seat_limit: change(*no_seat_limit, *seat_limit),
                 custom_domain: change(*no_custom_domain, custom_domain.clone()),
             };
-            let tenant = registry::update(
-                &mut conn,
-                &slug(text)?,
-                &changes,
-                config.base_domain.as_deref(),
-            )
-            .map_err(refusal)?;
+            let tenant =
+                registry::update(&mut conn, &slug(text)?, &changes, config).map_err(refusal)?;
             print(&tenant, *json)?;
         }
         TenantCommand::List { json } => {

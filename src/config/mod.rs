@@ -76,8 +76,11 @@ pub struct Settings {
     /// Mark cookies `Secure` even without built-in TLS (behind a TLS-terminating proxy).
     /// They are always `Secure` with built-in TLS or an `https` public URL.
     pub cookie_secure: bool,
-    /// Comma-separated addresses of reverse proxies whose `X-Forwarded-For` is believed.
+    /// Comma-separated addresses of reverse proxies whose forwarded headers are believed.
     pub trusted_proxies: String,
+    /// Comma-separated host names (or IP addresses) where the console and the prefix-routed
+    /// tenants answer; empty means any host that is not a tenant's.
+    pub appliance_hosts: String,
 }
 
 impl Default for Settings {
@@ -101,6 +104,7 @@ impl Default for Settings {
             session_lifetime_hours: 7 * 24,
             cookie_secure: false,
             trusted_proxies: String::new(),
+            appliance_hosts: String::new(),
         }
     }
 }
@@ -126,6 +130,7 @@ impl Settings {
         "session_lifetime_hours",
         "cookie_secure",
         "trusted_proxies",
+        "appliance_hosts",
     ];
 
     /// Settings whose values are secrets and are shown redacted. None of today's settings is a
@@ -160,8 +165,12 @@ pub struct Config {
     pub session_lifetime: Duration,
     /// Cookies carry `Secure`.
     pub cookie_secure: bool,
-    /// Proxies whose `X-Forwarded-For` names the client (throttling, audit addresses).
+    /// Proxies whose forwarded headers (`X-Forwarded-*`, `Forwarded`) are believed: the
+    /// client's address, the host and the scheme it asked for.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The appliance's own host names (lower-case; IP addresses without brackets), where the
+    /// console and the prefix-routed tenants answer; empty: any host that is not a tenant's.
+    pub appliance_hosts: Vec<String>,
 }
 
 impl Config {
@@ -173,6 +182,20 @@ impl Config {
     /// Directory holding one database file per tenant.
     pub fn tenants_dir(&self) -> PathBuf {
         self.data_dir.join("tenants")
+    }
+
+    /// Names that are the appliance's own and so never a tenant's custom domain: the
+    /// `appliance_hosts` and the host of `public_url`.
+    pub fn appliance_names(&self) -> Vec<String> {
+        let public = self
+            .public_url
+            .as_deref()
+            .and_then(|url| url.parse::<actix_web::http::Uri>().ok())
+            .and_then(|uri| {
+                uri.host()
+                    .map(|h| h.trim_matches(['[', ']']).to_ascii_lowercase())
+            });
+        self.appliance_hosts.iter().cloned().chain(public).collect()
     }
 
     /// The address users reach Holdfast at, for links handed out (setup, invitations,

@@ -168,6 +168,50 @@ fn ip_list(key: &str, value: &str) -> Result<Vec<std::net::IpAddr>, ConfigError>
         .collect()
 }
 
+/// A comma-separated list of host names or IP addresses (empty: none), lower-cased, IPv6
+/// without brackets. None may be a tenant's host (`<slug>.<base_domain>`).
+fn host_list(
+    key: &str,
+    value: &str,
+    base_domain: Option<&str>,
+) -> Result<Vec<String>, ConfigError> {
+    let mut hosts: Vec<String> = Vec::new();
+    for text in value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        let bare = text
+            .strip_prefix('[')
+            .and_then(|t| t.strip_suffix(']'))
+            .unwrap_or(text);
+        let host = match bare.parse::<std::net::IpAddr>() {
+            Ok(ip) => ip.to_string(),
+            Err(_) => normalized_dns_name(text).ok_or_else(|| {
+                ConfigError::invalid(
+                    key,
+                    format!(
+                        "{text:?} is not a host name or IP address such as crm.example.com \
+                         (no scheme, port or path)"
+                    ),
+                )
+            })?,
+        };
+        let tenant_label = base_domain
+            .and_then(|base| host.strip_suffix(base))
+            .and_then(|rest| rest.strip_suffix('.'))
+            .filter(|label| !label.contains('.'));
+        if let Some(label) = tenant_label
+            && label.parse::<crate::tenancy::Slug>().is_ok()
+        {
+            return Err(ConfigError::invalid(
+                key,
+                format!("{host} is a tenant's host under base_domain ({label} is a slug)"),
+            ));
+        }
+        if !hosts.contains(&host) {
+            hosts.push(host);
+        }
+    }
+    Ok(hosts)
+}
+
 fn public_url(key: &str, value: &str) -> Result<String, ConfigError> {
     let refuse = || {
         ConfigError::invalid(
@@ -181,6 +225,22 @@ fn public_url(key: &str, value: &str) -> Result<String, ConfigError> {
         return Err(refuse());
     }
     Ok(value.trim().trim_end_matches('/').to_owned())
+}
+
+/// Built-in TLS: both paths or neither.
+fn tls_paths(cert: Option<PathBuf>, key: Option<PathBuf>) -> Result<Option<TlsPaths>, ConfigError> {
+    match (cert, key) {
+        (None, None) => Ok(None),
+        (Some(cert), Some(key)) => Ok(Some(TlsPaths { cert, key })),
+        (Some(_), None) => Err(ConfigError::invalid(
+            "tls_key",
+            "must be set when tls_cert is set",
+        )),
+        (None, Some(_)) => Err(ConfigError::invalid(
+            "tls_cert",
+            "must be set when tls_key is set",
+        )),
+    }
 }
 
 impl Config {
@@ -207,28 +267,18 @@ impl Config {
                 format!("{:?} is not a log filter ({err})", settings.log_level),
             )
         })?;
-        let tls = match (settings.tls_cert, settings.tls_key) {
-            (None, None) => None,
-            (Some(cert), Some(key)) => Some(TlsPaths { cert, key }),
-            (Some(_), None) => {
-                return Err(ConfigError::invalid(
-                    "tls_key",
-                    "must be set when tls_cert is set",
-                ));
-            }
-            (None, Some(_)) => {
-                return Err(ConfigError::invalid(
-                    "tls_cert",
-                    "must be set when tls_key is set",
-                ));
-            }
-        };
+        let tls = tls_paths(settings.tls_cert, settings.tls_key)?;
         let max_body_bytes = in_range(
             "max_body_bytes",
             settings.max_body_bytes,
             MAX_BODY_BYTES_RANGE,
         )?;
         let tls_on = tls.is_some();
+        let base_domain = settings
+            .base_domain
+            .as_deref()
+            .map(|d| dns_name("base_domain", d))
+            .transpose()?;
         Ok(Config {
             listen,
             data_dir,
@@ -240,11 +290,12 @@ impl Config {
                 settings.log_retention_days,
                 LOG_RETENTION_DAYS_RANGE,
             )?,
-            base_domain: settings
-                .base_domain
-                .as_deref()
-                .map(|d| dns_name("base_domain", d))
-                .transpose()?,
+            appliance_hosts: host_list(
+                "appliance_hosts",
+                &settings.appliance_hosts,
+                base_domain.as_deref(),
+            )?,
+            base_domain,
             public_url: settings
                 .public_url
                 .as_deref()
@@ -393,6 +444,43 @@ mod tests {
             refused_key(with(|s| s.tls_cert = Some("/etc/cert.pem".into()))),
             "tls_key"
         );
+    }
+
+    #[test]
+    fn appliance_hosts_are_names_or_addresses_and_never_a_tenants() {
+        let config = with(|s| {
+            s.base_domain = Some("crm.test".into());
+            s.appliance_hosts =
+                " Console.Example.com., 10.0.0.5, [::1], www.crm.test, crm.test, 10.0.0.5 ".into();
+        })
+        .unwrap();
+        assert_eq!(
+            config.appliance_hosts,
+            [
+                "console.example.com",
+                "10.0.0.5",
+                "::1",
+                "www.crm.test",
+                "crm.test"
+            ]
+        );
+        assert!(with(|_| {}).unwrap().appliance_hosts.is_empty());
+        for bad in [
+            "https://console.example.com",
+            "console.example.com:8080",
+            "console.example.com/admin",
+            "acme.crm.test",
+            "bad_name.example",
+        ] {
+            assert_eq!(
+                refused_key(with(|s| {
+                    s.base_domain = Some("crm.test".into());
+                    s.appliance_hosts = bad.into();
+                })),
+                "appliance_hosts",
+                "{bad}"
+            );
+        }
     }
 
     #[test]

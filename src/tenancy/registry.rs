@@ -145,32 +145,78 @@ fn checked_name(name: &str) -> Result<String, TenantError> {
     Ok(name.to_owned())
 }
 
-/// Changes a tenant's name, seat limit or custom domain. A custom domain is a DNS name
-/// outside `base_domain` (whose sub-domains are tenants' slugs) and belongs to one tenant.
-/// A seat limit below the seats in use removes nobody: further additions are refused.
+/// A tenant's custom domain: a DNS name of at least two labels, lower-cased, with a top label
+/// that is not all digits — not an IP address, `localhost` or `*.localhost`, and written
+/// without port, brackets or leading or trailing dot. It is outside `base_domain` (whose
+/// sub-domains are tenants' slugs) and none of `reserved`, the appliance's own names.
+pub fn custom_domain(
+    text: &str,
+    base_domain: Option<&str>,
+    reserved: &[String],
+) -> Result<String, TenantError> {
+    let refuse = |why: &str| {
+        TenantError::BadDomain(format!(
+            "{text:?} is not a domain name such as crm.acme.com: {why}"
+        ))
+    };
+    let trimmed = text.trim();
+    let bare = trimmed
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .unwrap_or(trimmed);
+    if bare.parse::<std::net::IpAddr>().is_ok() {
+        return Err(refuse("an IP address cannot be a tenant's domain"));
+    }
+    if trimmed.contains([':', '/', '[', ']']) {
+        return Err(refuse("give the name alone, without scheme, port or path"));
+    }
+    if trimmed.starts_with('.') || trimmed.ends_with('.') {
+        return Err(refuse("no leading or trailing dot"));
+    }
+    let domain = crate::config::normalized_dns_name(trimmed)
+        .ok_or_else(|| refuse("labels of letters, digits and inner hyphens"))?;
+    let labels: Vec<&str> = domain.split('.').collect();
+    if labels.len() < 2 {
+        return Err(refuse("at least two labels"));
+    }
+    if labels
+        .last()
+        .is_some_and(|top| top.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(refuse("the last label cannot be a number"));
+    }
+    if domain == "localhost" || domain.ends_with(".localhost") {
+        return Err(refuse("localhost names only reach this machine"));
+    }
+    if base_domain.is_some_and(|base| domain == base || domain.ends_with(&format!(".{base}"))) {
+        return Err(TenantError::BadDomain(format!(
+            "{domain} is under the appliance's base domain, where sub-domains are tenant slugs"
+        )));
+    }
+    if reserved.contains(&domain) {
+        return Err(TenantError::BadDomain(format!(
+            "{domain} is the appliance's own address (appliance_hosts or public_url)"
+        )));
+    }
+    Ok(domain)
+}
+
+/// Changes a tenant's name, seat limit or custom domain (see [`custom_domain`]); a domain
+/// belongs to one tenant. A seat limit below the seats in use removes nobody: further
+/// additions are refused.
 pub fn update(
     conn: &mut Connection,
     slug: &Slug,
     changes: &TenantChanges,
-    base_domain: Option<&str>,
+    config: &crate::config::Config,
 ) -> Result<Tenant, TenantError> {
     let name = changes.name.as_deref().map(checked_name).transpose()?;
     let domain = match &changes.custom_domain {
-        Change::Set(text) => {
-            let domain = crate::config::normalized_dns_name(text).ok_or_else(|| {
-                TenantError::BadDomain(format!(
-                    "{text:?} is not a domain name such as crm.acme.com"
-                ))
-            })?;
-            if base_domain
-                .is_some_and(|base| domain == base || domain.ends_with(&format!(".{base}")))
-            {
-                return Err(TenantError::BadDomain(format!(
-                    "{domain} is under the appliance's base domain, where sub-domains are tenant slugs"
-                )));
-            }
-            Change::Set(domain)
-        }
+        Change::Set(text) => Change::Set(custom_domain(
+            text,
+            config.base_domain.as_deref(),
+            &config.appliance_names(),
+        )?),
         other => other.clone(),
     };
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -309,4 +355,43 @@ pub fn delete(
         databases.remove(&id);
     }
     Ok(tenant)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_custom_domain_is_a_dns_name_of_two_labels_or_more() {
+        let reserved = ["console.example.com".to_owned()];
+        let check = |text: &str| custom_domain(text, Some("crm.test"), &reserved);
+        assert_eq!(check(" CRM.Acme.example ").unwrap(), "crm.acme.example");
+        assert_eq!(check("acme.io").unwrap(), "acme.io");
+        for bad in [
+            "10.0.0.1",
+            "[::1]",
+            "::1",
+            "2001:db8::1",
+            "[2001:db8::1]",
+            "localhost",
+            "app.localhost",
+            "acme",
+            ".acme.example",
+            "acme.example.",
+            "acme.example:8443",
+            "https://acme.example",
+            "1.2.3",
+            "acme..example",
+            "-acme.example",
+            "x.crm.test",
+            "crm.test",
+            "console.example.com",
+            "",
+        ] {
+            assert!(
+                matches!(check(bad), Err(TenantError::BadDomain(_))),
+                "{bad:?}"
+            );
+        }
+    }
 }

@@ -48,34 +48,7 @@ pub fn session_policy(config: &Config) -> SessionPolicy {
     }
 }
 
-/// The client's address: the socket's peer, or, when the peer is a trusted reverse proxy,
-/// the nearest address in `X-Forwarded-For` that is not one of the trusted proxies (addresses
-/// further left are the client's to write, so they are not believed).
-pub fn client_address(req: &HttpRequest) -> String {
-    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
-        return "unknown".to_owned();
-    };
-    let trusted = req
-        .app_data::<web::Data<AppState>>()
-        .map(|state| state.config.trusted_proxies.clone())
-        .unwrap_or_default();
-    if !trusted.contains(&peer) {
-        return peer.to_string();
-    }
-    let forwarded: Vec<std::net::IpAddr> = req
-        .headers()
-        .get_all("x-forwarded-for")
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|part| part.trim().parse().ok())
-        .collect();
-    forwarded
-        .iter()
-        .rev()
-        .find(|ip| !trusted.contains(ip))
-        .unwrap_or(&peer)
-        .to_string()
-}
+pub use super::forwarded::client_address;
 
 /// A session cookie: `HttpOnly`, `SameSite=Strict`, scoped to `path`, `Secure` when configured.
 pub fn session_cookie(

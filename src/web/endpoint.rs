@@ -243,6 +243,8 @@ macro_rules! endpoints {
                             next,
                         )
                     }))
+                    // Outermost: a refusal of the gate leaves as a response (see `refusals`).
+                    .wrap(actix_web::middleware::from_fn($crate::web::refusals::answered))
                     .route(actix_web::web::route().to($handler)),
             ); )+
         }

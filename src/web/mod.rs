@@ -9,10 +9,13 @@ pub(crate) mod audit_trail;
 pub mod auth;
 pub mod endpoint;
 mod extractors;
+pub mod forwarded;
 mod health;
+pub mod hosts;
 mod license_refresher;
 mod openapi;
 mod pages;
+pub(crate) mod refusals;
 mod request_span;
 mod security_headers;
 mod setup;
@@ -122,6 +125,7 @@ impl Application {
                 .configure(|cfg| extractors::configure(cfg, max_body))
                 .configure(routes)
                 .default_service(web::to(not_found))
+                .wrap(from_fn(hosts::confine))
                 .wrap(Compress::default())
                 .wrap(security_headers::headers(tls_enabled))
                 .wrap(from_fn(request_span::request_span))

@@ -1,14 +1,18 @@
-//! One tracing span per request: request id, method, route template, status and latency.
+//! One tracing span per request: request id, method, route template, status, error code and
+//! latency.
 //!
 //! The request id is taken from a well-formed incoming `X-Request-Id` (so a proxy's id carries
-//! through) or made fresh, and is returned in the response's `X-Request-Id`. The cause chain
-//! of a failed request is logged here, once, and never sent to the client.
+//! through) or made fresh, and is returned in the response's `X-Request-Id`. Every request
+//! is logged here, once: refusals as `request refused` with their error `code` (so guessed
+//! tokens and cross-tenant attempts are visible and countable), failures with their cause
+//! chain, which is never sent to the client.
 
 use std::fmt;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
@@ -70,41 +74,66 @@ pub async fn request_span(
         method = %req.method(),
         route = field::Empty,
         status = field::Empty,
+        code = field::Empty,
         latency_ms = field::Empty,
         tenant = field::Empty,
         user = field::Empty,
     );
     let started = Instant::now();
-    let mut res = next.call(req).instrument(span.clone()).await?;
+    let outcome = next.call(req).instrument(span.clone()).await;
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.record("latency_ms", (latency_ms * 1000.0).round() / 1000.0);
 
+    let mut res = match outcome {
+        Ok(res) => res,
+        Err(err) => {
+            // Layers inside answer with responses (see `refusals`); should one not, the
+            // failure is still logged here, though actix alone will make its response.
+            span.record("route", "(unanswered)");
+            log_outcome(
+                &span,
+                err.as_response_error().status_code(),
+                Some(&err),
+                probe,
+            );
+            return Err(err);
+        }
+    };
     let route = res
         .request()
         .match_pattern()
         .unwrap_or_else(|| "(unmatched)".to_owned());
-    let status = res.status();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     span.record("route", route.as_str());
-    span.record("status", status.as_u16());
-    span.record("latency_ms", (latency_ms * 1000.0).round() / 1000.0);
     if let Ok(value) = HeaderValue::from_str(request_id.as_str()) {
         res.headers_mut()
             .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
-
-    let _entered = span.enter();
-    let cause = res
-        .response()
-        .error()
-        .and_then(|e| e.as_error::<ApiError>())
-        .and_then(ApiError::cause)
-        .map(|cause| format!("{cause:#}"));
-    match (status.is_server_error(), cause) {
-        (true, cause) => tracing::error!(cause = cause.as_deref(), "request failed"),
-        (false, Some(cause)) => tracing::warn!(cause = %cause, "request refused"),
-        (false, None) if probe => tracing::event!(Level::DEBUG, "request completed"),
-        (false, None) => tracing::info!("request completed"),
-    }
+    log_outcome(&span, res.status(), res.response().error(), probe);
     Ok(res)
+}
+
+/// Records the status and the error code on the span and writes its one line: refusals
+/// (with their code, so repeated ones can be counted), failures with their cause.
+fn log_outcome(span: &tracing::Span, status: StatusCode, error: Option<&Error>, probe: bool) {
+    span.record("status", status.as_u16());
+    let api = error.and_then(|e| e.as_error::<ApiError>());
+    if let Some(api) = api {
+        span.record("code", api.code().as_str());
+    }
+    let _entered = span.enter();
+    let cause = api
+        .and_then(ApiError::cause)
+        .map(|cause| format!("{cause:#}"))
+        .or_else(|| error.filter(|_| api.is_none()).map(ToString::to_string));
+    match (status, cause) {
+        (s, cause) if s.is_server_error() => {
+            tracing::error!(cause = cause.as_deref(), "request failed");
+        }
+        (_, Some(cause)) => tracing::warn!(cause = %cause, "request refused"),
+        (s, None) if s.is_client_error() && !probe => tracing::info!("request refused"),
+        (_, None) if probe => tracing::event!(Level::DEBUG, "request completed"),
+        (_, None) => tracing::info!("request completed"),
+    }
 }
 
 #[cfg(test)]

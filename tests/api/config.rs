@@ -156,6 +156,10 @@ fn a_bad_value_is_one_line_naming_the_setting_and_its_source() {
             &[("HOLDFAST_PUBLIC_URL", "crm.example.com")],
             "invalid setting public_url (from env HOLDFAST_PUBLIC_URL)",
         ),
+        (
+            &[("HOLDFAST_APPLIANCE_HOSTS", "https://console.example.com")],
+            "invalid setting appliance_hosts (from env HOLDFAST_APPLIANCE_HOSTS)",
+        ),
     ];
     for (env, expected) in cases {
         let run = holdfast.run_with_env(&["config", "show"], env);
@@ -197,4 +201,57 @@ fn the_config_file_can_come_from_the_environment() {
         .assert_ok()
         .json();
     assert_eq!(setting(&shown, "base_domain").0, "env-file.example");
+}
+
+#[test]
+fn appliance_hosts_come_from_the_file_or_the_environment() {
+    let holdfast = Holdfast::new();
+    let shown = holdfast
+        .run(&["config", "show", "--json"])
+        .assert_ok()
+        .json();
+    assert_eq!(
+        setting(&shown, "appliance_hosts"),
+        ("".into(), "default".into())
+    );
+    let file = holdfast.home.path().join("holdfast.toml");
+    fs::write(
+        &file,
+        "base_domain = \"crm.example.com\"\nappliance_hosts = \"console.example.com\"\n",
+    )
+    .unwrap();
+    let file_arg = file.to_str().unwrap();
+    let shown = holdfast
+        .run(&["config", "show", "--json", "--config", file_arg])
+        .assert_ok()
+        .json();
+    assert_eq!(
+        setting(&shown, "appliance_hosts"),
+        ("console.example.com".into(), format!("file {file_arg}"))
+    );
+    let shown = holdfast
+        .run_with_env(
+            &["config", "show", "--json", "--config", file_arg],
+            &[("HOLDFAST_APPLIANCE_HOSTS", "crm.example.com, 10.0.0.5")],
+        )
+        .assert_ok()
+        .json();
+    assert_eq!(
+        setting(&shown, "appliance_hosts"),
+        (
+            "crm.example.com, 10.0.0.5".into(),
+            "env HOLDFAST_APPLIANCE_HOSTS".into()
+        )
+    );
+    // A tenant's host cannot be the appliance's.
+    let run = holdfast.run_with_env(
+        &["config", "show", "--config", file_arg],
+        &[("HOLDFAST_APPLIANCE_HOSTS", "acme.crm.example.com")],
+    );
+    assert!(
+        run.assert_refused()
+            .contains("invalid setting appliance_hosts"),
+        "{}",
+        run.stderr
+    );
 }

@@ -271,20 +271,29 @@ pub fn demo_key(change: impl FnOnce(&mut holdfast::license::Payload)) -> String 
 /// A browser of one person: keeps the cookies the server sets and sends the CSRF token the
 /// last sign-in returned, like the web UI does.
 pub struct Browser<'a> {
-    app: &'a TestApp,
+    client: reqwest::Client,
+    base_url: String,
     cookies: std::collections::BTreeMap<String, String>,
     pub csrf: Option<String>,
     /// A `Host` header to send (host-based tenant routing).
     pub host: Option<String>,
+    _app: std::marker::PhantomData<&'a TestApp>,
 }
 
 impl<'a> Browser<'a> {
     pub fn new(app: &'a TestApp) -> Self {
+        Self::at(app.client.clone(), &app.base_url)
+    }
+
+    /// A browser of the server at `base_url` (a served binary, say).
+    pub fn at(client: reqwest::Client, base_url: &str) -> Self {
         Self {
-            app,
+            client,
+            base_url: base_url.to_owned(),
             cookies: std::collections::BTreeMap::new(),
             csrf: None,
             host: None,
+            _app: std::marker::PhantomData,
         }
     }
 
@@ -296,7 +305,9 @@ impl<'a> Browser<'a> {
         path: &str,
         body: Option<serde_json::Value>,
     ) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
-        let mut request = self.app.client.request(method, self.app.url(path));
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base_url));
         if !self.cookies.is_empty() {
             let jar: Vec<String> = self
                 .cookies

@@ -16,7 +16,7 @@ use crate::helpers::Holdfast;
 /// A `holdfast serve` child on a random port, with what it printed until it was listening.
 pub struct Served {
     child: Child,
-    addr: String,
+    pub addr: String,
     pub startup: Vec<String>,
 }
 

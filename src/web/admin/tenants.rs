@@ -121,10 +121,10 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug(&path)?;
     let changes = body.into_inner();
-    let base = state.config.base_domain.clone();
+    let config = std::sync::Arc::clone(&state.config);
     let tenant = state
         .control_db
-        .run_as(move |conn| registry::update(conn, &slug, &changes, base.as_deref()))
+        .run_as(move |conn| registry::update(conn, &slug, &changes, &config))
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "tenant": tenant })))
 }

@@ -27,16 +27,9 @@ fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no app state")))
 }
 
-/// The request's host name, lower-case, without port.
+/// The request's host name, lower-case, without port (forwarded only by a trusted proxy).
 fn host_name(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    let host = info.host();
-    let name = if host.starts_with('[') {
-        host.split(']').next().map_or(host, |h| &h[1..])
-    } else {
-        host.rsplit_once(':').map_or(host, |(name, _)| name)
-    };
-    name.trim_end_matches('.').to_ascii_lowercase()
+    crate::web::forwarded::host(req).unwrap_or_default()
 }
 
 /// The tenant a request addresses, by prefix or host; active, or refused.
