@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""What anonymous floods cost everyone else: sign-in latency and audit rows under junk.
+
+Usage: bench/anonymous_flood.py [path/to/holdfast] [connections] [seconds]
+       (defaults: target/release/holdfast, 64 connections, 5 seconds per flood)
+
+Starts `holdfast serve` on a fresh data directory, runs the one-time setup with a tenant
+`acme` and its owner, then, for each flood — junk tokens on the invitation and reset routes,
+and `POST /setup` after setup — sends it from CONNECTIONS keep-alive connections for SECONDS
+while a user signs in again and again. Sign-in latency under the flood is reported against
+sign-in latency with no flood in the same run (a ratio, as these machines are noisy), with the
+flood's rate, its answers, and how many audit rows it added.
+"""
+
+import http.client
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+
+from tenants import PASSWORD, ROOT, Client, free_port, ms, pct
+
+JUNK = "A" * 43
+
+
+def audit_rows(data_dir: str) -> int:
+    paths = [os.path.join(data_dir, "holdfast.db")]
+    tenants = os.path.join(data_dir, "tenants")
+    paths += [os.path.join(tenants, f) for f in os.listdir(tenants) if f.endswith(".db")]
+    total = 0
+    for path in paths:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            total += db.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    return total
+
+
+def sign_ins(port: int, count: int):
+    user = Client(port)
+    times = []
+    for _ in range(count):
+        status, body, elapsed = user.call("POST", "/t/acme/api/v1/auth/login",
+                                          {"email": "owner@acme.test", "password": PASSWORD})
+        assert status == 200, (status, body)
+        times.append(elapsed)
+    return times
+
+
+def flood(port: int, connections: int, seconds: float, request):
+    """Sends `request(i)` = (path, body) from `connections` connections for `seconds`."""
+    answers = Counter()
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def worker():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        seen = Counter()
+        i = 0
+        while time.monotonic() < stop:
+            path, body = request(i)
+            i += 1
+            try:
+                conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
+                response = conn.getresponse()
+                data = response.read()
+                code = json.loads(data)["error"]["code"] if data else str(response.status)
+            except (http.client.HTTPException, OSError):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                code = "connection_error"
+            seen[code] += 1
+        with lock:
+            answers.update(seen)
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    for t in threads:
+        t.start()
+    return threads, answers
+
+
+def main():
+    binary = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "target/release/holdfast")
+    connections = int(sys.argv[2]) if len(sys.argv) > 2 else 64
+    seconds = float(sys.argv[3]) if len(sys.argv) > 3 else 5.0
+    data_dir = tempfile.mkdtemp(prefix="holdfast-bench-")
+    port = free_port()
+    env = dict(os.environ, HOLDFAST_LOG_LEVEL="warn")
+    server = subprocess.Popen(
+        [binary, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data_dir],
+        stdout=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        token = None
+        for line in server.stdout:
+            found = re.search(r"/setup#token=([A-Za-z0-9_-]+)", line)
+            if found:
+                token = found.group(1)
+                break
+        time.sleep(0.2)
+        status, body, _ = Client(port).call("POST", "/setup", {
+            "token": token,
+            "operator": {"email": "op@example.com", "password": PASSWORD},
+            "tenant": {"slug": "acme", "name": "Acme", "owner_email": "owner@acme.test",
+                       "owner_password": PASSWORD},
+        })
+        assert status == 201, (status, body)
+
+        baseline = sign_ins(port, 30)
+        print(f"sign-in with no flood: p50 {ms(pct(baseline, 0.5))}  p99 {ms(pct(baseline, 0.99))}")
+        floods = {
+            "junk invitation/reset tokens": lambda i: (
+                f"/t/acme/api/v1/auth/{'accept-invite' if i % 2 else 'reset-password'}",
+                {"token": JUNK, "password": "a perfectly fine passphrase"}),
+            "POST /setup after setup": lambda i: (
+                "/setup", {"token": JUNK, "operator": {"email": "x@y.co", "password": PASSWORD}}),
+        }
+        for name, request in floods.items():
+            rows_before = audit_rows(data_dir)
+            started = time.monotonic()
+            threads, answers = flood(port, connections, seconds, request)
+            during = sign_ins(port, 30)
+            for t in threads:
+                t.join()
+            elapsed = time.monotonic() - started
+            total = sum(answers.values())
+            added = audit_rows(data_dir) - rows_before
+            print(f"{name}: {connections} connections, {total} requests in {elapsed:.1f} s "
+                  f"({total / elapsed:.0f}/s): {dict(answers)}")
+            print(f"  sign-in under the flood: p50 {ms(pct(during, 0.5))}  "
+                  f"p99 {ms(pct(during, 0.99))}  "
+                  f"(p50 ratio to no flood: {pct(during, 0.5) / pct(baseline, 0.5):.2f}x)")
+            print(f"  audit rows added: {added} (sign-ins during the flood: {len(during)})")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
