@@ -15,7 +15,53 @@ pub const DEFAULT_GRACE_DAYS: u16 = 14;
 
 const MAX_TEXT: usize = 200;
 const MAX_GRACE_DAYS: u16 = 365;
-const MAX_FEATURES: usize = 32;
+/// How many feature names a key may carry, and how long each may be.
+pub const MAX_FEATURES: usize = 64;
+pub const MAX_FEATURE_LEN: usize = 64;
+
+/// A feature name: 1 to [`MAX_FEATURE_LEN`] ASCII letters, digits, `_`, `-` or `.`, the first
+/// a letter or digit. Generous on purpose: names a later build defines must pass here, so that
+/// this build accepts newer keys (and grants nothing for names it does not know).
+pub fn is_feature_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && name.len() <= MAX_FEATURE_LEN
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
+/// Accepts a JSON object whose member names are all distinct, and nothing else: an array of
+/// the same values, or an object naming a member twice, would let two readers of one signed
+/// payload see different licenses.
+struct DistinctMembers;
+
+impl<'de> serde::de::Visitor<'de> for DistinctMembers {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(name) = map.next_key::<String>()? {
+            map.next_value::<serde::de::IgnoredAny>()?;
+            if !seen.insert(name.clone()) {
+                return Err(serde::de::Error::custom(format!(
+                    "member {name:?} appears twice"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_shape(bytes: &[u8]) -> Result<(), LicenseError> {
+    use serde::Deserializer as _;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    de.deserialize_map(DistinctMembers)
+        .and_then(|()| de.end())
+        .map_err(|e| LicenseError::Malformed(format!("payload: {e}")))
+}
 
 /// A premium feature a license may grant. Keys may name features this build does not know;
 /// they are kept and shown, and grant nothing here.
@@ -113,6 +159,7 @@ fn plain_text(field: &str, value: &str) -> Result<(), LicenseError> {
 impl Payload {
     /// Decodes and checks the payload's own consistency (the signature is checked before).
     pub fn from_json(bytes: &[u8]) -> Result<Self, LicenseError> {
+        check_shape(bytes)?;
         let payload: Payload = serde_json::from_slice(bytes)
             .map_err(|e| LicenseError::Malformed(format!("payload: {e}")))?;
         payload.check()?;
@@ -156,13 +203,11 @@ impl Payload {
                 "grace days above {MAX_GRACE_DAYS}"
             )));
         }
-        let feature_ok = |f: &String| {
-            !f.is_empty() && f.len() <= 32 && f.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
-        };
-        if self.features.len() > MAX_FEATURES || !self.features.iter().all(feature_ok) {
-            return Err(LicenseError::Malformed(
-                "features must be up to 32 lowercase names".to_owned(),
-            ));
+        if self.features.len() > MAX_FEATURES || !self.features.iter().all(|f| is_feature_name(f)) {
+            return Err(LicenseError::Malformed(format!(
+                "features must be up to {MAX_FEATURES} names of 1 to {MAX_FEATURE_LEN} letters, \
+                 digits, '_', '-' or '.', starting with a letter or digit"
+            )));
         }
         Ok(())
     }
@@ -187,6 +232,19 @@ impl Payload {
             .map(|exp| exp + time::Duration::days(i64::from(self.grace_days)))
     }
 
+    /// The key's feature names this build does not know (kept, shown, granting nothing).
+    pub fn unknown_features(&self) -> Vec<String> {
+        let mut unknown: Vec<String> = self
+            .features
+            .iter()
+            .filter(|f| Feature::parse(f).is_none())
+            .cloned()
+            .collect();
+        unknown.sort();
+        unknown.dedup();
+        unknown
+    }
+
     /// The features this build knows, from the key's list.
     pub fn known_features(&self) -> Vec<Feature> {
         let mut known: Vec<Feature> = self
@@ -197,5 +255,47 @@ impl Payload {
         known.sort();
         known.dedup();
         known
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feature_names_follow_the_documented_grammar() {
+        for ok in [
+            "sso",
+            "oauth2_sync",
+            "s3-export",
+            "SSO",
+            "crm.v2",
+            "9lives",
+            &"a".repeat(64),
+        ] {
+            assert!(is_feature_name(ok), "{ok}");
+        }
+        for bad in ["", "_x", "-x", ".x", "a b", "é", "a/b", &"a".repeat(65)] {
+            assert!(!is_feature_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn only_an_object_with_distinct_members_is_a_payload() {
+        let object = br#"{"v":1,"id":"x","c":"C","e":"e","iat":0,"u":1,"t":1}"#;
+        assert!(Payload::from_json(object).is_ok());
+        let array = br#"[1,"x","C","e",0,null,null,14,1,1,[],null]"#;
+        assert!(Payload::from_json(array).is_err(), "positional");
+        let twice = br#"{"v":1,"id":"x","c":"C","e":"e","iat":0,"u":1,"u":5,"t":1}"#;
+        assert!(Payload::from_json(twice).is_err(), "a member twice");
+        let unknown_twice = br#"{"v":1,"id":"x","c":"C","e":"e","iat":0,"u":1,"t":1,"z":1,"z":2}"#;
+        assert!(
+            Payload::from_json(unknown_twice).is_err(),
+            "even an unknown one"
+        );
+        let bom = [b"\xef\xbb\xbf".as_slice(), object].concat();
+        assert!(Payload::from_json(&bom).is_err(), "a byte order mark");
+        let trailing = [object.as_slice(), b" {}"].concat();
+        assert!(Payload::from_json(&trailing).is_err(), "trailing data");
     }
 }
