@@ -5,7 +5,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 
 use super::GlobalArgs;
-use crate::license::{InstallDecision, InstallError, LicenseService, TrustedKeys, Usage};
+use crate::license::{InstallDecision, InstallError, LicenseService, TrustedKeys, Usage, rfc3339};
 
 #[derive(Debug, Subcommand)]
 pub enum LicenseCommand {
@@ -94,11 +94,17 @@ fn install(service: &LicenseService, args: &InstallArgs) -> anyhow::Result<()> {
                     "installed renewal {} for {}: takes over at {} (the current license stays in force until then)",
                     payload.license_id,
                     payload.customer,
-                    payload
-                        .not_before()
-                        .map(|t| t.to_string())
-                        .unwrap_or_default()
+                    payload.not_before().map(rfc3339).unwrap_or_default()
                 ),
+            }
+            if let Some(dropped) = &outcome.dropped_pending {
+                let old = dropped.payload();
+                say!(
+                    "note: the renewal of license {} issued {} that was waiting to start at {} is no longer pending: this key replaces it",
+                    old.license_id,
+                    rfc3339(old.issued_at()),
+                    old.not_before().map(rfc3339).unwrap_or_default()
+                );
             }
             Ok(())
         }
@@ -160,8 +166,26 @@ fn status(service: &LicenseService, usage: Usage, json: bool) -> anyhow::Result<
             .days_left
             .map_or_else(|| "-".to_owned(), |d| d.to_string())
     );
-    if let Some(from) = &status.pending_renewal_from {
-        say!("renewal:        installed, takes over at {from}");
+    if !status.unknown_features.is_empty() {
+        say!(
+            "unknown features: {} (kept; this build grants nothing for them)",
+            status.unknown_features.join(", ")
+        );
+    }
+    say!("bound to:       {}", opt(&status.instance_binding));
+    if let Some(renewal) = &status.pending_renewal {
+        say!(
+            "renewal:        license {} issued {}, takes over at {}: {} seats, {} tenants, expires {}",
+            renewal.license_id,
+            renewal.issued_at,
+            opt(&renewal.starts_at),
+            renewal.seats_cap,
+            renewal.tenants_cap,
+            renewal
+                .expires_at
+                .clone()
+                .unwrap_or_else(|| "never".to_owned())
+        );
     }
     say!("instance id:    {}", status.instance_id);
     say!("trusted keys:   {}", status.trusted_key_ids.join(", "));

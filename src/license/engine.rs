@@ -287,21 +287,66 @@ pub fn check_install(
         if old.license_id == payload.license_id && payload.issued_at < old.issued_at {
             return Err(LicenseError::Superseded {
                 license_id: old.license_id.clone(),
-                installed: old.issued_at(),
+                newest: old.issued_at(),
+                same_second: false,
             });
         }
     }
     let in_force_now = evaluate(current, next, now);
-    let starts_later = payload.not_before().is_some_and(|nbf| now < nbf);
-    let something_in_force = matches!(
-        in_force_now.state,
-        LicenseState::Valid | LicenseState::Grace | LicenseState::Expired
-    );
-    Ok(if starts_later && something_in_force {
-        InstallDecision::Next
-    } else {
-        InstallDecision::Current
-    })
+    let starts = payload.not_before().filter(|nbf| now < *nbf);
+    let in_force = match in_force_now.state {
+        LicenseState::Valid | LicenseState::Grace | LicenseState::Expired => {
+            in_force_now.license.as_ref()
+        }
+        _ => None,
+    };
+    match (starts, in_force) {
+        // A renewal of the license in force waits for its start; it replaces any renewal
+        // already waiting (an older issue was refused above).
+        (Some(_), Some(old)) if old.payload().license_id == payload.license_id => {
+            Ok(InstallDecision::Next)
+        }
+        // Waiting would leave another license in force and this one's fate unclear; it
+        // would replace it at once and drop to community limits until it starts.
+        (Some(starts), Some(old)) => Err(LicenseError::NotARenewal {
+            license_id: payload.license_id.clone(),
+            in_force: old.payload().license_id.clone(),
+            starts,
+        }),
+        _ => Ok(InstallDecision::Current),
+    }
+}
+
+/// The newest issue of a license the appliance has ever accepted, from its install history:
+/// its issue time and the payload part of every key accepted at that time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewestIssue {
+    pub issued_at: i64,
+    pub payloads: Vec<String>,
+}
+
+/// Refuses rollback by any order of installs: a key older than the newest issue of its
+/// license ever accepted, or issued at that same second with another payload (two different
+/// keys of one issue would let the older-looking one come back).
+pub fn check_not_rolled_back(
+    new: &VerifiedLicense,
+    newest: Option<&NewestIssue>,
+) -> Result<(), LicenseError> {
+    let Some(newest) = newest else {
+        return Ok(());
+    };
+    let payload = new.payload();
+    let same_second = payload.issued_at == newest.issued_at;
+    let known = newest.payloads.iter().any(|p| p == new.payload_part());
+    if payload.issued_at < newest.issued_at || (same_second && !known) {
+        return Err(LicenseError::Superseded {
+            license_id: payload.license_id.clone(),
+            newest: OffsetDateTime::from_unix_timestamp(newest.issued_at)
+                .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            same_second,
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

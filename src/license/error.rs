@@ -20,8 +20,11 @@ pub enum InvalidReason {
     WrongInstance,
     /// Issued in the future of this appliance's clock: the clock is behind.
     IssuedInFuture,
-    /// An older key of the same license than the one installed.
+    /// An older issue of a license than one already accepted (or another key issued at the
+    /// same second): no rollback.
     Superseded,
+    /// A key that starts later but does not renew the license in force.
+    NotARenewal,
 }
 
 impl InvalidReason {
@@ -33,6 +36,7 @@ impl InvalidReason {
             InvalidReason::WrongInstance => "wrong_instance",
             InvalidReason::IssuedInFuture => "issued_in_future",
             InvalidReason::Superseded => "superseded",
+            InvalidReason::NotARenewal => "not_a_renewal",
         }
     }
 }
@@ -49,21 +53,49 @@ pub enum LicenseError {
     #[error("the key is bound to instance {bound_to}, and this appliance is instance {this}")]
     WrongInstance { bound_to: String, this: String },
     #[error(
-        "the key was issued at {issued_at}, after this appliance's time {now}: check the system clock"
+        "the key was issued at {}, after this appliance's time {}: check the system clock",
+        rfc3339(*issued_at),
+        rfc3339(*now)
     )]
     IssuedInFuture {
         issued_at: OffsetDateTime,
         now: OffsetDateTime,
     },
     #[error(
-        "license {license_id} is installed in a newer issue (issued {installed}); an older key of it cannot replace it"
+        "license {license_id} was already accepted in an issue of {}; {}",
+        rfc3339(*newest),
+        if *same_second {
+            "another key issued at that same second cannot replace it"
+        } else {
+            "an older issue of it cannot replace it"
+        }
     )]
     Superseded {
         license_id: String,
-        installed: OffsetDateTime,
+        newest: OffsetDateTime,
+        same_second: bool,
     },
-    #[error("the license expired and its grace period ended at {grace_ended}")]
+    #[error(
+        "the key starts at {} and belongs to license {license_id}, not to license {in_force}, \
+         which is in force: only a renewal of the license in force can wait for its start; \
+         install it from {} on",
+        rfc3339(*starts),
+        rfc3339(*starts)
+    )]
+    NotARenewal {
+        license_id: String,
+        in_force: String,
+        starts: OffsetDateTime,
+    },
+    #[error("the license expired and its grace period ended at {}", rfc3339(*grace_ended))]
     Expired { grace_ended: OffsetDateTime },
+}
+
+/// A time as Holdfast prints it everywhere: RFC 3339, UTC.
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
 
 impl LicenseError {
@@ -84,6 +116,7 @@ impl LicenseError {
             LicenseError::WrongInstance { .. } => InvalidReason::WrongInstance,
             LicenseError::IssuedInFuture { .. } => InvalidReason::IssuedInFuture,
             LicenseError::Superseded { .. } => InvalidReason::Superseded,
+            LicenseError::NotARenewal { .. } => InvalidReason::NotARenewal,
             LicenseError::Expired { .. } => return None,
         })
     }

@@ -158,6 +158,12 @@ impl VerifiedLicense {
         &self.text
     }
 
+    /// The payload part of the key (base64url, as signed): equal for two keys exactly when
+    /// they carry the same signed bytes, whichever vendor key signed them.
+    pub fn payload_part(&self) -> &str {
+        payload_part(&self.text)
+    }
+
     pub fn key_id(&self) -> &KeyId {
         &self.key_id
     }
@@ -165,6 +171,11 @@ impl VerifiedLicense {
     pub fn payload(&self) -> &Payload {
         &self.payload
     }
+}
+
+/// The payload part of a key's text (its third dot-separated part).
+pub fn payload_part(text: &str) -> &str {
+    text.split('.').nth(2).unwrap_or_default()
 }
 
 /// Decodes a key's key id and payload without checking the signature, for `inspect` to show

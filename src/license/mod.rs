@@ -17,13 +17,13 @@ mod testkit;
 mod trusted;
 
 pub use engine::{
-    COMMUNITY_MAX_SEATS, COMMUNITY_MAX_TENANTS, Effective, InstallDecision, LicenseState, Refusal,
-    Usage, WARNING_DAYS, check_install, evaluate,
+    COMMUNITY_MAX_SEATS, COMMUNITY_MAX_TENANTS, Effective, InstallDecision, LicenseState,
+    NewestIssue, Refusal, Usage, WARNING_DAYS, check_install, check_not_rolled_back, evaluate,
 };
-pub use error::{InvalidReason, LicenseError};
+pub use error::{InvalidReason, LicenseError, rfc3339};
 pub use issue::{IssueRequest, SigningKeyFile, issue_key};
 pub use key::{KEY_PREFIX, KeyId, MAX_KEY_LEN, VerifiedLicense, decode_unverified, hex};
 pub use payload::{DEFAULT_GRACE_DAYS, FORMAT_VERSION, Feature, Payload};
-pub use service::{InstallError, InstallOutcome, LicenseService, LicenseStatus};
+pub use service::{InstallError, InstallOutcome, LicenseService, LicenseStatus, PendingRenewal};
 pub use store::Installed;
 pub use trusted::{PUBLIC_KEY_TAG, TrustedKey, TrustedKeys};

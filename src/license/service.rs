@@ -7,9 +7,13 @@ use std::sync::{PoisonError, RwLock};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::engine::{Effective, InstallDecision, Usage, check_install, evaluate};
+use super::engine::{
+    Effective, InstallDecision, Usage, check_install, check_not_rolled_back, evaluate,
+};
 use super::error::LicenseError;
+use super::error::rfc3339;
 use super::key::VerifiedLicense;
+use super::payload::Payload;
 use super::store::{self, NewInstall, Stored};
 use super::trusted::TrustedKeys;
 use crate::appliance::{self, TimeReading};
@@ -31,6 +35,9 @@ struct Cached {
 pub struct InstallOutcome {
     pub decision: InstallDecision,
     pub license: VerifiedLicense,
+    /// A renewal that was waiting for its start and no longer is: replaced by this key (a
+    /// newer issue of the license, or another license installed in its place).
+    pub dropped_pending: Option<VerifiedLicense>,
 }
 
 /// Why an install did not happen.
@@ -159,12 +166,17 @@ impl LicenseService {
         let payload = license.payload();
         let trusted = &self.trusted;
         let instance = self.instance_id.as_str();
-        let decided = store::install_with(&mut conn, |stored| {
+        let mut dropped_pending = None;
+        let decided = store::install_with(&mut conn, |tx, stored| {
             let mut ignored = Vec::new();
             let current = verify_stored(stored.current.as_ref(), trusted, &mut ignored);
             let next = verify_stored(stored.next.as_ref(), trusted, &mut ignored);
+            let newest = store::newest_issue(tx, &payload.license_id)?;
+            check_not_rolled_back(&license, newest.as_ref())?;
             let decision = check_install(&license, current.as_ref(), next.as_ref(), now, instance)?;
-            Ok::<_, LicenseError>((
+            // Either way the slot of the pending renewal is taken or cleared: say so.
+            dropped_pending = next.filter(|n| n.payload_part() != license.payload_part());
+            Ok::<_, InstallError>((
                 decision,
                 NewInstall {
                     key: license.text(),
@@ -179,7 +191,11 @@ impl LicenseService {
         let decision = decided?;
         drop(conn);
         self.refresh(false)?;
-        Ok(InstallOutcome { decision, license })
+        Ok(InstallOutcome {
+            decision,
+            license,
+            dropped_pending,
+        })
     }
 
     /// Every accepted install, newest first. Blocking.
@@ -209,17 +225,23 @@ impl LicenseService {
                 .iter()
                 .map(|f| f.as_str().to_owned())
                 .collect(),
-            issued_at: time_text(payload.map(super::payload::Payload::issued_at)),
-            not_before: time_text(payload.and_then(super::payload::Payload::not_before)),
+            issued_at: time_text(payload.map(Payload::issued_at)),
+            not_before: time_text(payload.and_then(Payload::not_before)),
             expires_at: time_text(effective.expires_at()),
             grace_ends_at: time_text(effective.grace_ends_at()),
             days_left: effective.days_left(),
             warn_admins: effective.warn_admins(),
+            unknown_features: payload.map(Payload::unknown_features).unwrap_or_default(),
+            instance_binding: payload.and_then(|p| p.instance.clone()),
             pending_renewal_from: effective
                 .pending
                 .as_ref()
                 .and_then(|p| p.payload().not_before())
                 .map(rfc3339),
+            pending_renewal: effective
+                .pending
+                .as_ref()
+                .map(|p| PendingRenewal::of(p.payload())),
             instance_id: self.instance_id.clone(),
             trusted_key_ids: self.trusted.ids(),
             demo_key_trusted: self.trusted.demo_key_trusted(),
@@ -230,9 +252,30 @@ impl LicenseService {
     }
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+/// A renewal installed ahead of its start, as the status shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PendingRenewal {
+    pub license_id: String,
+    pub issued_at: String,
+    pub starts_at: Option<String>,
+    pub expires_at: Option<String>,
+    pub seats_cap: u32,
+    pub tenants_cap: u32,
+    pub features: Vec<String>,
+}
+
+impl PendingRenewal {
+    fn of(p: &Payload) -> Self {
+        Self {
+            license_id: p.license_id.clone(),
+            issued_at: rfc3339(p.issued_at()),
+            starts_at: p.not_before().map(rfc3339),
+            expires_at: p.expires_at().map(rfc3339),
+            seats_cap: p.max_seats,
+            tenants_cap: p.max_tenants,
+            features: p.features.clone(),
+        }
+    }
 }
 
 /// The license as `holdfast license status` and the operator API report it.
@@ -248,7 +291,12 @@ pub struct LicenseStatus {
     pub tenants_used: u32,
     pub tenants_cap: u32,
     pub over_cap: bool,
+    /// Features this build knows and grants.
     pub features: Vec<String>,
+    /// Feature names in the key this build does not know: kept, shown, granting nothing.
+    pub unknown_features: Vec<String>,
+    /// The instance id the key is bound to, if it is bound.
+    pub instance_binding: Option<String>,
     pub issued_at: Option<String>,
     pub not_before: Option<String>,
     pub expires_at: Option<String>,
@@ -256,6 +304,7 @@ pub struct LicenseStatus {
     pub days_left: Option<i64>,
     pub warn_admins: bool,
     pub pending_renewal_from: Option<String>,
+    pub pending_renewal: Option<PendingRenewal>,
     pub instance_id: String,
     pub trusted_key_ids: Vec<String>,
     pub demo_key_trusted: bool,

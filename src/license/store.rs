@@ -7,7 +7,7 @@
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
-use super::engine::InstallDecision;
+use super::engine::{InstallDecision, NewestIssue};
 use crate::storage::StorageError;
 
 /// One accepted install, as stored.
@@ -83,16 +83,17 @@ fn bump_generation(conn: &Connection) -> Result<(), StorageError> {
     Ok(())
 }
 
-/// Runs `decide` on the stored keys while holding the write lock; if it accepts, stores the
+/// Runs `decide` on the stored keys (and the connection, for the history) while holding the
+/// write lock; if it accepts, stores the
 /// key in the slot it chose. A key that becomes current replaces any pending renewal it was
 /// judged against. Returns `decide`'s refusal untouched.
 pub fn install_with<'a, E>(
     conn: &mut Connection,
-    decide: impl FnOnce(&Stored) -> Result<(InstallDecision, NewInstall<'a>), E>,
+    decide: impl FnOnce(&Connection, &Stored) -> Result<(InstallDecision, NewInstall<'a>), E>,
 ) -> Result<Result<InstallDecision, E>, StorageError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let stored = load(&tx)?;
-    let (decision, new) = match decide(&stored) {
+    let (decision, new) = match decide(&tx, &stored) {
         Ok(accepted) => accepted,
         Err(refusal) => return Ok(Err(refusal)),
     };
@@ -143,6 +144,34 @@ pub fn promote_next(conn: &mut Connection) -> Result<(), StorageError> {
     }
     tx.commit()?;
     Ok(())
+}
+
+/// The newest issue of `license_id` ever accepted here, whatever was installed since: every
+/// accepted key stays in the install history.
+pub fn newest_issue(
+    conn: &Connection,
+    license_id: &str,
+) -> Result<Option<NewestIssue>, StorageError> {
+    let mut stmt = conn.prepare(
+        "SELECT issued_at, key FROM license_installs
+          WHERE license_id = ?1
+            AND issued_at = (SELECT max(issued_at) FROM license_installs WHERE license_id = ?1)",
+    )?;
+    let rows = stmt
+        .query_map([license_id], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let Some(&(issued_at, _)) = rows.first() else {
+        return Ok(None);
+    };
+    Ok(Some(NewestIssue {
+        issued_at,
+        payloads: rows
+            .iter()
+            .map(|(_, key)| super::key::payload_part(key).to_owned())
+            .collect(),
+    }))
 }
 
 /// Every accepted install, newest first.

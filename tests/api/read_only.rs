@@ -119,7 +119,11 @@ async fn an_expired_appliance_freezes_data_but_lets_its_customer_get_in_and_rene
         let (status, body) = send(&mut op, method, path, body).await;
         assert_eq!(status, expected, "{method} {path}: {body}");
     }
-    let key = crate::helpers::demo_key(|p| p.max_tenants = 3);
+    // The renewal: a later issue of the same license.
+    let key = crate::helpers::demo_key(|p| {
+        p.issued_at += 30;
+        p.max_tenants = 3;
+    });
     let (status, body) = send(
         &mut op,
         "PUT",

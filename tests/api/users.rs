@@ -24,8 +24,13 @@ impl Appliance {
         app
     }
 
+    /// Installs a new issue of the test license (each call a second later than the last, as
+    /// the appliance refuses a different key issued at the same second).
     fn license(&self, seats: u32) {
+        static ISSUES: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+        let later = ISSUES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let key = demo_key(|p| {
+            p.issued_at += later;
             p.max_seats = seats;
             p.max_tenants = 5;
         });
