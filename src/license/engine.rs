@@ -581,4 +581,64 @@ mod tests {
             InstallDecision::Current
         );
     }
+
+    #[test]
+    fn the_newest_issue_ever_accepted_bounds_every_later_install() {
+        let vendor = Vendor::new();
+        let newest = vendor.issue_with(|p| p.issued_at = T0 + DAY);
+        let record = NewestIssue {
+            issued_at: T0 + DAY,
+            payloads: vec![newest.payload_part().to_owned()],
+        };
+        assert!(
+            check_not_rolled_back(&newest, Some(&record)).is_ok(),
+            "the same key again"
+        );
+        let older = vendor.issue_with(|_| {});
+        assert!(matches!(
+            check_not_rolled_back(&older, Some(&record)),
+            Err(LicenseError::Superseded {
+                same_second: false,
+                ..
+            })
+        ));
+        let twin = vendor.issue_with(|p| {
+            p.issued_at = T0 + DAY;
+            p.max_seats += 1;
+        });
+        assert!(matches!(
+            check_not_rolled_back(&twin, Some(&record)),
+            Err(LicenseError::Superseded {
+                same_second: true,
+                ..
+            })
+        ));
+        let later = vendor.issue_with(|p| p.issued_at = T0 + 2 * DAY);
+        assert!(check_not_rolled_back(&later, Some(&record)).is_ok());
+        assert!(
+            check_not_rolled_back(&older, None).is_ok(),
+            "a license never seen"
+        );
+    }
+
+    #[test]
+    fn a_key_starting_later_waits_only_if_it_renews_the_license_in_force() {
+        let vendor = Vendor::new();
+        let current = vendor.issue_with(|_| {});
+        let stranger = vendor.issue_with(|p| {
+            p.license_id = "another".to_owned();
+            p.not_before = Some(EXP);
+            p.expires_at = Some(EXP + 365 * DAY);
+        });
+        let now = at(T0 + DAY);
+        assert!(matches!(
+            check_install(&stranger, Some(&current), None, now, "x"),
+            Err(LicenseError::NotARenewal { .. })
+        ));
+        assert_eq!(
+            check_install(&stranger, None, None, now, "x").unwrap(),
+            InstallDecision::Current,
+            "with nothing in force it is installed, waiting on community limits"
+        );
+    }
 }
