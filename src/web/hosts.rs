@@ -46,6 +46,13 @@ pub fn names_a_tenant(config: &Config, host: &str) -> bool {
         .is_some_and(|label| label.parse::<Slug>().is_ok())
 }
 
+/// Whether `host` may be a tenant's custom domain: not an IP address, not `localhost`.
+fn could_be_a_custom_domain(host: &str) -> bool {
+    host.parse::<std::net::IpAddr>().is_err()
+        && host != "localhost"
+        && !host.ends_with(".localhost")
+}
+
 /// Which site `host` is (`None`: the request named no host).
 pub async fn site(state: &AppState, host: Option<&str>) -> Result<Site, ApiError> {
     if let Some(host) = host {
@@ -53,10 +60,17 @@ pub async fn site(state: &AppState, host: Option<&str>) -> Result<Site, ApiError
             return Ok(Site::Tenant);
         }
         let name = host.to_owned();
-        let custom = state
-            .control_db
-            .run_as(move |conn| registry::find_by_domain(conn, &name))
-            .await?;
+        // Custom domains are DNS names, never addresses or `localhost` (see
+        // `registry::custom_domain`): those hosts need no lookup, which spares every request
+        // to the appliance by its address a trip to the database.
+        let custom = if could_be_a_custom_domain(host) {
+            state
+                .control_db
+                .run_as(move |conn| registry::find_by_domain(conn, &name))
+                .await?
+        } else {
+            None
+        };
         if custom.is_some() {
             return Ok(Site::Tenant);
         }

@@ -7,7 +7,7 @@ use actix_web::{FromRequest, HttpMessage as _, HttpRequest, dev::Payload, web};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::sessions::{self, Principal};
-use crate::identity::{Role, tokens, users};
+use crate::identity::{Role, User, tokens, users};
 use crate::license::Feature;
 use crate::tenancy::{Slug, Tenant, TenantStatus, registry};
 use crate::web::AppState;
@@ -32,35 +32,51 @@ fn host_name(req: &HttpRequest) -> String {
     crate::web::forwarded::host(req).unwrap_or_default()
 }
 
+/// How a request names its tenant: a slug from the prefix, or a host (a slug under the
+/// base domain, or a custom domain). Worked out without the database.
+enum Addressed {
+    Slug(Slug),
+    Host(String),
+}
+
+impl Addressed {
+    /// `Err(tenant_not_found)` for a prefix that is no slug.
+    fn of(req: &HttpRequest, config: &crate::config::Config) -> Result<(Self, String), ApiError> {
+        if let Some(text) = req.match_info().get("tenant") {
+            let slug = text
+                .parse::<Slug>()
+                .map_err(|_| ApiError::new(ErrorCode::TenantNotFound))?;
+            return Ok((Addressed::Slug(slug), format!("/t/{text}")));
+        }
+        let host = host_name(req);
+        let slug = config.base_domain.as_deref().and_then(|base| {
+            host.strip_suffix(base)
+                .and_then(|rest| rest.strip_suffix('.'))
+                .and_then(|label| label.parse::<Slug>().ok())
+        });
+        let addressed = slug.map_or(Addressed::Host(host), Addressed::Slug);
+        Ok((addressed, "/".to_owned()))
+    }
+
+    /// The tenant it names, if any. Blocking.
+    fn find(&self, conn: &rusqlite::Connection) -> Result<Option<Tenant>, ApiError> {
+        Ok(match self {
+            Addressed::Slug(slug) => registry::find(conn, slug)?,
+            Addressed::Host(host) => registry::find_by_domain(conn, host)?,
+        })
+    }
+}
+
 /// The tenant a request addresses, by prefix or host; active, or refused.
 pub async fn resolve(req: &HttpRequest) -> Result<CurrentTenant, ApiError> {
     let state = state(req)?;
-    let not_found = || ApiError::new(ErrorCode::TenantNotFound);
-    if let Some(text) = req.match_info().get("tenant") {
-        let slug = text.parse::<Slug>().map_err(|_| not_found())?;
-        let cookie_path = format!("/t/{text}");
-        let tenant = state
-            .control_db
-            .run_as(move |conn| registry::find(conn, &slug))
-            .await?
-            .ok_or_else(not_found)?;
-        return checked(tenant, cookie_path);
-    }
-    let host = host_name(req);
-    let slug = state.config.base_domain.as_deref().and_then(|base| {
-        host.strip_suffix(base)
-            .and_then(|rest| rest.strip_suffix('.'))
-            .and_then(|label| label.parse::<Slug>().ok())
-    });
+    let (addressed, cookie_path) = Addressed::of(req, &state.config)?;
     let tenant = state
         .control_db
-        .run_as(move |conn| match slug {
-            Some(slug) => registry::find(conn, &slug),
-            None => registry::find_by_domain(conn, &host),
-        })
+        .run_as(move |conn| addressed.find(conn))
         .await?
-        .ok_or_else(not_found)?;
-    checked(tenant, "/".to_owned())
+        .ok_or_else(|| ApiError::new(ErrorCode::TenantNotFound))?;
+    checked(tenant, cookie_path)
 }
 
 fn checked(tenant: Tenant, cookie_path: String) -> Result<CurrentTenant, ApiError> {
@@ -111,6 +127,8 @@ pub struct TenantSession {
     pub role: Role,
     /// The session's CSRF token (cookie sessions only).
     pub csrf_token: Option<String>,
+    /// The signed-in user, as read when the request was authenticated (cookie sessions only).
+    pub user: Option<User>,
 }
 
 impl TenantSession {
@@ -148,70 +166,92 @@ fn bearer(req: &HttpRequest) -> Option<String> {
         .then(|| token.trim().to_owned())
 }
 
+/// What a tenant route's caller presented, found in one trip to the database.
+enum Presented {
+    Token(Option<tokens::TokenHolder>),
+    Session(Option<(sessions::Session, Option<User>)>),
+}
+
 /// Authenticates the caller of a tenant route: an API token (`Authorization: Bearer`) or a
-/// session cookie with, on writes, its CSRF token.
+/// session cookie with, on writes, its CSRF token. The tenant, the token or session and the
+/// user are read in one blocking call: this runs before every tenant request.
 pub async fn authenticate(req: &HttpRequest) -> Result<TenantSession, ApiError> {
-    let current = resolve(req).await?;
     let state = state(req)?;
-    if let Some(presented) = bearer(req) {
-        let holder = state
-            .control_db
-            .run(move |conn| tokens::authenticate(conn, &presented))
-            .await?
-            .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
-        if holder.tenant_id != current.tenant.id {
-            // Another tenant's token: as far as it can tell, nothing is here.
-            return Err(ApiError::new(ErrorCode::NotFound));
-        }
-        // A token keeps working for reads after a license lapses, but only while the
-        // license includes tokens at all.
-        state.license.effective().feature(Feature::ApiTokens)?;
-        return Ok(TenantSession {
-            current,
-            caller: Caller::Token { id: holder.id },
-            role: holder.role,
-            csrf_token: None,
-        });
-    }
-    let cookie = req
-        .cookie(TENANT_COOKIE)
-        .map(|c| c.value().to_owned())
-        .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
+    let (addressed, cookie_path) = Addressed::of(req, &state.config)?;
+    let bearer = bearer(req);
+    let cookie = req.cookie(TENANT_COOKIE).map(|c| c.value().to_owned());
     let policy = session_policy(&state.config);
-    let tenant_id = current.tenant.id.clone();
-    let found = state
+    let (tenant, presented) = state
         .control_db
         .run_as(move |conn| -> Result<_, ApiError> {
-            let Some(session) = sessions::resume(conn, &cookie, policy)? else {
+            let Some(tenant) = addressed.find(conn)? else {
                 return Ok(None);
             };
-            let user = match &session.principal {
-                Principal::User {
-                    id,
-                    tenant_id: theirs,
-                } if *theirs == tenant_id => users::find_by_id(conn, &tenant_id, id)?,
-                _ => None,
+            if tenant.status == TenantStatus::Suspended {
+                return Ok(Some((tenant, None)));
+            }
+            let presented = if let Some(presented) = bearer {
+                Presented::Token(tokens::authenticate(conn, &presented)?)
+            } else if let Some(cookie) = cookie {
+                Presented::Session(match sessions::resume(conn, &cookie, policy)? {
+                    Some(session) => {
+                        let user = match &session.principal {
+                            Principal::User { id, tenant_id } if *tenant_id == tenant.id => {
+                                users::find_by_id(conn, &tenant.id, id)?
+                            }
+                            _ => None,
+                        };
+                        Some((session, user))
+                    }
+                    None => None,
+                })
+            } else {
+                return Err(ApiError::new(ErrorCode::Unauthenticated));
             };
-            Ok(Some((session, user)))
+            Ok(Some((tenant, Some(presented))))
         })
-        .await?;
-    let Some((session, user)) = found else {
-        return Err(ApiError::new(ErrorCode::Unauthenticated));
-    };
-    let Some(user) = user else {
-        return Err(match session.principal {
-            // Another tenant's session: as far as it can tell, nothing is here.
-            Principal::User { .. } => ApiError::new(ErrorCode::NotFound),
-            Principal::Operator { .. } => ApiError::new(ErrorCode::Unauthenticated),
-        });
-    };
-    require_csrf(req, &session)?;
-    Ok(TenantSession {
-        current,
-        caller: Caller::User { id: user.id },
-        role: user.role,
-        csrf_token: Some(session.csrf_token),
-    })
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::TenantNotFound))?;
+    let current = checked(tenant, cookie_path)?;
+    match presented {
+        Some(Presented::Token(holder)) => {
+            let holder = holder.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
+            if holder.tenant_id != current.tenant.id {
+                // Another tenant's token: as far as it can tell, nothing is here.
+                return Err(ApiError::new(ErrorCode::NotFound));
+            }
+            // A token keeps working for reads after a license lapses, but only while the
+            // license includes tokens at all.
+            state.license.effective().feature(Feature::ApiTokens)?;
+            Ok(TenantSession {
+                current,
+                caller: Caller::Token { id: holder.id },
+                role: holder.role,
+                csrf_token: None,
+                user: None,
+            })
+        }
+        Some(Presented::Session(Some((session, user)))) => {
+            let Some(user) = user else {
+                return Err(match session.principal {
+                    // Another tenant's session: as far as it can tell, nothing is here.
+                    Principal::User { .. } => ApiError::new(ErrorCode::NotFound),
+                    Principal::Operator { .. } => ApiError::new(ErrorCode::Unauthenticated),
+                });
+            };
+            require_csrf(req, &session)?;
+            Ok(TenantSession {
+                current,
+                caller: Caller::User {
+                    id: user.id.clone(),
+                },
+                role: user.role,
+                csrf_token: Some(session.csrf_token),
+                user: Some(user),
+            })
+        }
+        Some(Presented::Session(None)) | None => Err(ApiError::new(ErrorCode::Unauthenticated)),
+    }
 }
 
 /// The caller the route's gate authenticated (see `endpoint::gate`).
