@@ -357,3 +357,11 @@ fn a_private_key_file_from_keygen_serves_the_second_implementation() {
     );
     assert_eq!(check(&pub_file, &[&keys[0]])[0]["c"], "Fresh Vendor Co");
 }
+
+#[test]
+fn the_committed_vectors_are_what_their_generator_makes() {
+    if !python_ready() {
+        return;
+    }
+    python("tests/vectors/generate.py", &["--check"], "");
+}
