@@ -291,3 +291,121 @@ fn openssl_verifies_a_key_signature_as_license_keys_md_shows() {
         "{stdout}"
     );
 }
+
+/// The outcome as the manifest names it: `ok`, the reason within `license_invalid`, or the
+/// code (`license_expired`).
+fn outcome<T>(result: &Result<T, holdfast::license::LicenseError>) -> String {
+    match result {
+        Ok(_) => "ok".to_owned(),
+        Err(err) => err
+            .reason()
+            .map_or_else(|| err.code().to_owned(), |r| r.as_str().to_owned()),
+    }
+}
+
+/// Every vector of `tests/vectors/vectors.json` through the real verifier; the accepted ones
+/// also through the install checks and the state engine, at the manifest's fixed times.
+#[test]
+fn every_vector_in_the_manifest_gives_its_documented_result() {
+    use base64::Engine as _;
+    use holdfast::license::{TrustedKey, TrustedKeys, VerifiedLicense, check_install, evaluate};
+    use serde_json::{Value, json};
+    use time::OffsetDateTime;
+
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("tests/vectors/vectors.json")).unwrap(),
+    )
+    .unwrap();
+    let trusted_set = |name: &str| {
+        let file = root.join(manifest["trusted"][name].as_str().unwrap());
+        let keys = std::fs::read_to_string(file)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+            .map(|l| TrustedKey::parse_line(l).unwrap())
+            .collect();
+        TrustedKeys::only(keys)
+    };
+    let (demo, other) = (trusted_set("demo"), trusted_set("other"));
+    let at = |secs: &Value| OffsetDateTime::from_unix_timestamp(secs.as_i64().unwrap()).unwrap();
+    let now = at(&manifest["install"]["now"]);
+    let instance = manifest["install"]["instance_id"].as_str().unwrap();
+
+    let vectors = manifest["vectors"].as_array().unwrap();
+    let mut failures = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for vector in vectors {
+        let name = vector["name"].as_str().unwrap();
+        let mut fail = |what: String| failures.push(format!("{name}: {what}"));
+        let key = match vector["file"].as_str() {
+            Some(file) => std::fs::read_to_string(root.join("tests/vectors").join(file)).unwrap(),
+            None => vector["key"].as_str().unwrap().to_owned(),
+        };
+        let trusted = if vector["trusted"] == "other" {
+            &other
+        } else {
+            &demo
+        };
+        let verified = VerifiedLicense::verify(&key, trusted);
+        let got = outcome(&verified);
+        seen.insert(got.clone());
+        if got != vector["expect"] {
+            fail(format!("{got}, expected {}", vector["expect"]));
+            continue;
+        }
+        let Ok(license) = verified else { continue };
+        let p = license.payload();
+        let decoded = json!({
+            "v": p.format, "id": p.license_id, "c": p.customer, "e": p.edition,
+            "iat": p.issued_at, "nbf": p.not_before, "exp": p.expires_at, "g": p.grace_days,
+            "u": p.max_seats, "t": p.max_tenants, "f": p.features, "i": p.instance,
+        });
+        if decoded != vector["payload"] {
+            fail(format!("decoded {decoded}, expected {}", vector["payload"]));
+        }
+        let granted: Vec<&str> = p.known_features().iter().map(|f| f.as_str()).collect();
+        if json!(granted) != vector["granted"]
+            || json!(p.unknown_features()) != vector["unknown_features"]
+        {
+            fail(format!(
+                "features {granted:?} and unknown {:?}",
+                p.unknown_features()
+            ));
+        }
+        let signed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(license.text().split('.').nth(2).unwrap())
+            .unwrap();
+        if json!(p.to_json() == signed) != vector["canonical"] {
+            fail(format!("canonical is {}", p.to_json() == signed));
+        }
+        let install = outcome(&check_install(&license, None, None, now, instance));
+        seen.insert(install.clone());
+        if install != vector["install"] {
+            fail(format!("install {install}, expected {}", vector["install"]));
+        }
+        for pair in vector["states"].as_array().into_iter().flatten() {
+            let state = evaluate(Some(&license), None, at(&pair[0])).state.as_str();
+            if state != pair[1] {
+                fail(format!("{state} at {}, expected {}", pair[0], pair[1]));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} vectors differ:\n{}",
+        failures.len(),
+        vectors.len(),
+        failures.join("\n")
+    );
+    let every = [
+        "ok",
+        "malformed",
+        "bad_signature",
+        "unknown_key",
+        "wrong_instance",
+        "issued_in_future",
+        "license_expired",
+    ];
+    assert!(every.iter().all(|o| seen.contains(*o)), "{seen:?}");
+}

@@ -18,6 +18,7 @@ mod health;
 mod hosts;
 mod http_layer;
 mod isolation;
+mod license_interop;
 mod license_renewals;
 mod license_signer;
 mod licensing;
