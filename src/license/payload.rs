@@ -44,7 +44,8 @@ impl<'de> serde::de::Visitor<'de> for DistinctMembers {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut seen = std::collections::HashSet::new();
         while let Some(name) = map.next_key::<String>()? {
-            map.next_value::<serde::de::IgnoredAny>()?;
+            // Read as a value, not skipped: an unknown member must be valid JSON text too.
+            map.next_value::<serde_json::Value>()?;
             if !seen.insert(name.clone()) {
                 return Err(serde::de::Error::custom(format!(
                     "member {name:?} appears twice"
