@@ -17,17 +17,13 @@ sign-ins' own.
 import http.client
 import json
 import os
-import re
-import shutil
 import sqlite3
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
 
-from tenants import PASSWORD, ROOT, Client, free_port, ms, pct
+from tenants import PASSWORD, ROOT, Client, ms, pct, serve, set_up_acme
 
 JUNK = "A" * 43
 
@@ -94,29 +90,8 @@ def main():
     binary = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "target/release/holdfast")
     connections = int(sys.argv[2]) if len(sys.argv) > 2 else 64
     seconds = float(sys.argv[3]) if len(sys.argv) > 3 else 5.0
-    data_dir = tempfile.mkdtemp(prefix="holdfast-bench-")
-    port = free_port()
-    env = dict(os.environ, HOLDFAST_LOG_LEVEL="warn")
-    server = subprocess.Popen(
-        [binary, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data_dir],
-        stdout=subprocess.PIPE, text=True, env=env,
-    )
-    try:
-        token = None
-        for line in server.stdout:
-            found = re.search(r"/setup#token=([A-Za-z0-9_-]+)", line)
-            if found:
-                token = found.group(1)
-                break
-        time.sleep(0.2)
-        status, body, _ = Client(port).call("POST", "/setup", {
-            "token": token,
-            "operator": {"email": "op@example.com", "password": PASSWORD},
-            "tenant": {"slug": "acme", "name": "Acme", "owner_email": "owner@acme.test",
-                       "owner_password": PASSWORD},
-        })
-        assert status == 201, (status, body)
-
+    with serve(binary) as (port, data_dir, _server, token):
+        set_up_acme(port, token)
         baseline = sign_ins(port, seconds)
         print(f"sign-in with no flood: p50 {ms(pct(baseline, 0.5))}  p99 {ms(pct(baseline, 0.99))}")
         floods = {
@@ -147,10 +122,6 @@ def main():
                   f"p99 {ms(pct(during, 0.99))}  "
                   f"(p50 ratio to no flood: {pct(during, 0.5) / pct(baseline, 0.5):.2f}x)")
             print(f"  audit rows added by the flood: {added} ({added / elapsed:.0f}/s)")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -12,13 +12,10 @@ session cookie. Prints requests/s of each and its ratio to `/healthz` measured i
 
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
-import time
 
-from tenants import PASSWORD, ROOT, Client, free_port
+from tenants import PASSWORD, ROOT, Client, serve, set_up_acme
 
 
 def wrk(port: int, path: str, seconds: int, headers=()) -> float:
@@ -36,28 +33,8 @@ def wrk(port: int, path: str, seconds: int, headers=()) -> float:
 def main():
     binary = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "target/release/holdfast")
     seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
-    data_dir = tempfile.mkdtemp(prefix="holdfast-bench-")
-    port = free_port()
-    env = dict(os.environ, HOLDFAST_LOG_LEVEL="warn")
-    server = subprocess.Popen(
-        [binary, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data_dir],
-        stdout=subprocess.PIPE, text=True, env=env,
-    )
-    try:
-        token = None
-        for line in server.stdout:
-            found = re.search(r"/setup#token=([A-Za-z0-9_-]+)", line)
-            if found:
-                token = found.group(1)
-                break
-        time.sleep(0.2)
-        status, body, _ = Client(port).call("POST", "/setup", {
-            "token": token,
-            "operator": {"email": "op@example.com", "password": PASSWORD},
-            "tenant": {"slug": "acme", "name": "Acme", "owner_email": "owner@acme.test",
-                       "owner_password": PASSWORD},
-        })
-        assert status == 201, (status, body)
+    with serve(binary) as (port, data_dir, _server, token):
+        set_up_acme(port, token)
         owner = Client(port)
         status, body, _ = owner.call("POST", "/t/acme/api/v1/auth/login",
                                      {"email": "owner@acme.test", "password": PASSWORD})
@@ -71,10 +48,6 @@ def main():
         print(f"  GET /healthz                  {health:10.0f} req/s  (baseline)")
         print(f"  GET /t/acme/api/v1/auth/me    {me:10.0f} req/s  {me / health:6.1%} of /healthz")
         print(f"  GET /t/acme/api/v1/users      {users:10.0f} req/s  {users / health:6.1%} of /healthz")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

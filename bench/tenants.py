@@ -16,6 +16,7 @@ license issued with the demo vendor key (so run it on a development build), then
    again, with OPENED tenant databases open (max_open_tenant_dbs is set to OPENED).
 """
 
+import contextlib
 import http.client
 import json
 import os
@@ -77,6 +78,43 @@ class Client:
         return response.status, parsed, elapsed
 
 
+@contextlib.contextmanager
+def serve(binary: str, **env):
+    """Runs `holdfast serve` on a free port and a fresh data directory until the block ends.
+    Yields (port, data_dir, server process, the one-time setup token)."""
+    data_dir = tempfile.mkdtemp(prefix="holdfast-bench-")
+    port = free_port()
+    server = subprocess.Popen(
+        [binary, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data_dir],
+        stdout=subprocess.PIPE, text=True,
+        env=dict(os.environ, HOLDFAST_LOG_LEVEL="warn", **env),
+    )
+    try:
+        token = None
+        for line in server.stdout:
+            found = re.search(r"/setup#token=([A-Za-z0-9_-]+)", line)
+            if found:
+                token = found.group(1)
+                break
+        time.sleep(0.2)
+        yield port, data_dir, server, token
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def set_up_acme(port: int, token: str):
+    """The one-time setup with an operator and tenant `acme` whose owner has PASSWORD."""
+    status, body, _ = Client(port).call("POST", "/setup", {
+        "token": token,
+        "operator": {"email": "op@example.com", "password": PASSWORD},
+        "tenant": {"slug": "acme", "name": "Acme", "owner_email": "owner@acme.test",
+                   "owner_password": PASSWORD},
+    })
+    assert status == 201, (status, body)
+
+
 def rss_mib(pid: int) -> float:
     with open(f"/proc/{pid}/status") as status:
         for line in status:
@@ -106,21 +144,7 @@ def main():
         check=True, capture_output=True, text=True,
     ).stdout.strip()
 
-    data_dir = tempfile.mkdtemp(prefix="holdfast-bench-")
-    port = free_port()
-    env = dict(os.environ, HOLDFAST_MAX_OPEN_TENANT_DBS=str(opened), HOLDFAST_LOG_LEVEL="warn")
-    server = subprocess.Popen(
-        [binary, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data_dir],
-        stdout=subprocess.PIPE, text=True, env=env,
-    )
-    try:
-        token = None
-        for line in server.stdout:
-            found = re.search(r"/setup#token=([A-Za-z0-9_-]+)", line)
-            if found:
-                token = found.group(1)
-                break
-        time.sleep(0.2)
+    with serve(binary, HOLDFAST_MAX_OPEN_TENANT_DBS=str(opened)) as (port, data_dir, server, token):
         op = Client(port)
         status, body, _ = op.call("POST", "/setup", {
             "token": token, "license": key,
@@ -177,10 +201,6 @@ def main():
               f"(+{rss_opened - rss_signed_in:.1f} MiB)")
         files = len([f for f in os.listdir(os.path.join(data_dir, "tenants")) if f.endswith(".db")])
         print(f"tenant database files: {files}")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -104,11 +104,6 @@ pub fn host(req: &HttpRequest) -> Option<String> {
     Origin::of(req).host
 }
 
-/// The scheme the client used: `http` or `https`.
-pub fn scheme(req: &HttpRequest) -> &'static str {
-    Origin::of(req).scheme
-}
-
 /// What forwarded headers say about the client's request; `None` where they say nothing.
 #[derive(Debug, Default)]
 struct Hop {
