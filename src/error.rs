@@ -111,6 +111,17 @@ error_codes! {
     InvalidPassword => ("invalid_password", 422, "The password must be 10 to 1024 characters and hard to guess."),
     /// A field of the request that is not acceptable; the message names it.
     InvalidInput => ("invalid_input", 422, "A field of the request is not valid."),
+    /// A write whose `If-Match` names a version of the record that is no longer current.
+    VersionMismatch => ("version_mismatch", 412, "The record has changed since you read it; read it again and redo your change."),
+    /// A change to a record without `If-Match`: two people editing one record must never
+    /// silently overwrite each other.
+    IfMatchRequired => ("if_match_required", 428, "Send the record's ETag in If-Match, so that a change made meanwhile is not overwritten."),
+    /// A change that would break the data's rules (a stage that still holds deals, a name in use).
+    Conflict => ("conflict", 409, "This change conflicts with the data as it is."),
+    /// A member deleting or restoring another's record.
+    NotYourRecord => ("not_your_record", 403, "Members delete and restore only their own records."),
+    /// A list cursor this list did not give out, or one that was altered.
+    InvalidCursor => ("invalid_cursor", 400, "The cursor is not valid for this list."),
     /// A dependency (the control database) cannot be reached.
     NotReady => ("not_ready", 503, "Holdfast is not ready to serve requests."),
     /// Anything unexpected; details are in the log under the request id.

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod build_info;
 pub mod cli;
 pub mod config;
+pub mod crm;
 pub mod error;
 mod fsutil;
 pub mod identity;

@@ -252,9 +252,15 @@ fn a_tenant_database_behind_the_binary_is_migrated_when_opened() {
         .find(|p| p.extension().is_some_and(|x| x == "db"))
         .unwrap();
     // As an older release left it: before the audit log existed.
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = tenant_db.clone().into_os_string();
+        file.push(suffix);
+        let _ = std::fs::remove_file(file);
+    }
     let conn = rusqlite::Connection::open(&tenant_db).unwrap();
-    conn.execute_batch("DROP TABLE audit_log; PRAGMA user_version = 1;")
+    conn.execute_batch(include_str!("../../migrations/tenant/0001_tenant.sql"))
         .unwrap();
+    conn.execute_batch("PRAGMA user_version = 1;").unwrap();
     drop(conn);
     holdfast
         .run(&[

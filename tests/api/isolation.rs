@@ -12,14 +12,73 @@ use crate::helpers::{
 
 const ROLES: [Role; 4] = [Role::Owner, Role::Admin, Role::Member, Role::Viewer];
 
-/// One tenant's people: a signed-in browser per role, an admin API token, and a user and a
-/// token that routes with an `{id}` act on.
+/// One tenant's people: a signed-in browser per role, an admin API token, and a user, a
+/// token and CRM records that routes with an `{id}` act on.
 struct Tenant<'a> {
     slug: &'static str,
     browsers: Vec<(Role, Browser<'a>)>,
     token: String,
     target_user: String,
     target_token: String,
+    /// `(route prefix, id)`: the record routes under that prefix act on.
+    records: Vec<(&'static str, String)>,
+}
+
+/// A company, a contact of it, a deal with the contact, an activity about the deal, and a
+/// custom field, made by the owner; with the default pipeline and the stage holding the deal.
+async fn populate_crm(owner: &mut Browser<'_>, base: &str) -> Vec<(&'static str, String)> {
+    let made = |status: u16, body: &Value, kind: &str| {
+        assert_eq!(status, 201, "{kind}: {body}");
+        body[kind]["id"].as_str().unwrap().to_owned()
+    };
+    let (status, body) = owner
+        .post(
+            &format!("{base}/companies"),
+            json!({ "name": "Initech", "domain": "initech.example", "tags": ["key account"] }),
+        )
+        .await;
+    let company = made(status, &body, "company");
+    let (status, body) = owner
+        .post(
+            &format!("{base}/contacts"),
+            json!({ "first_name": "Ada", "last_name": "Lovelace", "emails": ["ada@initech.example"], "company_id": company }),
+        )
+        .await;
+    let contact = made(status, &body, "contact");
+    let (status, body) = owner
+        .post(
+            &format!("{base}/deals"),
+            json!({ "title": "Initech renewal", "amount": 120_000, "company_id": company, "contact_ids": [contact] }),
+        )
+        .await;
+    let deal = made(status, &body, "deal");
+    let (pipeline, stage) = (
+        body["deal"]["pipeline_id"].as_str().unwrap().to_owned(),
+        body["deal"]["stage_id"].as_str().unwrap().to_owned(),
+    );
+    let (status, body) = owner
+        .post(
+            &format!("{base}/activities"),
+            json!({ "kind": "call", "subject": "Renewal call", "links": [{ "kind": "deal", "id": deal }] }),
+        )
+        .await;
+    let activity = made(status, &body, "activity");
+    let (status, body) = owner
+        .post(
+            &format!("{base}/fields"),
+            json!({ "record_kind": "contact", "key": "tier", "label": "Tier", "kind": "select", "choices": ["gold", "silver"] }),
+        )
+        .await;
+    let field = made(status, &body, "field");
+    vec![
+        ("/contacts", contact),
+        ("/companies", company),
+        ("/deals", deal),
+        ("/activities", activity),
+        ("/pipelines", pipeline),
+        ("/stages", stage),
+        ("/fields", field),
+    ]
 }
 
 async fn populate<'a>(app: &'a TestApp, op: &mut Browser<'a>, slug: &'static str) -> Tenant<'a> {
@@ -72,12 +131,14 @@ async fn populate<'a>(app: &'a TestApp, op: &mut Browser<'a>, slug: &'static str
         )
         .await;
     let target_token = body["token"]["id"].as_str().unwrap().to_owned();
+    let records = populate_crm(&mut browsers[0].1, &base).await;
     Tenant {
         slug,
         browsers,
         token,
         target_user,
         target_token,
+        records,
     }
 }
 
@@ -105,10 +166,14 @@ async fn licensed_operator(app: &TestApp) -> Browser<'_> {
 /// The path of `endpoint` for `tenant` (by prefix), with its `{id}` naming a real record of
 /// `owner_of_ids` — another tenant's, when guessing ids across tenants.
 fn path(endpoint: &Endpoint, tenant: &str, owner_of_ids: &Tenant<'_>) -> String {
-    let id = if endpoint.path.starts_with("/tokens") {
-        &owner_of_ids.target_token
-    } else {
-        &owner_of_ids.target_user
+    let record = owner_of_ids
+        .records
+        .iter()
+        .find(|(prefix, _)| endpoint.path.starts_with(&format!("{prefix}/")));
+    let id = match record {
+        Some((_, id)) => id,
+        None if endpoint.path.starts_with("/tokens") => &owner_of_ids.target_token,
+        None => &owner_of_ids.target_user,
     };
     format!("/t/{tenant}{}", endpoint.full_path().replace("{id}", id))
 }
@@ -117,13 +182,34 @@ fn method(endpoint: &Endpoint) -> reqwest::Method {
     endpoint.method.parse().unwrap()
 }
 
-/// What the owner of `tenant` sees of it: its users and tokens.
+/// What the owner of `tenant` sees of it: its users and tokens, and its CRM: every record of
+/// every kind with its timeline, the pipelines, custom fields and tags.
 async fn snapshot(tenant: &mut Tenant<'_>) -> Value {
     let base = format!("/t/{}/api/v1", tenant.slug);
     let owner = &mut tenant.browsers[0].1;
-    let (_, users) = owner.get(&format!("{base}/users")).await;
-    let (_, tokens) = owner.get(&format!("{base}/tokens")).await;
-    json!({ "users": users, "tokens": tokens })
+    let mut seen = serde_json::Map::new();
+    for list in [
+        "users",
+        "tokens",
+        "contacts",
+        "companies",
+        "deals",
+        "activities",
+        "pipelines",
+        "fields",
+        "tags",
+    ] {
+        let (status, body) = owner.get(&format!("{base}/{list}")).await;
+        assert_eq!(status, 200, "{list}: {body}");
+        seen.insert(list.to_owned(), body);
+    }
+    for (prefix, id) in &tenant.records {
+        if ["/contacts", "/companies", "/deals", "/activities"].contains(prefix) {
+            let (_, timeline) = owner.get(&format!("{base}{prefix}/{id}/timeline")).await;
+            seen.insert(format!("{prefix} timeline"), timeline);
+        }
+    }
+    Value::Object(seen)
 }
 
 fn tenant_endpoints() -> Vec<Endpoint> {

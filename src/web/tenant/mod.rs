@@ -3,6 +3,7 @@
 
 mod audit;
 mod auth;
+mod crm;
 mod resolve;
 mod tokens;
 mod users;
@@ -15,7 +16,19 @@ pub use audit::Page as AuditPage;
 pub use resolve::{Caller, CurrentTenant, TenantSession, authenticate, resolve};
 
 /// The modules of the tenant API.
-pub const MODULES: &[Module] = &[auth::MODULE, users::MODULE, tokens::MODULE, audit::MODULE];
+pub const MODULES: &[Module] = &[
+    auth::MODULE,
+    users::MODULE,
+    tokens::MODULE,
+    audit::MODULE,
+    crm::CONTACTS,
+    crm::COMPANIES,
+    crm::DEALS,
+    crm::ACTIVITIES,
+    crm::PIPELINES,
+    crm::FIELDS,
+    crm::SEARCH,
+];
 
 /// The `{id}` of a tenant route. Named, because routes reached by prefix carry `{tenant}`
 /// too.

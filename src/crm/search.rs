@@ -1,0 +1,187 @@
+//! One search across contacts, companies, deals and activity text, with SQLite FTS5: every
+//! word matches as a prefix (type-ahead), results come grouped by kind, each with a snippet
+//! whose matching parts are marked. The indexes follow the records by triggers, in the same
+//! transaction.
+
+use rusqlite::types::Value as Sql;
+use rusqlite::{Connection, params_from_iter};
+use serde::Serialize;
+
+use super::visibility::Visibility;
+use super::{CrmError, Kind};
+
+/// Most words of a query, and longest query, in characters.
+pub const MAX_TERMS: usize = 8;
+pub const MAX_QUERY: usize = 200;
+/// Most results per kind.
+pub const MAX_PER_KIND: u32 = 50;
+
+/// Markers of a match inside a snippet (private-use characters, never shown).
+const OPEN: char = '\u{E000}';
+const CLOSE: char = '\u{E001}';
+
+/// A piece of a snippet: text, and whether it matched.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Part {
+    pub text: String,
+    #[serde(rename = "match")]
+    pub matched: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub id: String,
+    pub title: String,
+    pub snippet: Vec<Part>,
+}
+
+/// Hits of each kind, in the order of [`Kind::ALL`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Results {
+    pub contacts: Vec<Hit>,
+    pub companies: Vec<Hit>,
+    pub deals: Vec<Hit>,
+    pub activities: Vec<Hit>,
+}
+
+/// The FTS5 query for what someone typed: each word a quoted prefix, so that no input is
+/// read as FTS5 syntax (`OR`, `NEAR`, `col:`, quotes).
+pub fn fts_query(text: &str) -> Result<String, CrmError> {
+    if text.chars().count() > MAX_QUERY {
+        return Err(CrmError::invalid(
+            "q",
+            format!("may be at most {MAX_QUERY} characters"),
+        ));
+    }
+    let terms: Vec<String> = text
+        .split_whitespace()
+        .map(|word| {
+            word.chars()
+                .filter(|c| !c.is_control() && *c != OPEN && *c != CLOSE)
+                .collect::<String>()
+        })
+        .filter(|word| word.chars().any(char::is_alphanumeric))
+        .take(MAX_TERMS)
+        .map(|word| format!("\"{}\"*", word.replace('"', "\"\"")))
+        .collect();
+    if terms.is_empty() {
+        return Err(CrmError::invalid("q", "needs a word to search for"));
+    }
+    Ok(terms.join(" "))
+}
+
+fn parts(snippet: &str) -> Vec<Part> {
+    let mut parts = Vec::new();
+    let mut rest = snippet;
+    while !rest.is_empty() {
+        let (before, after) = rest.split_once(OPEN).unwrap_or((rest, ""));
+        if !before.is_empty() {
+            parts.push(Part {
+                text: before.to_owned(),
+                matched: false,
+            });
+        }
+        if after.is_empty() {
+            break;
+        }
+        let (matched, tail) = after.split_once(CLOSE).unwrap_or((after, ""));
+        parts.push(Part {
+            text: matched.to_owned(),
+            matched: true,
+        });
+        rest = tail;
+    }
+    parts
+}
+
+fn search_kind(
+    conn: &Connection,
+    kind: Kind,
+    query: &str,
+    visibility: &Visibility,
+    limit: u32,
+) -> Result<Vec<Hit>, CrmError> {
+    let table = kind.table();
+    let mut params = vec![Sql::Text(query.to_owned())];
+    let visible = visibility.scope(kind).condition(kind, &mut params);
+    let sql = format!(
+        "SELECT {table}.id, {title}, snippet({table}_fts, -1, '{OPEN}', '{CLOSE}', '…', 12)
+         FROM {table}_fts JOIN {table} ON {table}.seq = {table}_fts.rowid
+         WHERE {table}_fts MATCH ?1 AND {table}.deleted_at IS NULL AND {visible}
+         ORDER BY rank LIMIT {limit}",
+        title = kind.title_sql(),
+    );
+    let hits = conn
+        .prepare_cached(&sql)?
+        .query_map(params_from_iter(params), |r| {
+            let snippet: String = r.get(2)?;
+            Ok(Hit {
+                id: r.get(0)?,
+                title: r.get(1)?,
+                snippet: parts(&snippet),
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(hits)
+}
+
+/// Searches every kind for `text`, at most `limit` hits of each.
+pub fn search(
+    conn: &Connection,
+    text: &str,
+    visibility: &Visibility,
+    limit: u32,
+) -> Result<Results, CrmError> {
+    if !(1..=MAX_PER_KIND).contains(&limit) {
+        return Err(CrmError::invalid(
+            "limit",
+            format!("must be 1 to {MAX_PER_KIND}"),
+        ));
+    }
+    let query = fts_query(text)?;
+    Ok(Results {
+        contacts: search_kind(conn, Kind::Contact, &query, visibility, limit)?,
+        companies: search_kind(conn, Kind::Company, &query, visibility, limit)?,
+        deals: search_kind(conn, Kind::Deal, &query, visibility, limit)?,
+        activities: search_kind(conn, Kind::Activity, &query, visibility, limit)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_text_never_becomes_fts_syntax() {
+        assert_eq!(fts_query("ada").unwrap(), "\"ada\"*");
+        assert_eq!(fts_query("ada OR x").unwrap(), "\"ada\"* \"OR\"* \"x\"*");
+        assert_eq!(
+            fts_query("a\"b title:x").unwrap(),
+            "\"a\"\"b\"* \"title:x\"*"
+        );
+        assert!(fts_query(" - \" * ").is_err());
+        assert!(fts_query(&"a ".repeat(200)).is_err());
+    }
+
+    #[test]
+    fn snippets_come_in_marked_parts() {
+        let text = format!("Ada {OPEN}Love{CLOSE}lace");
+        assert_eq!(
+            parts(&text),
+            vec![
+                Part {
+                    text: "Ada ".into(),
+                    matched: false
+                },
+                Part {
+                    text: "Love".into(),
+                    matched: true
+                },
+                Part {
+                    text: "lace".into(),
+                    matched: false
+                },
+            ]
+        );
+    }
+}

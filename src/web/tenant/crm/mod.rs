@@ -1,0 +1,177 @@
+//! The CRM on the route table: records of every kind, pipelines and the board, custom
+//! fields, tags, search and the trash. Handlers read the caller from the gate, run their
+//! work in one transaction on the tenant's own database, and leave the rules to `crate::crm`.
+
+mod fields;
+mod pipelines;
+mod records;
+mod search;
+
+use std::collections::HashSet;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, web};
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::{Caller, TenantSession};
+use crate::crm::visibility::Visibility;
+use crate::crm::{Actor, CrmError};
+use crate::error::{ApiError, ErrorCode};
+use crate::identity::users;
+use crate::web::AppState;
+
+pub use fields::MODULE as FIELDS;
+pub use pipelines::MODULE as PIPELINES;
+pub use records::{ACTIVITIES, COMPANIES, CONTACTS, DEALS};
+pub use search::MODULE as SEARCH;
+
+/// Who acts, and what they may see.
+pub fn caller(session: &TenantSession) -> (Actor, Visibility) {
+    let user_id = match &session.caller {
+        Caller::User { id } => Some(id.clone()),
+        Caller::Token { .. } => None,
+    };
+    (
+        Actor {
+            name: session.actor(),
+            user_id,
+            role: session.role,
+        },
+        Visibility::all(),
+    )
+}
+
+/// Runs `work` in one transaction on the tenant's database, on the blocking pool: a write
+/// (`BEGIN IMMEDIATE`, so it never has to be retried halfway) or a read (one snapshot).
+async fn in_tenant<T, F>(
+    state: &web::Data<AppState>,
+    session: &TenantSession,
+    writes: bool,
+    work: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
+{
+    let id = session
+        .current
+        .tenant
+        .id
+        .parse()
+        .map_err(ApiError::internal)?;
+    let databases = std::sync::Arc::clone(&state.tenant_dbs);
+    web::block(move || -> Result<T, ApiError> {
+        let db = databases.get(&id).map_err(ApiError::internal)?;
+        let mut conn = db.conn().map_err(ApiError::internal)?;
+        let behavior = if writes {
+            TransactionBehavior::Immediate
+        } else {
+            TransactionBehavior::Deferred
+        };
+        let tx = conn
+            .transaction_with_behavior(behavior)
+            .map_err(ApiError::internal)?;
+        let out = work(&tx)?;
+        tx.commit().map_err(ApiError::internal)?;
+        Ok(out)
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+/// Reads in one snapshot of the tenant's database.
+pub async fn read<T, F>(
+    state: &web::Data<AppState>,
+    session: &TenantSession,
+    work: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, CrmError> + Send + 'static,
+{
+    in_tenant(state, session, false, move |conn| Ok(work(conn)?)).await
+}
+
+/// Writes in one transaction of the tenant's database: all of it, or (on any refusal)
+/// nothing.
+pub async fn write<T, F>(
+    state: &web::Data<AppState>,
+    session: &TenantSession,
+    work: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, CrmError> + Send + 'static,
+{
+    in_tenant(state, session, true, move |conn| Ok(work(conn)?)).await
+}
+
+/// The ids of the tenant's users if a write of `kind` names one (only then is the control
+/// database asked).
+pub async fn users_named(
+    state: &web::Data<AppState>,
+    session: &TenantSession,
+    kind: crate::crm::Kind,
+    body: &serde_json::Map<String, serde_json::Value>,
+) -> Result<HashSet<String>, ApiError> {
+    if !crate::crm::records::names_a_user(kind, body) {
+        return Ok(HashSet::new());
+    }
+    let tenant_id = session.current.tenant.id.clone();
+    let all = state
+        .control_db
+        .run_as(move |conn| users::list(conn, &tenant_id))
+        .await?;
+    Ok(all.into_iter().map(|u| u.id).collect())
+}
+
+/// What `If-Match` asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precondition {
+    /// No `If-Match`.
+    Absent,
+    /// `*`: whatever version is current.
+    Any,
+    /// The version an ETag names.
+    Version(i64),
+}
+
+impl Precondition {
+    /// The version asked for, if any.
+    pub fn version(self) -> Option<i64> {
+        match self {
+            Precondition::Version(v) => Some(v),
+            Precondition::Absent | Precondition::Any => None,
+        }
+    }
+}
+
+/// Reads `If-Match`: an ETag of a record (`"3"`, or weak `W/"3"`) or `*`.
+pub fn if_match(req: &HttpRequest) -> Result<Precondition, ApiError> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Ok(Precondition::Absent);
+    };
+    let text = value.to_str().unwrap_or_default().trim();
+    if text == "*" {
+        return Ok(Precondition::Any);
+    }
+    text.trim_start_matches("W/")
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .and_then(|t| t.parse::<i64>().ok())
+        .map(Precondition::Version)
+        .ok_or_else(|| {
+            ApiError::with_message(
+                ErrorCode::BadRequest,
+                "If-Match must be the record's ETag, such as \"3\".",
+            )
+        })
+}
+
+/// The version `If-Match` names, which a change requires (`*` takes whatever is current).
+pub fn required_version(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
+    match if_match(req)? {
+        Precondition::Absent => Err(ApiError::new(ErrorCode::IfMatchRequired)),
+        other => Ok(other.version()),
+    }
+}

@@ -1,0 +1,232 @@
+//! Pipelines, their stages, the board, and moving a deal between stages.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::records::one;
+use super::{caller, read, write};
+use crate::crm::pipelines::{self, NewPipeline, NewStage, PipelineChange, StageChange};
+use crate::crm::records::Env;
+use crate::crm::{Kind, board};
+use crate::error::ApiError;
+use crate::identity::Role;
+use crate::web::AppState;
+use crate::web::audit_trail::note_target;
+use crate::web::endpoint::{Access, Area, endpoints};
+use crate::web::tenant::{IdParam, TenantSession};
+
+endpoints! { area: Area::Tenant;
+    GET "/pipelines" => list, Access::Tenant(Role::Viewer), "Every pipeline with its stages, in order", [];
+    POST "/pipelines" => create, Access::Tenant(Role::Admin), "Add a pipeline with its stages",
+        [InvalidInput, Conflict, ReadOnly];
+    PATCH "/pipelines/{id}" => change, Access::Tenant(Role::Admin),
+        "Rename a pipeline or re-order its stages", [InvalidInput, ReadOnly];
+    DELETE "/pipelines/{id}" => remove, Access::Tenant(Role::Admin),
+        "Remove a pipeline; its deals move to the stage `move_to` of another pipeline",
+        [InvalidInput, InvalidQuery, Conflict, ReadOnly];
+    POST "/pipelines/{id}/stages" => add_stage, Access::Tenant(Role::Admin),
+        "Add a stage at the end of a pipeline", [InvalidInput, Conflict, ReadOnly];
+    PATCH "/stages/{id}" => change_stage, Access::Tenant(Role::Admin),
+        "Rename a stage, or change its probability or kind (its deals' status follows)",
+        [InvalidInput, ReadOnly];
+    DELETE "/stages/{id}" => remove_stage, Access::Tenant(Role::Admin),
+        "Remove a stage; its deals move to the stage `move_to` of the same pipeline",
+        [InvalidInput, InvalidQuery, Conflict, ReadOnly];
+    GET "/pipelines/{id}/board" => show_board, Access::Tenant(Role::Viewer),
+        "The board: each stage with counts, value and weighted value per currency, and its first deals",
+        [InvalidQuery, InvalidInput];
+    POST "/deals/{id}/move" => move_deal, Access::Tenant(Role::Member),
+        "Move a deal to a stage (of its pipeline or another); its status follows the stage",
+        [InvalidInput, VersionMismatch, BadRequest, ReadOnly];
+}
+
+async fn list(
+    session: TenantSession,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let all = read(&state, &session, pipelines::list).await?;
+    Ok(HttpResponse::Ok().json(json!({ "pipelines": all })))
+}
+
+async fn create(
+    session: TenantSession,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<NewPipeline>,
+) -> Result<HttpResponse, ApiError> {
+    let new = body.into_inner();
+    note_target(&req, format!("pipeline {:?}", new.name));
+    let pipeline = write(&state, &session, move |conn| pipelines::create(conn, &new)).await?;
+    Ok(HttpResponse::Created().json(json!({ "pipeline": pipeline })))
+}
+
+async fn change(
+    session: TenantSession,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<IdParam>,
+    body: web::Json<PipelineChange>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner().id;
+    note_target(&req, format!("pipeline {id}"));
+    let change = body.into_inner();
+    let pipeline = write(&state, &session, move |conn| {
+        pipelines::change(conn, &id, &change)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({ "pipeline": pipeline })))
+}
+
+/// Where the deals of a removed stage or pipeline go.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MoveTo {
+    move_to: Option<String>,
+}
+
+async fn remove(
+    session: TenantSession,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<IdParam>,
+    target: web::Query<MoveTo>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner().id;
+    note_target(&req, format!("pipeline {id}"));
+    let move_to = target.into_inner().move_to;
+    let actor = session.actor();
+    write(&state, &session, move |conn| {
+        pipelines::remove(conn, &id, move_to.as_deref(), &actor)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn add_stage(
+    session: TenantSession,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<IdParam>,
+    body: web::Json<NewStage>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner().id;
+    note_target(&req, format!("pipeline {id}"));
+    let new = body.into_inner();
+    let changed = write(&state, &session, move |conn| {
+        pipelines::add_stage(conn, &id, &new)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(json!({ "stage": changed })))
+}
+
+async fn change_stage(
+    session: TenantSession,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<IdParam>,
+    body: web::Json<StageChange>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner().id;
+    note_target(&req, format!("stage {id}"));
+    let change = body.into_inner();
+    let actor = session.actor();
+    let changed = write(&state, &session, move |conn| {
+        pipelines::change_stage(conn, &id, &change, &actor)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({ "stage": changed })))
+}
+
+async fn remove_stage(
+    session: TenantSession,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<IdParam>,
+    target: web::Query<MoveTo>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner().id;
+    note_target(&req, format!("stage {id}"));
+    let move_to = target.into_inner().move_to;
+    let actor = session.actor();
+    write(&state, &session, move |conn| {
+        pipelines::remove_stage(conn, &id, move_to.as_deref(), &actor)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// How much of each stage the board shows.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BoardParams {
+    /// Deals shown per stage (default 20, at most 100).
+    per_stage: Option<u32>,
+    /// Won and lost stages show deals closed within this many days (default 30).
+    closed_within_days: Option<u32>,
+}
+
+async fn show_board(
+    session: TenantSession,
+    state: web::Data<AppState>,
+    path: web::Path<IdParam>,
+    params: web::Query<BoardParams>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner().id;
+    let BoardParams {
+        per_stage,
+        closed_within_days,
+    } = params.into_inner();
+    let days = i64::from(closed_within_days.unwrap_or(30).min(3650));
+    let since = crate::crm::now() - days * 86_400;
+    let (_, visibility) = caller(&session);
+    let scope = visibility.scope(Kind::Deal);
+    let columns = read(&state, &session, move |conn| {
+        board::board(conn, &id, &scope, per_stage.unwrap_or(20), since)
+    })
+    .await?;
+    let totals = board::by_currency(&columns);
+    Ok(HttpResponse::Ok().json(json!({ "stages": columns, "totals": totals })))
+}
+
+/// Where a deal goes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Move {
+    stage_id: String,
+    lost_reason: Option<String>,
+}
+
+async fn move_deal(
+    session: TenantSession,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<IdParam>,
+    body: web::Json<Move>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner().id;
+    note_target(&req, format!("deal {id}"));
+    let expected = super::if_match(&req)?.version();
+    let Move {
+        stage_id,
+        lost_reason,
+    } = body.into_inner();
+    let (actor, visibility) = caller(&session);
+    let users = std::collections::HashSet::new();
+    let deal = write(&state, &session, move |conn| {
+        pipelines::move_deal(
+            conn,
+            &id,
+            &stage_id,
+            lost_reason,
+            expected,
+            Env {
+                actor: &actor,
+                visibility: &visibility,
+                users: &users,
+            },
+        )
+    })
+    .await?;
+    Ok(one(actix_web::http::StatusCode::OK, &deal))
+}

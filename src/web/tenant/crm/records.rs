@@ -1,0 +1,309 @@
+//! Contacts, companies, deals and activities: the same calls for each kind, by its field
+//! descriptions — list, read, create, change (with `If-Match`), trash, restore, timeline —
+//! and converting a lead.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::{caller, read, required_version, users_named, write};
+use crate::crm::list::{self, Filter, Query};
+use crate::crm::records::{self, Env, Record};
+use crate::crm::{Kind, timeline};
+use crate::error::{ApiError, ErrorCode};
+use crate::identity::Role;
+use crate::web::AppState;
+use crate::web::audit_trail::note_target;
+use crate::web::tenant::{IdParam, TenantSession};
+
+/// A kind of record, as a type, so that one handler serves each kind's routes.
+pub trait RecordKind {
+    const KIND: Kind;
+}
+
+macro_rules! record_routes {
+    ($module:ident, $marker:ident, $kind:expr, $base:literal, $id:literal, $timeline:literal, $restore:literal) => {
+        pub struct $marker;
+        impl RecordKind for $marker {
+            const KIND: Kind = $kind;
+        }
+        pub mod $module {
+            use super::*;
+            use crate::web::endpoint::{Access, Area, endpoints};
+            endpoints! { area: Area::Tenant;
+                GET $base => list::<$marker>, Access::Tenant(Role::Viewer),
+                    "A page of records: filters (a JSON list), sort, limit, cursor",
+                    [InvalidQuery, InvalidInput, InvalidCursor];
+                POST $base => create::<$marker>, Access::Tenant(Role::Member),
+                    "Create a record", [InvalidInput, ReadOnly];
+                GET $id => show::<$marker>, Access::Tenant(Role::Viewer),
+                    "One record, with its ETag", [];
+                PATCH $id => update::<$marker>, Access::Tenant(Role::Member),
+                    "Change the fields given; If-Match (the ETag) is required",
+                    [InvalidInput, IfMatchRequired, VersionMismatch, BadRequest, ReadOnly];
+                DELETE $id => remove::<$marker>, Access::Tenant(Role::Member),
+                    "Move to the trash (members: their own records; admins: any)",
+                    [NotYourRecord, VersionMismatch, BadRequest, ReadOnly];
+                POST $restore => restore::<$marker>, Access::Tenant(Role::Member),
+                    "Take out of the trash", [NotYourRecord, ReadOnly];
+                GET $timeline => history::<$marker>, Access::Tenant(Role::Viewer),
+                    "What happened to the record, newest first", [InvalidQuery];
+            }
+        }
+    };
+}
+
+record_routes!(
+    contacts,
+    Contacts,
+    Kind::Contact,
+    "/contacts",
+    "/contacts/{id}",
+    "/contacts/{id}/timeline",
+    "/contacts/{id}/restore"
+);
+record_routes!(
+    companies,
+    Companies,
+    Kind::Company,
+    "/companies",
+    "/companies/{id}",
+    "/companies/{id}/timeline",
+    "/companies/{id}/restore"
+);
+record_routes!(
+    deals,
+    Deals,
+    Kind::Deal,
+    "/deals",
+    "/deals/{id}",
+    "/deals/{id}/timeline",
+    "/deals/{id}/restore"
+);
+record_routes!(
+    activities,
+    Activities,
+    Kind::Activity,
+    "/activities",
+    "/activities/{id}",
+    "/activities/{id}/timeline",
+    "/activities/{id}/restore"
+);
+
+pub const CONTACTS: crate::web::endpoint::Module = contacts::MODULE;
+pub const COMPANIES: crate::web::endpoint::Module = companies::MODULE;
+pub const DEALS: crate::web::endpoint::Module = deals::MODULE;
+pub const ACTIVITIES: crate::web::endpoint::Module = activities::MODULE;
+
+/// The query of a list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// A JSON list of `{"field", "op", "value"}`.
+    pub filters: Option<String>,
+    pub sort: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+impl ListParams {
+    pub fn query(self) -> Result<Query, ApiError> {
+        let filters: Vec<Filter> = match self.filters.as_deref() {
+            None | Some("") => Vec::new(),
+            Some(text) => serde_json::from_str(text).map_err(|e| {
+                ApiError::with_message(
+                    ErrorCode::InvalidInput,
+                    format!(r#"filters: must be a JSON list of {{"field", "op", "value"}} ({e})."#),
+                )
+            })?,
+        };
+        Ok(Query {
+            filters,
+            sort: self.sort,
+            limit: self.limit,
+            cursor: self.cursor,
+        })
+    }
+}
+
+/// A record with its ETag.
+pub fn one(status: actix_web::http::StatusCode, record: &Record) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::ETAG, record.etag()))
+        .json(json!({ record.kind.as_str(): record.body }))
+}
+
+async fn list<K: RecordKind>(
+    session: TenantSession,
+    state: web::Data<AppState>,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, ApiError> {
+    let query = params.into_inner().query()?;
+    let (actor, visibility) = caller(&session);
+    let scope = visibility.scope(K::KIND);
+    let page = read(&state, &session, move |conn| {
+        list::page(conn, K::KIND, &query, &scope, actor.user_id.as_deref())
+    })
+    .await?;
+    let records: Vec<&Map<String, Value>> = page.records.iter().map(|r| &r.body).collect();
+    Ok(HttpResponse::Ok().json(json!({ "records": records, "next_cursor": page.next_cursor })))
+}
+
+async fn show<K: RecordKind>(
+    session: TenantSession,
+    state: web::Data<AppState>,
+    path: web::Path<IdParam>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner().id;
+    let (_, visibility) = caller(&session);
+    let record = read(&state, &session, move |conn| {
+        records::get(conn, K::KIND, &id, &visibility)
+    })
+    .await?;
+    Ok(one(actix_web::http::StatusCode::OK, &record))
+}
+
+async fn create<K: RecordKind>(
+    session: TenantSession,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<Map<String, Value>>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let users = users_named(&state, &session, K::KIND, &body).await?;
+    let (actor, visibility) = caller(&session);
+    let record = write(&state, &session, move |conn| {
+        let input = records::parse(conn, K::KIND, &body, true)?;
+        records::create(
+            conn,
+            K::KIND,
+            input,
+            Env {
+                actor: &actor,
+                visibility: &visibility,
+                users: &users,
+            },
+        )
+    })
+    .await?;
+    note_target(&req, format!("{} {}", K::KIND, record.id));
+    Ok(one(actix_web::http::StatusCode::CREATED, &record))
+}
+
+async fn update<K: RecordKind>(
+    session: TenantSession,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<IdParam>,
+    body: web::Json<Map<String, Value>>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner().id;
+    note_target(&req, format!("{} {id}", K::KIND));
+    let expected = required_version(&req)?;
+    let body = body.into_inner();
+    let users = users_named(&state, &session, K::KIND, &body).await?;
+    let (actor, visibility) = caller(&session);
+    let record = write(&state, &session, move |conn| {
+        let input = records::parse(conn, K::KIND, &body, false)?;
+        records::update(
+            conn,
+            K::KIND,
+            &id,
+            expected,
+            input,
+            Env {
+                actor: &actor,
+                visibility: &visibility,
+                users: &users,
+            },
+        )
+    })
+    .await?;
+    Ok(one(actix_web::http::StatusCode::OK, &record))
+}
+
+async fn remove<K: RecordKind>(
+    session: TenantSession,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<IdParam>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner().id;
+    note_target(&req, format!("{} {id}", K::KIND));
+    let expected = super::if_match(&req)?.version();
+    let (actor, visibility) = caller(&session);
+    let users = std::collections::HashSet::new();
+    write(&state, &session, move |conn| {
+        records::trash(
+            conn,
+            K::KIND,
+            &id,
+            expected,
+            Env {
+                actor: &actor,
+                visibility: &visibility,
+                users: &users,
+            },
+        )
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn restore<K: RecordKind>(
+    session: TenantSession,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<IdParam>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner().id;
+    note_target(&req, format!("{} {id}", K::KIND));
+    let (actor, visibility) = caller(&session);
+    let users = std::collections::HashSet::new();
+    let record = write(&state, &session, move |conn| {
+        records::restore(
+            conn,
+            K::KIND,
+            &id,
+            Env {
+                actor: &actor,
+                visibility: &visibility,
+                users: &users,
+            },
+        )
+    })
+    .await?;
+    Ok(one(actix_web::http::StatusCode::OK, &record))
+}
+
+/// A page of a timeline: entries older than `before`, at most `limit`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TimelinePage {
+    before: Option<i64>,
+    limit: Option<u32>,
+}
+
+async fn history<K: RecordKind>(
+    session: TenantSession,
+    state: web::Data<AppState>,
+    path: web::Path<IdParam>,
+    page: web::Query<TimelinePage>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner().id;
+    let TimelinePage { before, limit } = page.into_inner();
+    let limit = limit.unwrap_or(50).clamp(1, 200);
+    let (_, visibility) = caller(&session);
+    let entries = read(&state, &session, move |conn| {
+        // The record must be one the caller sees (in the trash too).
+        records::find(conn, K::KIND, &id, &visibility, false)
+            .or_else(|_| records::find(conn, K::KIND, &id, &visibility, true))?;
+        timeline::page(conn, K::KIND, &id, before, limit)
+    })
+    .await?;
+    let next_before = (entries.len() == limit as usize)
+        .then(|| entries.last().map(|e| e.seq))
+        .flatten();
+    Ok(HttpResponse::Ok().json(json!({ "entries": entries, "next_before": next_before })))
+}

@@ -1,0 +1,40 @@
+//! `GET /search`: one query across contacts, companies, deals and activities.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use super::{caller, read};
+use crate::crm::search;
+use crate::error::ApiError;
+use crate::identity::Role;
+use crate::web::AppState;
+use crate::web::endpoint::{Access, Area, endpoints};
+use crate::web::tenant::TenantSession;
+
+endpoints! { area: Area::Tenant;
+    GET "/search" => find, Access::Tenant(Role::Viewer),
+        "Search every kind of record; every word matches as a prefix; hits grouped by kind",
+        [InvalidQuery, InvalidInput];
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchParams {
+    q: String,
+    /// Most hits of each kind (default 10).
+    limit: Option<u32>,
+}
+
+async fn find(
+    session: TenantSession,
+    state: web::Data<AppState>,
+    params: web::Query<SearchParams>,
+) -> Result<HttpResponse, ApiError> {
+    let SearchParams { q, limit } = params.into_inner();
+    let (_, visibility) = caller(&session);
+    let results = read(&state, &session, move |conn| {
+        search::search(conn, &q, &visibility, limit.unwrap_or(10))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(results))
+}
