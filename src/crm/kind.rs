@@ -66,15 +66,16 @@ impl Kind {
         !matches!(self, Kind::Activity)
     }
 
-    /// The SQL expression that names a record of this kind in search results and lists.
+    /// The SQL expression that names a record of this kind in search results (its columns
+    /// named with the table, which the search index shares column names with).
     pub const fn title_sql(self) -> &'static str {
         match self {
             Kind::Contact => {
-                "trim(first_name || ' ' || last_name || CASE WHEN first_name = '' AND last_name = '' THEN coalesce(email, '') ELSE '' END)"
+                "trim(contacts.first_name || ' ' || contacts.last_name || CASE WHEN contacts.first_name = '' AND contacts.last_name = '' THEN coalesce(contacts.email, '') ELSE '' END)"
             }
-            Kind::Company => "name",
-            Kind::Deal => "title",
-            Kind::Activity => "subject",
+            Kind::Company => "companies.name",
+            Kind::Deal => "deals.title",
+            Kind::Activity => "activities.subject",
         }
     }
 }

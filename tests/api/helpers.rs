@@ -305,9 +305,23 @@ impl<'a> Browser<'a> {
         path: &str,
         body: Option<serde_json::Value>,
     ) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
+        self.send_with(method, path, body, &[]).await
+    }
+
+    /// [`Browser::send`] with more headers (`If-Match`, say).
+    pub async fn send_with(
+        &mut self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
         let mut request = self
             .client
             .request(method, format!("{}{path}", self.base_url));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         if !self.cookies.is_empty() {
             let jar: Vec<String> = self
                 .cookies
@@ -447,4 +461,60 @@ pub async fn past_grace(app: &TestApp) {
     tokio::task::spawn_blocking(move || license.refresh(true).unwrap())
         .await
         .unwrap();
+}
+
+/// A licensed appliance (3 tenants, 20 seats, API tokens) with tenant `slug` and a
+/// signed-in user of each role (`<role>@<slug>.test`), owner first. Call `set_up` first.
+pub async fn tenant_with_every_role<'a>(
+    app: &'a TestApp,
+    op: &mut Browser<'a>,
+    slug: &str,
+) -> Vec<(holdfast::identity::Role, Browser<'a>)> {
+    use holdfast::identity::Role;
+    let token = invite_owner(op, slug).await;
+    accept_invite(app, slug, &token).await;
+    let base = format!("/t/{slug}/api/v1");
+    let mut people: Vec<(Role, Browser<'a>)> = Vec::new();
+    for role in [Role::Owner, Role::Admin, Role::Member, Role::Viewer] {
+        let email = format!("{}@{slug}.test", role.as_str());
+        if role != Role::Owner {
+            let owner: &mut Browser<'a> = &mut people[0].1;
+            let (status, body) = owner
+                .post(
+                    &format!("{base}/users"),
+                    serde_json::json!({ "email": email, "role": role, "password": PASSWORD }),
+                )
+                .await;
+            assert_eq!(status, 201, "{body}");
+        }
+        let mut browser = Browser::new(app);
+        let (status, body) = browser
+            .post(
+                &format!("{base}/auth/login"),
+                serde_json::json!({ "email": email, "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        people.push((role, browser));
+    }
+    people
+}
+
+/// A licensed appliance with tenants of `slugs`, each with a signed-in user of every role.
+pub async fn licensed_tenants<'a>(
+    app: &'a TestApp,
+    slugs: &[&str],
+) -> Vec<Vec<(holdfast::identity::Role, Browser<'a>)>> {
+    let mut op = set_up(app).await;
+    install_license(&mut op, |p| {
+        p.max_tenants = 3;
+        p.max_seats = 20;
+        p.features = vec!["api_tokens".into()];
+    })
+    .await;
+    let mut all = Vec::new();
+    for slug in slugs {
+        all.push(tenant_with_every_role(app, &mut op, slug).await);
+    }
+    all
 }

@@ -12,6 +12,8 @@ mod audit;
 mod caching;
 mod cli;
 mod config;
+mod crm_lists;
+mod crm_records;
 mod errors;
 mod forwarded;
 mod health;
