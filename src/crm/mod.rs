@@ -10,6 +10,7 @@ pub mod custom;
 mod error;
 pub mod fields;
 mod kind;
+pub mod leads;
 pub mod list;
 pub mod pipelines;
 pub mod records;

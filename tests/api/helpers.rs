@@ -505,11 +505,21 @@ pub async fn licensed_tenants<'a>(
     app: &'a TestApp,
     slugs: &[&str],
 ) -> Vec<Vec<(holdfast::identity::Role, Browser<'a>)>> {
+    licensed_tenants_with(app, slugs, |_| {}).await
+}
+
+/// [`licensed_tenants`] with the license changed by `change`.
+pub async fn licensed_tenants_with<'a>(
+    app: &'a TestApp,
+    slugs: &[&str],
+    change: impl FnOnce(&mut holdfast::license::Payload),
+) -> Vec<Vec<(holdfast::identity::Role, Browser<'a>)>> {
     let mut op = set_up(app).await;
     install_license(&mut op, |p| {
         p.max_tenants = 3;
         p.max_seats = 20;
         p.features = vec!["api_tokens".into()];
+        change(p);
     })
     .await;
     let mut all = Vec::new();

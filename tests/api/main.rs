@@ -13,6 +13,7 @@ mod caching;
 mod cli;
 mod config;
 mod crm_lists;
+mod crm_pipelines;
 mod crm_records;
 mod errors;
 mod forwarded;

@@ -25,6 +25,7 @@ pub const MODULES: &[Module] = &[
     crm::COMPANIES,
     crm::DEALS,
     crm::ACTIVITIES,
+    crm::LEADS,
     crm::PIPELINES,
     crm::FIELDS,
     crm::SEARCH,
