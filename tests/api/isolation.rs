@@ -70,7 +70,12 @@ async fn populate_crm(owner: &mut Browser<'_>, base: &str) -> Vec<(&'static str,
         )
         .await;
     let field = made(status, &body, "field");
+    let (status, body) = owner
+        .post(&format!("{base}/teams"), json!({ "name": "East" }))
+        .await;
+    let team = made(status, &body, "team");
     vec![
+        ("/teams", team),
         ("/contacts", contact),
         ("/companies", company),
         ("/deals", deal),
@@ -198,6 +203,9 @@ async fn snapshot(tenant: &mut Tenant<'_>) -> Value {
         "pipelines",
         "fields",
         "tags",
+        "teams",
+        "visibility",
+        "settings",
     ] {
         let (status, body) = owner.get(&format!("{base}/{list}")).await;
         assert_eq!(status, 200, "{list}: {body}");

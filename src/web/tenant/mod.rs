@@ -29,6 +29,7 @@ pub const MODULES: &[Module] = &[
     crm::PIPELINES,
     crm::FIELDS,
     crm::SEARCH,
+    crm::TEAMS,
 ];
 
 /// The `{id}` of a tenant route. Named, because routes reached by prefix carry `{tenant}`

@@ -44,7 +44,7 @@ async fn list(
         .into_inner()
         .record_kind
         .map_or(Kind::ALL.to_vec(), |k| vec![k]);
-    let defs = read(&state, &session, move |conn| {
+    let defs = read(&state, &session, move |conn, _| {
         let mut all = Vec::new();
         for kind in kinds {
             all.extend(custom::live(conn, kind)?);
@@ -66,7 +66,7 @@ async fn create(
         &req,
         format!("custom field {} of {}", new.key, new.record_kind),
     );
-    let def = write(&state, &session, move |conn| custom::create(conn, &new)).await?;
+    let def = write(&state, &session, move |conn, _| custom::create(conn, &new)).await?;
     Ok(HttpResponse::Created().json(json!({ "field": def })))
 }
 
@@ -80,7 +80,7 @@ async fn change(
     let id = path.into_inner().id;
     note_target(&req, format!("custom field {id}"));
     let change = body.into_inner();
-    let def = write(&state, &session, move |conn| {
+    let def = write(&state, &session, move |conn, _| {
         custom::change(conn, &id, &change)
     })
     .await?;
@@ -95,7 +95,7 @@ async fn remove(
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner().id;
     note_target(&req, format!("custom field {id}"));
-    write(&state, &session, move |conn| custom::remove(conn, &id)).await?;
+    write(&state, &session, move |conn, _| custom::remove(conn, &id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -103,6 +103,6 @@ async fn list_tags(
     session: TenantSession,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let all = read(&state, &session, tags::list).await?;
+    let all = read(&state, &session, |conn, _| tags::list(conn)).await?;
     Ok(HttpResponse::Ok().json(json!({ "tags": all })))
 }

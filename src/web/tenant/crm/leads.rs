@@ -5,10 +5,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::records::{Companies, Contacts, RecordKind};
-use super::{caller, if_match, users_named, write};
+use super::{if_match, users_named, write};
 use crate::crm::Kind;
 use crate::crm::leads;
-use crate::crm::records::Env;
 use crate::error::ApiError;
 use crate::identity::Role;
 use crate::web::AppState;
@@ -47,13 +46,8 @@ async fn convert<K: RecordKind>(
         Some(deal) => users_named(&state, &session, Kind::Deal, deal).await?,
         None => std::collections::HashSet::new(),
     };
-    let (actor, visibility) = caller(&session);
-    let (record, deal) = write(&state, &session, move |conn| {
-        let env = Env {
-            actor: &actor,
-            visibility: &visibility,
-            users: &users,
-        };
+    let (record, deal) = write(&state, &session, move |conn, who| {
+        let env = who.env(&users);
         leads::convert(conn, K::KIND, &id, deal, expected, env)
     })
     .await?;

@@ -7,6 +7,7 @@ mod leads;
 mod pipelines;
 mod records;
 mod search;
+mod teams;
 
 use std::collections::HashSet;
 
@@ -15,6 +16,7 @@ use actix_web::{HttpRequest, web};
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::{Caller, TenantSession};
+use crate::crm::records::Env;
 use crate::crm::visibility::Visibility;
 use crate::crm::{Actor, CrmError};
 use crate::error::{ApiError, ErrorCode};
@@ -26,21 +28,36 @@ pub use leads::MODULE as LEADS;
 pub use pipelines::MODULE as PIPELINES;
 pub use records::{ACTIVITIES, COMPANIES, CONTACTS, DEALS};
 pub use search::MODULE as SEARCH;
+pub use teams::MODULE as TEAMS;
 
-/// Who acts, and what they may see.
-pub fn caller(session: &TenantSession) -> (Actor, Visibility) {
-    let user_id = match &session.caller {
-        Caller::User { id } => Some(id.clone()),
-        Caller::Token { .. } => None,
-    };
-    (
-        Actor {
-            name: session.actor(),
-            user_id,
-            role: session.role,
+/// Who acts, and what they may see (worked out in the request's own transaction).
+#[derive(Debug)]
+pub struct Who {
+    pub actor: Actor,
+    pub visibility: Visibility,
+}
+
+impl Who {
+    /// What record writes need: who, what they see, which users exist.
+    pub fn env<'a>(&'a self, users: &'a HashSet<String>) -> Env<'a> {
+        Env {
+            actor: &self.actor,
+            visibility: &self.visibility,
+            users,
+        }
+    }
+}
+
+/// The caller as the CRM names them.
+pub fn actor_of(session: &TenantSession) -> Actor {
+    Actor {
+        name: session.actor(),
+        user_id: match &session.caller {
+            Caller::User { id } => Some(id.clone()),
+            Caller::Token { .. } => None,
         },
-        Visibility::all(),
-    )
+        role: session.role,
+    }
 }
 
 /// Runs `work` in one transaction on the tenant's database, on the blocking pool: a write
@@ -53,8 +70,9 @@ async fn in_tenant<T, F>(
 ) -> Result<T, ApiError>
 where
     T: Send + 'static,
-    F: FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&Connection, &Who) -> Result<T, ApiError> + Send + 'static,
 {
+    let actor = actor_of(session);
     let id = session
         .current
         .tenant
@@ -73,7 +91,8 @@ where
         let tx = conn
             .transaction_with_behavior(behavior)
             .map_err(ApiError::internal)?;
-        let out = work(&tx)?;
+        let visibility = crate::crm::teams::visibility_of(&tx, &actor)?;
+        let out = work(&tx, &Who { actor, visibility })?;
         tx.commit().map_err(ApiError::internal)?;
         Ok(out)
     })
@@ -89,9 +108,9 @@ pub async fn read<T, F>(
 ) -> Result<T, ApiError>
 where
     T: Send + 'static,
-    F: FnOnce(&Connection) -> Result<T, CrmError> + Send + 'static,
+    F: FnOnce(&Connection, &Who) -> Result<T, CrmError> + Send + 'static,
 {
-    in_tenant(state, session, false, move |conn| Ok(work(conn)?)).await
+    in_tenant(state, session, false, move |conn, who| Ok(work(conn, who)?)).await
 }
 
 /// Writes in one transaction of the tenant's database: all of it, or (on any refusal)
@@ -103,9 +122,22 @@ pub async fn write<T, F>(
 ) -> Result<T, ApiError>
 where
     T: Send + 'static,
-    F: FnOnce(&Connection) -> Result<T, CrmError> + Send + 'static,
+    F: FnOnce(&Connection, &Who) -> Result<T, CrmError> + Send + 'static,
 {
-    in_tenant(state, session, true, move |conn| Ok(work(conn)?)).await
+    in_tenant(state, session, true, move |conn, who| Ok(work(conn, who)?)).await
+}
+
+/// The ids of the tenant's users.
+pub async fn all_users(
+    state: &web::Data<AppState>,
+    session: &TenantSession,
+) -> Result<HashSet<String>, ApiError> {
+    let tenant_id = session.current.tenant.id.clone();
+    let all = state
+        .control_db
+        .run_as(move |conn| users::list(conn, &tenant_id))
+        .await?;
+    Ok(all.into_iter().map(|u| u.id).collect())
 }
 
 /// The ids of the tenant's users if a write of `kind` names one (only then is the control
@@ -119,12 +151,7 @@ pub async fn users_named(
     if !crate::crm::records::names_a_user(kind, body) {
         return Ok(HashSet::new());
     }
-    let tenant_id = session.current.tenant.id.clone();
-    let all = state
-        .control_db
-        .run_as(move |conn| users::list(conn, &tenant_id))
-        .await?;
-    Ok(all.into_iter().map(|u| u.id).collect())
+    all_users(state, session).await
 }
 
 /// What `If-Match` asks.

@@ -5,9 +5,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::records::one;
-use super::{caller, read, write};
+use super::{read, write};
 use crate::crm::pipelines::{self, NewPipeline, NewStage, PipelineChange, StageChange};
-use crate::crm::records::Env;
 use crate::crm::{Kind, board};
 use crate::error::ApiError;
 use crate::identity::Role;
@@ -45,7 +44,7 @@ async fn list(
     session: TenantSession,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let all = read(&state, &session, pipelines::list).await?;
+    let all = read(&state, &session, |conn, _| pipelines::list(conn)).await?;
     Ok(HttpResponse::Ok().json(json!({ "pipelines": all })))
 }
 
@@ -57,7 +56,10 @@ async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let new = body.into_inner();
     note_target(&req, format!("pipeline {:?}", new.name));
-    let pipeline = write(&state, &session, move |conn| pipelines::create(conn, &new)).await?;
+    let pipeline = write(&state, &session, move |conn, _| {
+        pipelines::create(conn, &new)
+    })
+    .await?;
     Ok(HttpResponse::Created().json(json!({ "pipeline": pipeline })))
 }
 
@@ -71,7 +73,7 @@ async fn change(
     let id = path.into_inner().id;
     note_target(&req, format!("pipeline {id}"));
     let change = body.into_inner();
-    let pipeline = write(&state, &session, move |conn| {
+    let pipeline = write(&state, &session, move |conn, _| {
         pipelines::change(conn, &id, &change)
     })
     .await?;
@@ -95,9 +97,8 @@ async fn remove(
     let id = path.into_inner().id;
     note_target(&req, format!("pipeline {id}"));
     let move_to = target.into_inner().move_to;
-    let actor = session.actor();
-    write(&state, &session, move |conn| {
-        pipelines::remove(conn, &id, move_to.as_deref(), &actor)
+    write(&state, &session, move |conn, who| {
+        pipelines::remove(conn, &id, move_to.as_deref(), &who.actor.name)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -113,7 +114,7 @@ async fn add_stage(
     let id = path.into_inner().id;
     note_target(&req, format!("pipeline {id}"));
     let new = body.into_inner();
-    let changed = write(&state, &session, move |conn| {
+    let changed = write(&state, &session, move |conn, _| {
         pipelines::add_stage(conn, &id, &new)
     })
     .await?;
@@ -130,9 +131,8 @@ async fn change_stage(
     let id = path.into_inner().id;
     note_target(&req, format!("stage {id}"));
     let change = body.into_inner();
-    let actor = session.actor();
-    let changed = write(&state, &session, move |conn| {
-        pipelines::change_stage(conn, &id, &change, &actor)
+    let changed = write(&state, &session, move |conn, who| {
+        pipelines::change_stage(conn, &id, &change, &who.actor.name)
     })
     .await?;
     Ok(HttpResponse::Ok().json(json!({ "stage": changed })))
@@ -148,9 +148,8 @@ async fn remove_stage(
     let id = path.into_inner().id;
     note_target(&req, format!("stage {id}"));
     let move_to = target.into_inner().move_to;
-    let actor = session.actor();
-    write(&state, &session, move |conn| {
-        pipelines::remove_stage(conn, &id, move_to.as_deref(), &actor)
+    write(&state, &session, move |conn, who| {
+        pipelines::remove_stage(conn, &id, move_to.as_deref(), &who.actor.name)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -179,10 +178,14 @@ async fn show_board(
     } = params.into_inner();
     let days = i64::from(closed_within_days.unwrap_or(30).min(3650));
     let since = crate::crm::now() - days * 86_400;
-    let (_, visibility) = caller(&session);
-    let scope = visibility.scope(Kind::Deal);
-    let columns = read(&state, &session, move |conn| {
-        board::board(conn, &id, &scope, per_stage.unwrap_or(20), since)
+    let columns = read(&state, &session, move |conn, who| {
+        board::board(
+            conn,
+            &id,
+            &who.visibility.scope(Kind::Deal),
+            per_stage.unwrap_or(20),
+            since,
+        )
     })
     .await?;
     let totals = board::by_currency(&columns);
@@ -211,21 +214,9 @@ async fn move_deal(
         stage_id,
         lost_reason,
     } = body.into_inner();
-    let (actor, visibility) = caller(&session);
     let users = std::collections::HashSet::new();
-    let deal = write(&state, &session, move |conn| {
-        pipelines::move_deal(
-            conn,
-            &id,
-            &stage_id,
-            lost_reason,
-            expected,
-            Env {
-                actor: &actor,
-                visibility: &visibility,
-                users: &users,
-            },
-        )
+    let deal = write(&state, &session, move |conn, who| {
+        pipelines::move_deal(conn, &id, &stage_id, lost_reason, expected, who.env(&users))
     })
     .await?;
     Ok(one(actix_web::http::StatusCode::OK, &deal))

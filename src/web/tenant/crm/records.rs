@@ -7,9 +7,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{caller, read, required_version, users_named, write};
+use super::{read, required_version, users_named, write};
 use crate::crm::list::{self, Filter, Query};
-use crate::crm::records::{self, Env, Record};
+use crate::crm::records::{self, Record};
 use crate::crm::{Kind, timeline};
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::Role;
@@ -140,10 +140,14 @@ async fn list<K: RecordKind>(
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
     let query = params.into_inner().query()?;
-    let (actor, visibility) = caller(&session);
-    let scope = visibility.scope(K::KIND);
-    let page = read(&state, &session, move |conn| {
-        list::page(conn, K::KIND, &query, &scope, actor.user_id.as_deref())
+    let page = read(&state, &session, move |conn, who| {
+        list::page(
+            conn,
+            K::KIND,
+            &query,
+            &who.visibility.scope(K::KIND),
+            who.actor.user_id.as_deref(),
+        )
     })
     .await?;
     let records: Vec<&Map<String, Value>> = page.records.iter().map(|r| &r.body).collect();
@@ -156,9 +160,8 @@ async fn show<K: RecordKind>(
     path: web::Path<IdParam>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner().id;
-    let (_, visibility) = caller(&session);
-    let record = read(&state, &session, move |conn| {
-        records::get(conn, K::KIND, &id, &visibility)
+    let record = read(&state, &session, move |conn, who| {
+        records::get(conn, K::KIND, &id, &who.visibility)
     })
     .await?;
     Ok(one(actix_web::http::StatusCode::OK, &record))
@@ -172,19 +175,9 @@ async fn create<K: RecordKind>(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let users = users_named(&state, &session, K::KIND, &body).await?;
-    let (actor, visibility) = caller(&session);
-    let record = write(&state, &session, move |conn| {
+    let record = write(&state, &session, move |conn, who| {
         let input = records::parse(conn, K::KIND, &body, true)?;
-        records::create(
-            conn,
-            K::KIND,
-            input,
-            Env {
-                actor: &actor,
-                visibility: &visibility,
-                users: &users,
-            },
-        )
+        records::create(conn, K::KIND, input, who.env(&users))
     })
     .await?;
     note_target(&req, format!("{} {}", K::KIND, record.id));
@@ -203,21 +196,9 @@ async fn update<K: RecordKind>(
     let expected = required_version(&req)?;
     let body = body.into_inner();
     let users = users_named(&state, &session, K::KIND, &body).await?;
-    let (actor, visibility) = caller(&session);
-    let record = write(&state, &session, move |conn| {
+    let record = write(&state, &session, move |conn, who| {
         let input = records::parse(conn, K::KIND, &body, false)?;
-        records::update(
-            conn,
-            K::KIND,
-            &id,
-            expected,
-            input,
-            Env {
-                actor: &actor,
-                visibility: &visibility,
-                users: &users,
-            },
-        )
+        records::update(conn, K::KIND, &id, expected, input, who.env(&users))
     })
     .await?;
     Ok(one(actix_web::http::StatusCode::OK, &record))
@@ -232,20 +213,9 @@ async fn remove<K: RecordKind>(
     let id = path.into_inner().id;
     note_target(&req, format!("{} {id}", K::KIND));
     let expected = super::if_match(&req)?.version();
-    let (actor, visibility) = caller(&session);
     let users = std::collections::HashSet::new();
-    write(&state, &session, move |conn| {
-        records::trash(
-            conn,
-            K::KIND,
-            &id,
-            expected,
-            Env {
-                actor: &actor,
-                visibility: &visibility,
-                users: &users,
-            },
-        )
+    write(&state, &session, move |conn, who| {
+        records::trash(conn, K::KIND, &id, expected, who.env(&users))
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -259,19 +229,9 @@ async fn restore<K: RecordKind>(
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner().id;
     note_target(&req, format!("{} {id}", K::KIND));
-    let (actor, visibility) = caller(&session);
     let users = std::collections::HashSet::new();
-    let record = write(&state, &session, move |conn| {
-        records::restore(
-            conn,
-            K::KIND,
-            &id,
-            Env {
-                actor: &actor,
-                visibility: &visibility,
-                users: &users,
-            },
-        )
+    let record = write(&state, &session, move |conn, who| {
+        records::restore(conn, K::KIND, &id, who.env(&users))
     })
     .await?;
     Ok(one(actix_web::http::StatusCode::OK, &record))
@@ -294,11 +254,10 @@ async fn history<K: RecordKind>(
     let id = path.into_inner().id;
     let TimelinePage { before, limit } = page.into_inner();
     let limit = limit.unwrap_or(50).clamp(1, 200);
-    let (_, visibility) = caller(&session);
-    let entries = read(&state, &session, move |conn| {
+    let entries = read(&state, &session, move |conn, who| {
         // The record must be one the caller sees (in the trash too).
-        records::find(conn, K::KIND, &id, &visibility, false)
-            .or_else(|_| records::find(conn, K::KIND, &id, &visibility, true))?;
+        records::find(conn, K::KIND, &id, &who.visibility, false)
+            .or_else(|_| records::find(conn, K::KIND, &id, &who.visibility, true))?;
         timeline::page(conn, K::KIND, &id, before, limit)
     })
     .await?;

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::{caller, read};
+use super::read;
 use crate::crm::search;
 use crate::error::ApiError;
 use crate::identity::Role;
@@ -31,9 +31,8 @@ async fn find(
     params: web::Query<SearchParams>,
 ) -> Result<HttpResponse, ApiError> {
     let SearchParams { q, limit } = params.into_inner();
-    let (_, visibility) = caller(&session);
-    let results = read(&state, &session, move |conn| {
-        search::search(conn, &q, &visibility, limit.unwrap_or(10))
+    let results = read(&state, &session, move |conn, who| {
+        search::search(conn, &q, &who.visibility, limit.unwrap_or(10))
     })
     .await?;
     Ok(HttpResponse::Ok().json(results))
