@@ -46,7 +46,9 @@ CREATE TABLE saved_views (
     columns     TEXT    NOT NULL DEFAULT '[]' CHECK (json_type(columns) = 'array'),
     version     INTEGER NOT NULL DEFAULT 1,
     created_at  INTEGER NOT NULL,
-    updated_at  INTEGER NOT NULL
+    updated_at  INTEGER NOT NULL,
+    -- A removed view keeps its row, so removing it again is done already.
+    deleted_at  INTEGER
 ) STRICT;
 
 CREATE INDEX saved_views_by_kind ON saved_views (record_kind, owner_id);

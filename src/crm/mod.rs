@@ -19,7 +19,9 @@ pub mod settings;
 pub mod tags;
 pub mod teams;
 pub mod timeline;
+pub mod trash;
 pub mod values;
+pub mod views;
 pub mod visibility;
 
 pub use error::CrmError;

@@ -736,6 +736,11 @@ pub fn restore(conn: &Connection, kind: Kind, id: &str, env: Env<'_>) -> Result<
     if !record.body.contains_key("deleted_at") {
         return get(conn, kind, id, env.visibility);
     }
+    // Past the trash's retention it is gone, even if nothing has purged it yet (a refusal
+    // rolls back, so this call cannot purge it itself).
+    if super::trash::expired(conn, kind, id)? {
+        return Err(CrmError::NotFound(kind));
+    }
     bump(
         conn,
         kind,

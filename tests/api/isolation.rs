@@ -74,8 +74,16 @@ async fn populate_crm(owner: &mut Browser<'_>, base: &str) -> Vec<(&'static str,
         .post(&format!("{base}/teams"), json!({ "name": "East" }))
         .await;
     let team = made(status, &body, "team");
+    let (status, body) = owner
+        .post(
+            &format!("{base}/views"),
+            json!({ "record_kind": "deal", "name": "Big deals", "shared": true, "sort": "-amount" }),
+        )
+        .await;
+    let view = made(status, &body, "view");
     vec![
         ("/teams", team),
+        ("/views", view),
         ("/contacts", contact),
         ("/companies", company),
         ("/deals", deal),
@@ -204,6 +212,8 @@ async fn snapshot(tenant: &mut Tenant<'_>) -> Value {
         "fields",
         "tags",
         "teams",
+        "views",
+        "trash",
         "visibility",
         "settings",
     ] {

@@ -6,6 +6,7 @@ mod fields;
 mod leads;
 mod pipelines;
 mod records;
+mod saved;
 mod search;
 mod teams;
 
@@ -27,6 +28,7 @@ pub use fields::MODULE as FIELDS;
 pub use leads::MODULE as LEADS;
 pub use pipelines::MODULE as PIPELINES;
 pub use records::{ACTIVITIES, COMPANIES, CONTACTS, DEALS};
+pub use saved::MODULE as SAVED;
 pub use search::MODULE as SEARCH;
 pub use teams::MODULE as TEAMS;
 

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use super::{read, required_version, users_named, write};
 use crate::crm::list::{self, Filter, Query};
 use crate::crm::records::{self, Record};
-use crate::crm::{Kind, timeline};
+use crate::crm::{CrmError, Kind, timeline, views};
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::Role;
 use crate::web::AppState;
@@ -102,13 +102,15 @@ pub const ACTIVITIES: crate::web::endpoint::Module = activities::MODULE;
 pub struct ListParams {
     /// A JSON list of `{"field", "op", "value"}`.
     pub filters: Option<String>,
+    /// A saved view whose filters and sort apply where these are not given.
+    pub view: Option<String>,
     pub sort: Option<String>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
 
 impl ListParams {
-    pub fn query(self) -> Result<Query, ApiError> {
+    pub fn query(&self) -> Result<Query, ApiError> {
         let filters: Vec<Filter> = match self.filters.as_deref() {
             None | Some("") => Vec::new(),
             Some(text) => serde_json::from_str(text).map_err(|e| {
@@ -120,9 +122,9 @@ impl ListParams {
         };
         Ok(Query {
             filters,
-            sort: self.sort,
+            sort: self.sort.clone(),
             limit: self.limit,
-            cursor: self.cursor,
+            cursor: self.cursor.clone(),
         })
     }
 }
@@ -139,8 +141,24 @@ async fn list<K: RecordKind>(
     state: web::Data<AppState>,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = params.into_inner().query()?;
+    let params = params.into_inner();
+    let mut query = params.query()?;
     let page = read(&state, &session, move |conn, who| {
+        if let Some(id) = &params.view {
+            let view = views::get(conn, &who.actor, id)?;
+            if view.record_kind != K::KIND {
+                return Err(CrmError::invalid(
+                    "view",
+                    "is a view of another kind of record",
+                ));
+            }
+            if params.filters.is_none() {
+                query.filters = view.filters;
+            }
+            if query.sort.is_none() {
+                query.sort = view.sort;
+            }
+        }
         list::page(
             conn,
             K::KIND,

@@ -1,0 +1,140 @@
+//! Saved views and the trash.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{read, write};
+use crate::crm::views::{self, ViewInput};
+use crate::crm::{Kind, trash};
+use crate::error::ApiError;
+use crate::identity::Role;
+use crate::web::AppState;
+use crate::web::audit_trail::note_target;
+use crate::web::endpoint::{Access, Area, endpoints};
+use crate::web::tenant::{IdParam, TenantSession};
+
+endpoints! { area: Area::Tenant;
+    GET "/views" => list_views, Access::Tenant(Role::Viewer),
+        "Your saved views and the shared ones, of `record_kind` or all", [InvalidQuery];
+    POST "/views" => create_view, Access::Tenant(Role::Viewer),
+        "Save a view: name, filters, sort, columns; `shared` (admins) for the whole tenant",
+        [InvalidInput, Conflict, ReadOnly];
+    PATCH "/views/{id}" => change_view, Access::Tenant(Role::Viewer),
+        "Change a view of yours (admins: a shared one)", [InvalidInput, NotYourRecord, ReadOnly];
+    DELETE "/views/{id}" => remove_view, Access::Tenant(Role::Viewer),
+        "Remove a view of yours (admins: a shared one)", [NotYourRecord, ReadOnly];
+    GET "/trash" => list_trash, Access::Tenant(Role::Member),
+        "What you may restore from the trash (admins: everything), with when it goes for good",
+        [InvalidQuery];
+    DELETE "/trash" => empty_trash, Access::Tenant(Role::Admin),
+        "Empty the trash: its records are purged for good", [ReadOnly];
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Which {
+    record_kind: Option<Kind>,
+}
+
+async fn list_views(
+    session: TenantSession,
+    state: web::Data<AppState>,
+    which: web::Query<Which>,
+) -> Result<HttpResponse, ApiError> {
+    let kind = which.into_inner().record_kind;
+    let all = read(&state, &session, move |conn, who| {
+        views::list(conn, &who.actor, kind)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({ "views": all })))
+}
+
+async fn create_view(
+    session: TenantSession,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<ViewInput>,
+) -> Result<HttpResponse, ApiError> {
+    let input = body.into_inner();
+    note_target(
+        &req,
+        format!("view {:?}", input.name.as_deref().unwrap_or_default()),
+    );
+    let view = write(&state, &session, move |conn, who| {
+        views::create(conn, &who.actor, input)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(json!({ "view": view })))
+}
+
+async fn change_view(
+    session: TenantSession,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<IdParam>,
+    body: web::Json<ViewInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner().id;
+    note_target(&req, format!("view {id}"));
+    let input = body.into_inner();
+    let view = write(&state, &session, move |conn, who| {
+        views::change(conn, &who.actor, &id, input)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({ "view": view })))
+}
+
+async fn remove_view(
+    session: TenantSession,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<IdParam>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner().id;
+    note_target(&req, format!("view {id}"));
+    write(&state, &session, move |conn, who| {
+        views::remove(conn, &who.actor, &id)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrashPage {
+    /// Most records of each kind (default 50, at most 200).
+    limit: Option<u32>,
+}
+
+/// Listing purges what is past its time, so it runs as a write.
+async fn list_trash(
+    session: TenantSession,
+    state: web::Data<AppState>,
+    page: web::Query<TrashPage>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = page.into_inner().limit.unwrap_or(50).clamp(1, 200);
+    let frozen = state.license.effective().may_write().is_err();
+    let all = if frozen {
+        read(&state, &session, move |conn, who| {
+            trash::list(conn, &who.actor, &who.visibility, limit, false)
+        })
+        .await?
+    } else {
+        write(&state, &session, move |conn, who| {
+            trash::list(conn, &who.actor, &who.visibility, limit, true)
+        })
+        .await?
+    };
+    Ok(HttpResponse::Ok().json(json!({ "records": all })))
+}
+
+async fn empty_trash(
+    session: TenantSession,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    note_target(&req, "trash");
+    let purged = write(&state, &session, |conn, _| trash::empty(conn)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "purged": purged })))
+}
