@@ -15,6 +15,7 @@ mod config;
 mod crm_lists;
 mod crm_pipelines;
 mod crm_records;
+mod crm_reports;
 mod crm_saved;
 mod crm_visibility;
 mod errors;

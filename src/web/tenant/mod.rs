@@ -28,6 +28,7 @@ pub const MODULES: &[Module] = &[
     crm::LEADS,
     crm::PIPELINES,
     crm::FIELDS,
+    crm::REPORTS,
     crm::SAVED,
     crm::SEARCH,
     crm::TEAMS,
