@@ -28,6 +28,9 @@ pub enum CrmError {
         "members delete and restore only their own records (owned or made by them); ask an admin"
     )]
     NotYours,
+    /// A file larger than the tenant allows (bytes).
+    #[error("the file is larger than this tenant allows ({0} bytes)")]
+    TooLarge(i64),
     /// A list cursor that was not made by this list, or was altered.
     #[error("the cursor is not one this list gave out, or it was altered")]
     InvalidCursor,
@@ -57,6 +60,7 @@ impl From<CrmError> for ApiError {
             CrmError::Conflict(_) => ErrorCode::Conflict,
             CrmError::InvalidCursor => ErrorCode::InvalidCursor,
             CrmError::NotYours => ErrorCode::NotYourRecord,
+            CrmError::TooLarge(_) => ErrorCode::PayloadTooLarge,
             CrmError::Storage(_) => return ApiError::internal(err),
         };
         ApiError::with_message(code, format!("{err}."))

@@ -3,6 +3,7 @@
 //! one tenant's own database (a `rusqlite` connection or transaction) and knows nothing of
 //! HTTP; `web::tenant::crm` puts it on the route table.
 
+pub mod attachments;
 pub mod board;
 mod currency;
 pub mod cursor;

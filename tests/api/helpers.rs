@@ -308,6 +308,34 @@ impl<'a> Browser<'a> {
         self.send_with(method, path, body, &[]).await
     }
 
+    /// Sends `bytes` as the body, of type `content_type`; answers with the raw body.
+    pub async fn send_raw(
+        &mut self,
+        method: reqwest::Method,
+        path: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base_url))
+            .header("content-type", content_type)
+            .body(bytes);
+        let jar: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        request = request.header("cookie", jar.join("; "));
+        if let Some(csrf) = &self.csrf {
+            request = request.header("x-csrf-token", csrf);
+        }
+        let response = request.send().await.expect("request is answered");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        (status, headers, response.bytes().await.unwrap().to_vec())
+    }
+
     /// [`Browser::send`] with more headers (`If-Match`, say).
     pub async fn send_with(
         &mut self,

@@ -81,9 +81,20 @@ async fn populate_crm(owner: &mut Browser<'_>, base: &str) -> Vec<(&'static str,
         )
         .await;
     let view = made(status, &body, "view");
+    let (status, _, body) = owner
+        .send_raw(
+            reqwest::Method::POST,
+            &format!("{base}/attachments?record_kind=deal&record_id={deal}&file_name=terms.pdf"),
+            b"%PDF-1.7 terms".to_vec(),
+            "application/pdf",
+        )
+        .await;
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    let attachment = made(status, &body, "attachment");
     vec![
         ("/teams", team),
         ("/views", view),
+        ("/attachments", attachment),
         ("/contacts", contact),
         ("/companies", company),
         ("/deals", deal),

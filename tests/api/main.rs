@@ -12,6 +12,7 @@ mod audit;
 mod caching;
 mod cli;
 mod config;
+mod crm_files;
 mod crm_lists;
 mod crm_pipelines;
 mod crm_records;

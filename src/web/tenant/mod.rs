@@ -28,6 +28,7 @@ pub const MODULES: &[Module] = &[
     crm::LEADS,
     crm::PIPELINES,
     crm::FIELDS,
+    crm::FILES,
     crm::REPORTS,
     crm::SAVED,
     crm::SEARCH,

@@ -3,6 +3,7 @@
 //! work in one transaction on the tenant's own database, and leave the rules to `crate::crm`.
 
 mod fields;
+mod files;
 mod leads;
 mod pipelines;
 mod records;
@@ -26,6 +27,7 @@ use crate::identity::users;
 use crate::web::AppState;
 
 pub use fields::MODULE as FIELDS;
+pub use files::MODULE as FILES;
 pub use leads::MODULE as LEADS;
 pub use pipelines::MODULE as PIPELINES;
 pub use records::{ACTIVITIES, COMPANIES, CONTACTS, DEALS};
