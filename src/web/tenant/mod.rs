@@ -3,6 +3,7 @@
 
 mod audit;
 mod auth;
+mod lookup;
 mod resolve;
 mod tokens;
 mod users;
