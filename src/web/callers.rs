@@ -56,7 +56,7 @@ pub struct Entries {
 }
 
 impl Entries {
-    fn new(capacity: NonZeroUsize) -> Self {
+    pub(crate) fn new(capacity: NonZeroUsize) -> Self {
         Self {
             tenants: LruCache::new(capacity),
             sessions: LruCache::new(capacity),
@@ -167,6 +167,13 @@ impl CallerCache {
         if inner.generation == generation.0 {
             add(&mut inner.entries);
         }
+    }
+
+    /// How many rows the cache holds now, of every kind.
+    pub fn held(&self) -> usize {
+        let inner = self.lock();
+        let entries = &inner.entries;
+        entries.tenants.len() + entries.sessions.len() + entries.tokens.len() + entries.users.len()
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {

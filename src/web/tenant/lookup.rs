@@ -256,3 +256,138 @@ fn remember(entries: &mut Entries, key: TenantKey, credential: &Credential, foun
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::num::NonZeroUsize;
+
+    use super::*;
+    use crate::identity::{Role, UserStatus};
+
+    const POLICY: SessionPolicy = SessionPolicy {
+        idle_secs: 600,
+        lifetime_secs: 3600,
+    };
+    const AT: i64 = 1_000_000;
+    const COOKIE: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+    fn key() -> TenantKey {
+        TenantKey::Slug("acme".into())
+    }
+
+    fn tenant(status: TenantStatus) -> Tenant {
+        Tenant {
+            id: "t1".into(),
+            slug: "acme".into(),
+            name: "Acme".into(),
+            status,
+            custom_domain: None,
+            seat_limit: None,
+            timezone: "UTC".into(),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    /// A cache holding acme, a session of its user `u1` last seen `idle` seconds ago, and
+    /// (if `with_user`) that user.
+    fn entries(idle: i64, expires_at: i64, with_user: bool) -> Entries {
+        let mut entries = Entries::new(NonZeroUsize::new(8).unwrap());
+        entries.put_tenant(key(), tenant(TenantStatus::Active));
+        let principal = Principal::User {
+            id: "u1".into(),
+            tenant_id: "t1".into(),
+        };
+        let session = Session {
+            principal,
+            csrf_token: "csrf".into(),
+            expires_at,
+            last_seen_at: AT - idle,
+        };
+        entries.put_session(secret::hash(COOKIE), session);
+        if with_user {
+            entries.put_user(User {
+                id: "u1".into(),
+                tenant_id: "t1".into(),
+                email: "u1@acme.test".into(),
+                role: Role::Member,
+                status: UserStatus::Active,
+                created_at: 0,
+                updated_at: 0,
+            });
+        }
+        entries
+    }
+
+    fn look(entries: &mut Entries, credential: &Credential) -> Option<Found> {
+        cached(entries, &key(), credential, AT, POLICY)
+    }
+
+    #[test]
+    fn a_fresh_session_and_its_user_are_answered_from_memory() {
+        let found = look(
+            &mut entries(30, AT + 100, true),
+            &Credential::cookie(COOKIE.into()),
+        );
+        assert!(matches!(
+            found.and_then(|f| f.presented),
+            Some(Presented::Session(Some((_, Some(user))))) if user.id == "u1"
+        ));
+    }
+
+    #[test]
+    fn the_clock_sends_expired_and_stale_sessions_to_the_database() {
+        let cookie = Credential::cookie(COOKIE.into());
+        for (idle, expires_at, why) in [
+            (60, AT + 100, "due for a touch"),
+            (600, AT + 100, "idle"),
+            (30, AT, "past its lifetime"),
+        ] {
+            assert!(
+                look(&mut entries(idle, expires_at, true), &cookie).is_none(),
+                "{why}"
+            );
+        }
+        assert!(
+            look(&mut entries(30, AT + 100, false), &cookie).is_none(),
+            "a user not in memory"
+        );
+    }
+
+    #[test]
+    fn tokens_are_judged_by_the_clock_too() {
+        let text = format!("{}{COOKIE}", tokens::TOKEN_PREFIX);
+        let credential = Credential::token(text.clone());
+        let holder = |expires_at, last_used_at| TokenHolder {
+            id: "k1".into(),
+            tenant_id: "t1".into(),
+            role: Role::Viewer,
+            expires_at,
+            last_used_at,
+        };
+        let mut entries = entries(30, AT + 100, true);
+        entries.put_token(secret::hash(&text), holder(None, AT - 10));
+        assert!(matches!(
+            look(&mut entries, &credential).and_then(|f| f.presented),
+            Some(Presented::Token(Some(_)))
+        ));
+        for (expires_at, last_used_at) in [(Some(AT), AT - 10), (None, AT - 60)] {
+            entries.put_token(secret::hash(&text), holder(expires_at, last_used_at));
+            assert!(look(&mut entries, &credential).is_none());
+        }
+    }
+
+    #[test]
+    fn junk_is_refused_and_a_suspended_tenant_is_answered_without_a_lookup() {
+        let mut entries = entries(30, AT + 100, true);
+        let junk = Credential::cookie("not a cookie".into());
+        assert!(matches!(
+            look(&mut entries, &junk).and_then(|f| f.presented),
+            Some(Presented::Session(None))
+        ));
+        entries.put_tenant(key(), tenant(TenantStatus::Suspended));
+        let found = look(&mut entries, &Credential::cookie(COOKIE.into())).unwrap();
+        assert!(found.presented.is_none());
+        assert_eq!(found.tenant.status, TenantStatus::Suspended);
+    }
+}
