@@ -299,3 +299,47 @@ async fn made_up_cookies_tokens_and_tenants_add_nothing_to_memory() {
     // Fewer, if something else changed the database meanwhile; never more.
     assert!(callers.held() <= held, "{} > {held}", callers.held());
 }
+
+#[tokio::test]
+async fn an_operator_session_read_a_moment_ago_ends_with_the_operator() {
+    let app = TestApp::spawn().await;
+    let mut first = set_up(&app).await;
+    let mut others = Vec::new();
+    for email in ["second@example.com", "third@example.com"] {
+        let credentials = json!({ "email": email, "password": PASSWORD });
+        let (status, body) = first
+            .post("/api/v1/admin/operators", credentials.clone())
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let mut browser = Browser::new(&app);
+        let (status, _) = browser.post("/api/v1/admin/auth/login", credentials).await;
+        assert_eq!(status, 200);
+        others.push((body["operator"]["id"].as_str().unwrap().to_owned(), browser));
+    }
+    let operators = "/api/v1/admin/operators";
+    for (_, browser) in &mut others {
+        for _ in 0..2 {
+            assert_eq!(browser.get(operators).await.0, 200);
+        }
+    }
+    let [(second, mut by_api), (_, mut by_other_process)] =
+        <[_; 2]>::try_from(others).ok().unwrap();
+
+    let (status, _) = first
+        .post(&format!("{operators}/{second}/deactivate"), json!({}))
+        .await;
+    assert_eq!(status, 200);
+    let (status, body) = by_api.get(operators).await;
+    assert_eq!((status, code(&body)), (401, "unauthenticated"));
+
+    rusqlite::Connection::open(app.data_dir().join("holdfast.db"))
+        .unwrap()
+        .execute(
+            "UPDATE operators SET status = 'deactivated' WHERE email = 'third@example.com'",
+            [],
+        )
+        .unwrap();
+    let (status, body) = by_other_process.get(operators).await;
+    assert_eq!((status, code(&body)), (401, "unauthenticated"));
+    assert_eq!(first.get(operators).await.0, 200);
+}
