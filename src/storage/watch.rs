@@ -4,8 +4,12 @@
 //! writing the same file. Its own connection never writes, so every commit counts.
 //!
 //! In WAL mode the answer comes from the WAL index in shared memory: no file is read, and
-//! the check costs a few microseconds. That is what lets in-memory copies of database rows be
-//! trusted on every request without a trip to the database.
+//! the check costs a few microseconds (two `fcntl` calls for the read lock; measured at about
+//! 3 µs). That is what lets in-memory copies of database rows be trusted on every request
+//! without a trip to the database. It never waits for a busy lock (a busy database counts as
+//! changed); the rare cases where SQLite itself does more — the first reader after a writer
+//! crashed rebuilds the WAL index, and a reader racing a WAL reset retries — are SQLite's
+//! own, bounded work.
 
 use std::path::Path;
 
