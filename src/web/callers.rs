@@ -12,7 +12,8 @@
 //!
 //! Only rows that exist are kept (never "no such session", which anyone could make up), keyed
 //! by the SHA-256 of a secret, never the secret, and each kind is bounded (least recently
-//! used goes first).
+//! used goes first). The one "no such" kept is a host that is no tenant's custom domain — the
+//! appliance's own names — and of those only a few.
 
 use std::num::NonZeroUsize;
 use std::path::Path;
@@ -28,6 +29,10 @@ use crate::tenancy::Tenant;
 
 /// How many of each kind of row are kept. Tens of thousands of callers fit in a few MiB.
 const CAPACITY: NonZeroUsize = NonZeroUsize::new(10_000).expect("not zero");
+/// How many hosts known to be no tenant's are kept: the appliance's own names, which every
+/// request to the console or a prefix would otherwise look up. Anyone can send any host, so
+/// this stays small: a flood of made-up hosts only pushes the real ones out.
+const UNCLAIMED_HOSTS: NonZeroUsize = NonZeroUsize::new(64).expect("not zero");
 
 /// How a tenant was asked for: by slug (prefix or subdomain) or by custom domain.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -53,6 +58,8 @@ pub struct Entries {
     tokens: LruCache<String, TokenHolder>,
     /// By tenant id and user id.
     users: LruCache<(String, String), User>,
+    /// Hosts that are no tenant's custom domain.
+    unclaimed_hosts: LruCache<String, ()>,
 }
 
 impl Entries {
@@ -62,6 +69,7 @@ impl Entries {
             sessions: LruCache::new(capacity),
             tokens: LruCache::new(capacity),
             users: LruCache::new(capacity),
+            unclaimed_hosts: LruCache::new(capacity.min(UNCLAIMED_HOSTS)),
         }
     }
 
@@ -70,6 +78,7 @@ impl Entries {
         self.sessions.clear();
         self.tokens.clear();
         self.users.clear();
+        self.unclaimed_hosts.clear();
     }
 
     pub fn tenant(&mut self, key: &TenantKey) -> Option<Tenant> {
@@ -90,8 +99,17 @@ impl Entries {
             .cloned()
     }
 
+    /// Whether `host` is known to be no tenant's custom domain.
+    pub fn unclaimed(&mut self, host: &str) -> bool {
+        self.unclaimed_hosts.get(host).is_some()
+    }
+
     pub fn put_tenant(&mut self, key: TenantKey, tenant: Tenant) {
         self.tenants.put(key, tenant);
+    }
+
+    pub fn put_unclaimed(&mut self, host: String) {
+        self.unclaimed_hosts.put(host, ());
     }
 
     pub fn put_session(&mut self, id_hash: String, session: Session) {
@@ -174,7 +192,11 @@ impl CallerCache {
     pub fn held(&self) -> usize {
         let inner = self.lock();
         let entries = &inner.entries;
-        entries.tenants.len() + entries.sessions.len() + entries.tokens.len() + entries.users.len()
+        entries.tenants.len()
+            + entries.sessions.len()
+            + entries.tokens.len()
+            + entries.users.len()
+            + entries.unclaimed_hosts.len()
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -291,6 +313,23 @@ mod tests {
         }
         let (_, kept) = cache.look(|e| ["a", "b", "c"].map(|s| e.tenant(&key(s)).is_some()));
         assert_eq!(kept, [false, true, true], "the least recently used goes");
+    }
+
+    #[test]
+    fn only_a_few_unclaimed_hosts_are_kept_and_a_change_forgets_them() {
+        let (_dir, db) = database();
+        let cache = CallerCache::open(db.path()).unwrap();
+        let (generation, ()) = cache.look(|_| ());
+        cache.fill(generation, |e| {
+            for i in 0..1000 {
+                e.put_unclaimed(format!("made-up-{i}.example"));
+            }
+        });
+        assert_eq!(cache.held(), UNCLAIMED_HOSTS.get());
+        assert!(cache.look(|e| e.unclaimed("made-up-999.example")).1);
+        commit(&db.conn().unwrap());
+        assert!(!cache.look(|e| e.unclaimed("made-up-999.example")).1);
+        assert_eq!(cache.held(), 0);
     }
 
     #[test]

@@ -343,3 +343,33 @@ async fn an_operator_session_read_a_moment_ago_ends_with_the_operator() {
     assert_eq!((status, code(&body)), (401, "unauthenticated"));
     assert_eq!(first.get(operators).await.0, 200);
 }
+
+#[tokio::test]
+async fn a_host_that_becomes_a_tenants_domain_stops_serving_the_console_at_once() {
+    let app = TestApp::spawn().await;
+    let (mut owner, _) = acme(&app).await;
+    // The appliance reached by a name of its own: prefix routes are served there.
+    owner.host = Some("crm.acme.example".into());
+    for _ in 0..2 {
+        assert_eq!(me(&mut owner).await.0, 200);
+    }
+    cli(
+        &app,
+        &[
+            "tenant",
+            "update",
+            "acme",
+            "--custom-domain",
+            "crm.acme.example",
+        ],
+    )
+    .await
+    .assert_ok();
+    assert_eq!(
+        me(&mut owner).await,
+        (404, "not_found".into()),
+        "a tenant's host serves that tenant's own routes alone"
+    );
+    let (status, _) = owner.get("/api/v1/auth/me").await;
+    assert_eq!(status, 200, "which it now does");
+}
