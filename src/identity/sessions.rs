@@ -39,12 +39,43 @@ pub struct Session {
     pub principal: Principal,
     pub csrf_token: String,
     pub expires_at: i64,
+    /// When it was last used, as stored now (after this resumption's touch, if any).
+    pub last_seen_at: i64,
 }
 
 /// `last_seen_at` is only written when it is this stale, so reads do not all become writes.
 const TOUCH_AFTER_SECS: i64 = 60;
 
-fn now() -> i64 {
+/// What a session's times say at a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// Idle too long or past its lifetime: it has ended.
+    Expired,
+    /// Live, and `last_seen_at` is due to be written.
+    Stale,
+    /// Live, and `last_seen_at` is recent enough.
+    Fresh,
+}
+
+impl Session {
+    /// Where this session stands at `at` (unix seconds) under `policy`.
+    pub fn freshness(&self, at: i64, policy: SessionPolicy) -> Freshness {
+        freshness(at, self.last_seen_at, self.expires_at, policy)
+    }
+}
+
+fn freshness(at: i64, last_seen: i64, expires_at: i64, policy: SessionPolicy) -> Freshness {
+    if at >= expires_at || at >= last_seen + policy.idle_secs {
+        Freshness::Expired
+    } else if at - last_seen >= TOUCH_AFTER_SECS {
+        Freshness::Stale
+    } else {
+        Freshness::Fresh
+    }
+}
+
+/// The time sessions are judged by: unix seconds now.
+pub fn now() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
 }
 
@@ -110,16 +141,20 @@ pub fn resume(
         return Ok(None);
     };
     let at = now();
-    if at >= expires_at || at >= last_seen + policy.idle_secs {
-        conn.execute("DELETE FROM sessions WHERE id_hash = ?1", [&id_hash])?;
-        return Ok(None);
-    }
-    if at - last_seen >= TOUCH_AFTER_SECS {
-        conn.execute(
-            "UPDATE sessions SET last_seen_at = ?1 WHERE id_hash = ?2",
-            params![at, id_hash],
-        )?;
-    }
+    let last_seen_at = match freshness(at, last_seen, expires_at, policy) {
+        Freshness::Expired => {
+            conn.execute("DELETE FROM sessions WHERE id_hash = ?1", [&id_hash])?;
+            return Ok(None);
+        }
+        Freshness::Stale => {
+            conn.execute(
+                "UPDATE sessions SET last_seen_at = ?1 WHERE id_hash = ?2",
+                params![at, id_hash],
+            )?;
+            at
+        }
+        Freshness::Fresh => last_seen,
+    };
     let principal = match (operator_id, user_id, tenant_id) {
         (Some(id), _, _) => Principal::Operator { id },
         (None, Some(id), Some(tenant_id)) => Principal::User { id, tenant_id },
@@ -129,6 +164,7 @@ pub fn resume(
         principal,
         csrf_token,
         expires_at,
+        last_seen_at,
     }))
 }
 
@@ -184,6 +220,28 @@ mod tests {
     }
 
     #[test]
+    fn freshness_follows_idle_time_lifetime_and_the_touch_interval() {
+        let session = |last_seen_at, expires_at| Session {
+            principal: Principal::Operator { id: "op".into() },
+            csrf_token: String::new(),
+            expires_at,
+            last_seen_at,
+        };
+        let live = session(1000, 5000);
+        assert_eq!(live.freshness(1059, POLICY), Freshness::Fresh);
+        assert_eq!(live.freshness(1060, POLICY), Freshness::Stale);
+        assert_eq!(live.freshness(1599, POLICY), Freshness::Stale);
+        assert_eq!(live.freshness(1600, POLICY), Freshness::Expired, "idle");
+        let ending = session(1000, 1030);
+        assert_eq!(ending.freshness(1029, POLICY), Freshness::Fresh);
+        assert_eq!(
+            ending.freshness(1030, POLICY),
+            Freshness::Expired,
+            "lifetime"
+        );
+    }
+
+    #[test]
     fn a_session_resumes_until_idle_or_lifetime_runs_out_and_is_stored_hashed() {
         let (conn, id) = with_operator();
         let principal = Principal::Operator { id };
@@ -195,6 +253,7 @@ mod tests {
         let live = resume(&conn, &started.cookie, POLICY).unwrap().unwrap();
         assert_eq!(live.principal, principal);
         assert_eq!(live.csrf_token, started.csrf_token);
+        assert_eq!(live.freshness(now(), POLICY), Freshness::Fresh);
         assert!(resume(&conn, "forged", POLICY).unwrap().is_none());
         assert!(
             resume(&conn, &Secret::generate().text, POLICY)

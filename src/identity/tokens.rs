@@ -33,7 +33,24 @@ pub struct ApiToken {
 pub struct TokenHolder {
     pub id: String,
     pub tenant_id: String,
+    /// The lower of the token's own role and its maker's when it was read.
     pub role: Role,
+    pub expires_at: Option<i64>,
+    /// When it was last used, as stored now (after this use's record, if any).
+    pub last_used_at: i64,
+}
+
+/// `last_used_at` is only written when it is this stale, so busy scripts do not turn reads
+/// into writes.
+const TOUCH_AFTER_SECS: i64 = 60;
+
+impl TokenHolder {
+    /// Whether this holder, as read before, may be taken as it is at `at` (unix seconds):
+    /// not expired, and not due to have its use recorded. Anything else is for
+    /// [`authenticate`] to decide.
+    pub fn fresh_at(&self, at: i64) -> bool {
+        self.expires_at.is_none_or(|e| e > at) && at - self.last_used_at < TOUCH_AFTER_SECS
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -159,6 +176,13 @@ pub fn revoke(conn: &Connection, tenant_id: &str, id: &str) -> Result<ApiToken, 
     find(conn, tenant_id, id)?.ok_or(TokenError::NotFound)
 }
 
+/// Does `presented` look like a token we made? Junk is refused before any lookup.
+pub fn well_formed(presented: &str) -> bool {
+    presented
+        .strip_prefix(TOKEN_PREFIX)
+        .is_some_and(secret::well_formed)
+}
+
 /// Who a presented token speaks for, if it is live. A token never has more authority than
 /// its maker has now: its role is the lower of its own and its maker's current role, and it
 /// does nothing while its maker is not an active user of the token's tenant (deactivated,
@@ -167,16 +191,13 @@ pub fn authenticate(
     conn: &Connection,
     presented: &str,
 ) -> Result<Option<TokenHolder>, StorageError> {
-    let Some(rest) = presented.strip_prefix(TOKEN_PREFIX) else {
-        return Ok(None);
-    };
-    if !secret::well_formed(rest) {
+    if !well_formed(presented) {
         return Ok(None);
     }
     let at = now();
     let found = conn
         .query_row(
-            "SELECT t.id, t.tenant_id, t.role, u.role, t.last_used_at
+            "SELECT t.id, t.tenant_id, t.role, u.role, t.last_used_at, t.expires_at
              FROM api_tokens t
              JOIN users u ON u.id = t.created_by AND u.tenant_id = t.tenant_id AND u.status = 'active'
              WHERE t.token_hash = ?1 AND t.revoked_at IS NULL
@@ -189,24 +210,59 @@ pub fn authenticate(
                     r.get::<_, String>(2)?,
                     r.get::<_, String>(3)?,
                     r.get::<_, Option<i64>>(4)?,
+                    r.get::<_, Option<i64>>(5)?,
                 ))
             },
         )
         .optional()?;
-    let Some((id, tenant_id, own_role, maker_role, last_used)) = found else {
+    let Some((id, tenant_id, own_role, maker_role, last_used, expires_at)) = found else {
         return Ok(None);
     };
-    // Recorded at most once a minute, so busy scripts do not turn reads into writes.
-    if last_used.is_none_or(|t| at - t >= 60) {
-        conn.execute(
-            "UPDATE api_tokens SET last_used_at = ?1 WHERE id = ?2",
-            params![at, id],
-        )?;
-    }
+    let last_used_at = match last_used {
+        Some(t) if at - t < TOUCH_AFTER_SECS => t,
+        _ => {
+            conn.execute(
+                "UPDATE api_tokens SET last_used_at = ?1 WHERE id = ?2",
+                params![at, id],
+            )?;
+            at
+        }
+    };
     let parse = |text: &str| text.parse().unwrap_or(Role::Viewer);
     Ok(Some(TokenHolder {
         id,
         tenant_id,
         role: parse(&own_role).lower(parse(&maker_role)),
+        expires_at,
+        last_used_at,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_holder_read_before_is_fresh_until_it_expires_or_its_use_is_due_to_be_recorded() {
+        let holder = |expires_at| TokenHolder {
+            id: "t".into(),
+            tenant_id: "acme".into(),
+            role: Role::Member,
+            expires_at,
+            last_used_at: 1000,
+        };
+        assert!(holder(None).fresh_at(1059));
+        assert!(!holder(None).fresh_at(1060), "use due to be recorded");
+        assert!(holder(Some(1030)).fresh_at(1029));
+        assert!(!holder(Some(1030)).fresh_at(1030), "expired");
+    }
+
+    #[test]
+    fn only_tokens_of_our_shape_are_well_formed() {
+        let text = format!("{TOKEN_PREFIX}{}", Secret::generate().text);
+        assert!(well_formed(&text));
+        assert!(!well_formed(&text[TOKEN_PREFIX.len()..]), "no prefix");
+        assert!(!well_formed(&format!("{text}x")));
+        assert!(!well_formed("hft_"));
+    }
 }

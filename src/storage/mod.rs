@@ -2,6 +2,7 @@
 //! embedded migrations applied on open, and blocking work kept off the async executor.
 
 mod migrations;
+mod watch;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,6 +12,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 
 pub use migrations::{MigrationReport, Schema, migrate as migrate_connection};
+pub use watch::ChangeWatch;
 
 /// How long a connection waits for another writer before giving up with `SQLITE_BUSY`.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);

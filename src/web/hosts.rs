@@ -13,6 +13,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, web};
 
 use super::AppState;
+use super::callers::TenantKey;
 use crate::config::Config;
 use crate::error::{ApiError, ErrorCode};
 use crate::tenancy::{Slug, registry};
@@ -59,19 +60,10 @@ pub async fn site(state: &AppState, host: Option<&str>) -> Result<Site, ApiError
         if names_a_tenant(&state.config, host) {
             return Ok(Site::Tenant);
         }
-        let name = host.to_owned();
         // Custom domains are DNS names, never addresses or `localhost` (see
         // `registry::custom_domain`): those hosts need no lookup, which spares every request
         // to the appliance by its address a trip to the database.
-        let custom = if could_be_a_custom_domain(host) {
-            state
-                .control_db
-                .run_as(move |conn| registry::find_by_domain(conn, &name))
-                .await?
-        } else {
-            None
-        };
-        if custom.is_some() {
+        if could_be_a_custom_domain(host) && is_custom_domain(state, host).await? {
             return Ok(Site::Tenant);
         }
     }
@@ -81,6 +73,33 @@ pub async fn site(state: &AppState, host: Option<&str>) -> Result<Site, ApiError
     } else {
         Ok(Site::Elsewhere)
     }
+}
+
+/// Whether `host` is a tenant's custom domain: from the callers' cache, which also keeps a few
+/// hosts that are not (the appliance's own names), else from the database.
+async fn is_custom_domain(state: &AppState, host: &str) -> Result<bool, ApiError> {
+    let key = TenantKey::Host(host.to_owned());
+    let (generation, known) = state.callers.look(|entries| {
+        if entries.tenant(&key).is_some() {
+            Some(true)
+        } else {
+            entries.unclaimed(host).then_some(false)
+        }
+    });
+    if let Some(known) = known {
+        return Ok(known);
+    }
+    let name = host.to_owned();
+    let tenant = state
+        .control_db
+        .run_as(move |conn| registry::find_by_domain(conn, &name))
+        .await?;
+    let claimed = tenant.is_some();
+    state.callers.fill(generation, |entries| match tenant {
+        Some(tenant) => entries.put_tenant(key, tenant),
+        None => entries.put_unclaimed(host.to_owned()),
+    });
+    Ok(claimed)
 }
 
 /// `path` is `prefix` or below it, segment-wise (as actix matches a scope).

@@ -7,6 +7,7 @@ pub(crate) mod admin;
 mod assets;
 pub(crate) mod audit_trail;
 pub mod auth;
+pub mod callers;
 pub mod endpoint;
 mod extractors;
 pub mod forwarded;
@@ -45,6 +46,8 @@ pub use shutdown::StopSignals;
 pub struct AppState {
     pub config: Arc<Config>,
     pub control_db: Database,
+    /// What the gates read about callers, kept while the control database is unchanged.
+    pub callers: Arc<callers::CallerCache>,
     pub license: Arc<LicenseService>,
     /// Tenant databases, opened on first use and bounded by `max_open_tenant_dbs`.
     pub tenant_dbs: Arc<TenantDatabases>,
@@ -79,7 +82,7 @@ impl Application {
     /// listener. Nothing is served until [`Application::run_until_stopped`].
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let config = Arc::new(config);
-        let (control_db, migration) = open_control_db(Arc::clone(&config)).await?;
+        let (control_db, migration, callers) = open_control_db(Arc::clone(&config)).await?;
         let license = {
             let db = control_db.clone();
             tokio::task::spawn_blocking(move || LicenseService::load(&db, TrustedKeys::builtin()))
@@ -98,6 +101,7 @@ impl Application {
         let state = AppState {
             config: Arc::clone(&config),
             control_db,
+            callers: Arc::new(callers),
             license,
             tenant_dbs: Arc::new(TenantDatabases::new(
                 &config.tenants_dir(),
@@ -199,16 +203,19 @@ impl Application {
     }
 }
 
-/// Creates the data directory layout and opens the control database off the executor.
-async fn open_control_db(config: Arc<Config>) -> anyhow::Result<(Database, MigrationReport)> {
+/// Creates the data directory layout and opens the control database, and the gates' cache
+/// of it, off the executor.
+async fn open_control_db(
+    config: Arc<Config>,
+) -> anyhow::Result<(Database, MigrationReport, callers::CallerCache)> {
     tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         prepare_data_dir(&config)?;
-        Database::open(
-            &config.control_db_path(),
-            Schema::Control,
-            config.db_pool_size,
-        )
-        .with_context(|| format!("cannot open {}", config.control_db_path().display()))
+        let path = config.control_db_path();
+        let cannot_open = || format!("cannot open {}", path.display());
+        let (db, report) = Database::open(&path, Schema::Control, config.db_pool_size)
+            .with_context(cannot_open)?;
+        let callers = callers::CallerCache::open(&path).with_context(cannot_open)?;
+        Ok((db, report, callers))
     })
     .await
     .context("database start-up task failed")?

@@ -220,6 +220,11 @@ impl TestApp {
         std::sync::Arc::clone(&self.state.tenant_dbs)
     }
 
+    /// The gates' cache of callers as the running server holds it.
+    pub fn callers(&self) -> std::sync::Arc<holdfast::web::callers::CallerCache> {
+        std::sync::Arc::clone(&self.state.callers)
+    }
+
     /// The license as the running server holds it.
     pub fn license(&self) -> std::sync::Arc<holdfast::license::LicenseService> {
         std::sync::Arc::clone(&self.state.license)

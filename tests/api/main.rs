@@ -10,6 +10,7 @@ mod helpers;
 mod assets;
 mod audit;
 mod caching;
+mod changes;
 mod cli;
 mod config;
 mod crm_files;

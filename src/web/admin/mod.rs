@@ -13,7 +13,8 @@ use super::AppState;
 use super::auth::{ADMIN_COOKIE, require_csrf, session_policy};
 use super::endpoint::{Module, register};
 use crate::error::{ApiError, ErrorCode};
-use crate::identity::sessions::{self, Principal};
+use crate::identity::secret;
+use crate::identity::sessions::{self, Freshness, Principal, Session};
 
 /// The modules of the operator API.
 pub const MODULES: &[Module] = &[
@@ -52,10 +53,7 @@ pub async fn authenticate(req: &HttpRequest) -> Result<OperatorSession, ApiError
         .cookie(ADMIN_COOKIE)
         .map(|c| c.value().to_owned())
         .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
-    let policy = session_policy(&state.config);
-    let session = state
-        .control_db
-        .run(move |conn| sessions::resume(conn, &cookie, policy))
+    let session = resume(&state, cookie)
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
     let Principal::Operator { id } = &session.principal else {
@@ -66,6 +64,32 @@ pub async fn authenticate(req: &HttpRequest) -> Result<OperatorSession, ApiError
         operator_id: id.clone(),
         csrf_token: session.csrf_token.clone(),
     })
+}
+
+/// The live session behind `cookie`: from the callers' cache while it is fresh there (see
+/// `web::callers`), else from the database, which also records its use or ends it.
+async fn resume(state: &AppState, cookie: String) -> Result<Option<Session>, ApiError> {
+    let policy = session_policy(&state.config);
+    let hash = secret::well_formed(&cookie).then(|| secret::hash(&cookie));
+    let at = sessions::now();
+    let (generation, cached) = state.callers.look(|entries| {
+        let session = entries.session(hash.as_deref()?)?;
+        (session.freshness(at, policy) == Freshness::Fresh).then_some(session)
+    });
+    if cached.is_some() {
+        return Ok(cached);
+    }
+    let session = state
+        .control_db
+        .run(move |conn| sessions::resume(conn, &cookie, policy))
+        .await?;
+    if let (Some(session), Some(hash)) = (&session, hash) {
+        let session = session.clone();
+        state
+            .callers
+            .fill(generation, |entries| entries.put_session(hash, session));
+    }
+    Ok(session)
 }
 
 /// The operator the route's gate authenticated (see `endpoint::gate`).

@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod crm;
+mod lookup;
 mod resolve;
 mod tokens;
 mod users;

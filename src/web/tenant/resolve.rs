@@ -5,11 +5,12 @@
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest, dev::Payload, web};
 
+use super::lookup::{self, Addressed, Credential, Found, Presented};
 use crate::error::{ApiError, ErrorCode};
-use crate::identity::sessions::{self, Principal};
-use crate::identity::{Role, User, tokens, users};
+use crate::identity::sessions::Principal;
+use crate::identity::{Role, User};
 use crate::license::Feature;
-use crate::tenancy::{Slug, Tenant, TenantStatus, registry};
+use crate::tenancy::{Tenant, TenantStatus};
 use crate::web::AppState;
 use crate::web::auth::{TENANT_COOKIE, require_csrf, session_policy};
 
@@ -27,53 +28,11 @@ fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no app state")))
 }
 
-/// The request's host name, lower-case, without port (forwarded only by a trusted proxy).
-fn host_name(req: &HttpRequest) -> String {
-    crate::web::forwarded::host(req).unwrap_or_default()
-}
-
-/// How a request names its tenant: a slug from the prefix, or a host (a slug under the
-/// base domain, or a custom domain). Worked out without the database.
-enum Addressed {
-    Slug(Slug),
-    Host(String),
-}
-
-impl Addressed {
-    /// `Err(tenant_not_found)` for a prefix that is no slug.
-    fn of(req: &HttpRequest, config: &crate::config::Config) -> Result<(Self, String), ApiError> {
-        if let Some(text) = req.match_info().get("tenant") {
-            let slug = text
-                .parse::<Slug>()
-                .map_err(|_| ApiError::new(ErrorCode::TenantNotFound))?;
-            return Ok((Addressed::Slug(slug), format!("/t/{text}")));
-        }
-        let host = host_name(req);
-        let slug = config.base_domain.as_deref().and_then(|base| {
-            host.strip_suffix(base)
-                .and_then(|rest| rest.strip_suffix('.'))
-                .and_then(|label| label.parse::<Slug>().ok())
-        });
-        let addressed = slug.map_or(Addressed::Host(host), Addressed::Slug);
-        Ok((addressed, "/".to_owned()))
-    }
-
-    /// The tenant it names, if any. Blocking.
-    fn find(&self, conn: &rusqlite::Connection) -> Result<Option<Tenant>, ApiError> {
-        Ok(match self {
-            Addressed::Slug(slug) => registry::find(conn, slug)?,
-            Addressed::Host(host) => registry::find_by_domain(conn, host)?,
-        })
-    }
-}
-
 /// The tenant a request addresses, by prefix or host; active, or refused.
 pub async fn resolve(req: &HttpRequest) -> Result<CurrentTenant, ApiError> {
     let state = state(req)?;
     let (addressed, cookie_path) = Addressed::of(req, &state.config)?;
-    let tenant = state
-        .control_db
-        .run_as(move |conn| addressed.find(conn))
+    let tenant = lookup::tenant(&state, addressed)
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::TenantNotFound))?;
     checked(tenant, cookie_path)
@@ -166,50 +125,22 @@ fn bearer(req: &HttpRequest) -> Option<String> {
         .then(|| token.trim().to_owned())
 }
 
-/// What a tenant route's caller presented, found in one trip to the database.
-enum Presented {
-    Token(Option<tokens::TokenHolder>),
-    Session(Option<(sessions::Session, Option<User>)>),
-}
-
 /// Authenticates the caller of a tenant route: an API token (`Authorization: Bearer`) or a
-/// session cookie with, on writes, its CSRF token. The tenant, the token or session and the
-/// user are read in one blocking call: this runs before every tenant request.
+/// session cookie with, on writes, its CSRF token. This runs before every tenant request, so
+/// the tenant, the token or session and the user come from the callers' cache when it holds
+/// them, else in one blocking call (see `lookup`).
 pub async fn authenticate(req: &HttpRequest) -> Result<TenantSession, ApiError> {
     let state = state(req)?;
     let (addressed, cookie_path) = Addressed::of(req, &state.config)?;
-    let bearer = bearer(req);
-    let cookie = req.cookie(TENANT_COOKIE).map(|c| c.value().to_owned());
+    let credential = if let Some(token) = bearer(req) {
+        Credential::token(token)
+    } else if let Some(cookie) = req.cookie(TENANT_COOKIE) {
+        Credential::cookie(cookie.value().to_owned())
+    } else {
+        Credential::Nothing
+    };
     let policy = session_policy(&state.config);
-    let (tenant, presented) = state
-        .control_db
-        .run_as(move |conn| -> Result<_, ApiError> {
-            let Some(tenant) = addressed.find(conn)? else {
-                return Ok(None);
-            };
-            if tenant.status == TenantStatus::Suspended {
-                return Ok(Some((tenant, None)));
-            }
-            let presented = if let Some(presented) = bearer {
-                Presented::Token(tokens::authenticate(conn, &presented)?)
-            } else if let Some(cookie) = cookie {
-                Presented::Session(match sessions::resume(conn, &cookie, policy)? {
-                    Some(session) => {
-                        let user = match &session.principal {
-                            Principal::User { id, tenant_id } if *tenant_id == tenant.id => {
-                                users::find_by_id(conn, &tenant.id, id)?
-                            }
-                            _ => None,
-                        };
-                        Some((session, user))
-                    }
-                    None => None,
-                })
-            } else {
-                return Err(ApiError::new(ErrorCode::Unauthenticated));
-            };
-            Ok(Some((tenant, Some(presented))))
-        })
+    let Found { tenant, presented } = lookup::caller(&state, addressed, credential, policy)
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::TenantNotFound))?;
     let current = checked(tenant, cookie_path)?;
@@ -250,7 +181,9 @@ pub async fn authenticate(req: &HttpRequest) -> Result<TenantSession, ApiError> 
                 user: Some(user),
             })
         }
-        Some(Presented::Session(None)) | None => Err(ApiError::new(ErrorCode::Unauthenticated)),
+        Some(Presented::Session(None) | Presented::Nothing) | None => {
+            Err(ApiError::new(ErrorCode::Unauthenticated))
+        }
     }
 }
 
