@@ -55,6 +55,9 @@ pub struct Endpoint {
     pub path: &'static str,
     pub area: Area,
     pub access: Access,
+    /// The status of a successful answer (201 for what is made, 204 for what answers with
+    /// no body), declared rather than guessed from the path.
+    pub success: u16,
     pub summary: &'static str,
     /// Refusals particular to this route (the common ones are added by [`Endpoint::errors`]).
     pub errors: &'static [ErrorCode],
@@ -207,16 +210,18 @@ pub const READ_ONLY_ALLOWED: &[&str] = &[
     "POST /api/v1/admin/operators",
 ];
 
-/// Declares a module's routes: `METHOD "path" => handler, access, "summary", [ErrorCode…];`.
+/// Declares a module's routes:
+/// `METHOD "path" => handler, access, success status, "summary", [ErrorCode…];`.
 /// Makes `ENDPOINTS` (the table) and `routes` (the registration) from the same lines.
 macro_rules! endpoints {
-    (area: $area:expr; $( $method:ident $path:literal => $handler:path, $access:expr, $summary:literal, [$($err:ident),* $(,)?]; )+) => {
+    (area: $area:expr; $( $method:ident $path:literal => $handler:path, $access:expr, $success:literal, $summary:literal, [$($err:ident),* $(,)?]; )+) => {
         pub const ENDPOINTS: &[$crate::web::endpoint::Endpoint] = &[
             $( $crate::web::endpoint::Endpoint {
                 method: stringify!($method),
                 path: $path,
                 area: $area,
                 access: $access,
+                success: $success,
                 summary: $summary,
                 errors: &[$($crate::error::ErrorCode::$err),*],
             }, )+

@@ -10,7 +10,7 @@ use super::endpoint::{Access, Area, Endpoint, endpoints};
 use crate::error::ErrorCode;
 
 endpoints! { area: Area::Root;
-    GET "/api/v1/openapi.json" => document, Access::Public, "This document", [];
+    GET "/api/v1/openapi.json" => document, Access::Public, 200, "This document", [];
 }
 
 async fn document() -> HttpResponse {
@@ -26,13 +26,10 @@ fn operation(endpoint: &Endpoint) -> Value {
             .push(code.as_str());
     }
     let mut responses = serde_json::Map::new();
-    let success = match endpoint.method {
-        "POST" if endpoint.path.ends_with("/logout") => "204",
-        "DELETE" => "204",
-        "POST" if !endpoint.path.contains("/auth/") && !endpoint.path.contains("}/") => "201",
-        _ => "200",
-    };
-    responses.insert(success.to_owned(), json!({ "description": "Success" }));
+    responses.insert(
+        endpoint.success.to_string(),
+        json!({ "description": "Success" }),
+    );
     for (status, codes) in by_status {
         responses.insert(
             status.to_string(),

@@ -7,9 +7,9 @@ use super::endpoint::{Access, Area, endpoints};
 use super::tenant::CurrentTenant;
 
 endpoints! { area: Area::Root;
-    GET "/t/{tenant}/accept-invite" => set_password, Access::TenantPublic,
+    GET "/t/{tenant}/accept-invite" => set_password, Access::TenantPublic, 200,
         "The page an invitation link opens: set a password", [];
-    GET "/t/{tenant}/reset-password" => set_password, Access::TenantPublic,
+    GET "/t/{tenant}/reset-password" => set_password, Access::TenantPublic, 200,
         "The page a password reset link opens: set a new password", [];
 }
 

@@ -15,8 +15,8 @@ use crate::provision::{self, Owner};
 use crate::tenancy::Slug;
 
 endpoints! { area: Area::Root;
-    GET "/setup" => page, Access::Public, "The setup page, while setup is open", [NotFound];
-    POST "/setup" => run_setup, Access::Public,
+    GET "/setup" => page, Access::Public, 200, "The setup page, while setup is open", [NotFound];
+    POST "/setup" => run_setup, Access::Public, 201,
         "One-time setup: the first operator, optionally a license and the first tenant",
         [NotFound, InvalidInput, InvalidPassword, LicenseInvalid];
 }

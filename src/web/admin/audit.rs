@@ -10,7 +10,7 @@ use crate::web::endpoint::{Access, Area, endpoints};
 use crate::web::tenant::AuditPage;
 
 endpoints! { area: Area::Admin;
-    GET "/audit" => list, Access::Operator,
+    GET "/audit" => list, Access::Operator, 200,
         "The appliance's audit log, newest first (?before=<seq>&limit=<n>)", [InvalidQuery];
 }
 

@@ -16,12 +16,12 @@ use crate::web::auth::{
 use crate::web::endpoint::{Access, Area, endpoints};
 
 endpoints! { area: Area::Admin;
-    POST "/auth/login" => login, Access::Public,
+    POST "/auth/login" => login, Access::Public, 200,
         "Sign in as an operator: sets the session cookie, returns the CSRF token",
         [InvalidCredentials, RateLimited];
-    POST "/auth/logout" => logout, Access::Operator, "Sign out", [];
-    GET "/auth/me" => me, Access::Operator, "The signed-in operator and the CSRF token", [];
-    POST "/auth/password" => change_password, Access::Operator,
+    POST "/auth/logout" => logout, Access::Operator, 204, "Sign out", [];
+    GET "/auth/me" => me, Access::Operator, 200, "The signed-in operator and the CSRF token", [];
+    POST "/auth/password" => change_password, Access::Operator, 200,
         "Change your own password (the current one and a new one); ends your other sessions",
         [InvalidCredentials, InvalidPassword, RateLimited];
 }

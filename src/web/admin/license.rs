@@ -10,9 +10,9 @@ use crate::web::audit_trail::note_target;
 use crate::web::endpoint::{Access, Area, endpoints};
 
 endpoints! { area: Area::Admin;
-    GET "/license" => show, Access::Operator,
+    GET "/license" => show, Access::Operator, 200,
         "The license in force: state, seats and tenants used/cap, dates, history", [];
-    PUT "/license" => install, Access::Operator,
+    PUT "/license" => install, Access::Operator, 200,
         "Install a license key; a refused key leaves the license unchanged",
         [LicenseInvalid, LicenseExpired];
 }

@@ -13,10 +13,10 @@ use crate::web::audit_trail::note_target;
 use crate::web::endpoint::{Access, Area, endpoints};
 
 endpoints! { area: Area::Admin;
-    GET "/operators" => list, Access::Operator, "Every operator", [];
-    POST "/operators" => create, Access::Operator, "Add an operator",
+    GET "/operators" => list, Access::Operator, 200, "Every operator", [];
+    POST "/operators" => create, Access::Operator, 201, "Add an operator",
         [InvalidInput, InvalidPassword, OperatorExists];
-    POST "/operators/{id}/deactivate" => deactivate, Access::Operator,
+    POST "/operators/{id}/deactivate" => deactivate, Access::Operator, 200,
         "Deactivate an operator and end their sessions", [OperatorNotFound, LastOperator];
 }
 

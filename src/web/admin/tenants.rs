@@ -14,20 +14,20 @@ use crate::web::audit_trail::note_target;
 use crate::web::endpoint::{Access, Area, endpoints};
 
 endpoints! { area: Area::Admin;
-    GET "/tenants" => list, Access::Operator, "Every tenant", [];
-    POST "/tenants" => create, Access::Operator,
+    GET "/tenants" => list, Access::Operator, 200, "Every tenant", [];
+    POST "/tenants" => create, Access::Operator, 201,
         "Create a tenant on its own database, optionally inviting its owner",
         [InvalidInput, SlugTaken, TenantLimitReached, SeatLimitReached, LicenseExpired];
-    GET "/tenants/{slug}" => show, Access::Operator, "One tenant and its users", [TenantNotFound];
-    PATCH "/tenants/{slug}" => update, Access::Operator,
+    GET "/tenants/{slug}" => show, Access::Operator, 200, "One tenant and its users", [TenantNotFound];
+    PATCH "/tenants/{slug}" => update, Access::Operator, 200,
         "Change a tenant's name, seat limit or custom domain (null removes a limit or domain)",
         [TenantNotFound, InvalidInput, DomainTaken, ReadOnly];
-    DELETE "/tenants/{slug}" => delete, Access::Operator,
+    DELETE "/tenants/{slug}" => delete, Access::Operator, 204,
         "Delete a tenant and its database (?confirm=<slug>)", [TenantNotFound, InvalidInput];
-    POST "/tenants/{slug}/suspend" => suspend, Access::Operator,
+    POST "/tenants/{slug}/suspend" => suspend, Access::Operator, 200,
         "Stop the tenant's sign-ins, sessions, API and tokens at once; data is kept",
         [TenantNotFound];
-    POST "/tenants/{slug}/resume" => resume, Access::Operator, "Let a suspended tenant back in",
+    POST "/tenants/{slug}/resume" => resume, Access::Operator, 200, "Let a suspended tenant back in",
         [TenantNotFound];
 }
 

@@ -12,7 +12,7 @@ use crate::web::AppState;
 use crate::web::endpoint::{Access, Area, endpoints};
 
 endpoints! { area: Area::Tenant;
-    GET "/audit" => list, Access::Tenant(Role::Admin),
+    GET "/audit" => list, Access::Tenant(Role::Admin), 200,
         "The tenant's audit log, newest first (?before=<seq>&limit=<n>)", [InvalidQuery];
 }
 

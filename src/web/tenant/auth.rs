@@ -20,19 +20,19 @@ use crate::web::auth::{
 use crate::web::endpoint::{Access, Area, endpoints};
 
 endpoints! { area: Area::Tenant;
-    POST "/auth/login" => login, Access::TenantPublic,
+    POST "/auth/login" => login, Access::TenantPublic, 200,
         "Sign in to the tenant: sets the session cookie, returns the CSRF token",
         [InvalidCredentials, RateLimited];
-    POST "/auth/logout" => logout, Access::Tenant(Role::Viewer), "Sign out", [];
-    POST "/auth/password" => change_password, Access::Tenant(Role::Viewer),
+    POST "/auth/logout" => logout, Access::Tenant(Role::Viewer), 204, "Sign out", [];
+    POST "/auth/password" => change_password, Access::Tenant(Role::Viewer), 200,
         "Change your own password (the current one and a new one); ends your other sessions",
         [InvalidCredentials, InvalidPassword, RateLimited];
-    GET "/auth/me" => me, Access::Tenant(Role::Viewer),
+    GET "/auth/me" => me, Access::Tenant(Role::Viewer), 200,
         "The signed-in user, their tenant and the CSRF token", [];
-    POST "/auth/accept-invite" => accept_invite, Access::TenantPublic,
+    POST "/auth/accept-invite" => accept_invite, Access::TenantPublic, 200,
         "Accept an invitation: the link's token and a new password; throttled per address",
         [LinkInvalid, InvalidPassword, SeatLimitReached, LicenseExpired, RateLimited];
-    POST "/auth/reset-password" => reset_password, Access::TenantPublic,
+    POST "/auth/reset-password" => reset_password, Access::TenantPublic, 200,
         "Set a new password with a reset link's token; ends the user's sessions; throttled per address",
         [LinkInvalid, InvalidPassword, RateLimited];
 }

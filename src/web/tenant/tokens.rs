@@ -14,12 +14,12 @@ use crate::web::AppState;
 use crate::web::endpoint::{Access, Area, endpoints};
 
 endpoints! { area: Area::Tenant;
-    GET "/tokens" => list, Access::Tenant(Role::Admin), "The tenant's API tokens (never their secrets)",
+    GET "/tokens" => list, Access::Tenant(Role::Admin), 200, "The tenant's API tokens (never their secrets)",
         [FeatureNotLicensed];
-    POST "/tokens" => create, Access::Tenant(Role::Admin),
+    POST "/tokens" => create, Access::Tenant(Role::Admin), 201,
         "Make an API token with a role and an optional expiry; its secret is shown once",
         [FeatureNotLicensed, InvalidInput, ReadOnly];
-    DELETE "/tokens/{id}" => revoke, Access::Tenant(Role::Admin),
+    DELETE "/tokens/{id}" => revoke, Access::Tenant(Role::Admin), 204,
         "Revoke a token; it stops working at once (an owner's tokens, only owners)", [NotFound];
 }
 

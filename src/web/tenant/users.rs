@@ -13,19 +13,19 @@ use crate::web::audit_trail::note_target;
 use crate::web::endpoint::{Access, Area, endpoints};
 
 endpoints! { area: Area::Tenant;
-    GET "/users" => list, Access::Tenant(Role::Viewer), "The tenant's users", [];
-    POST "/users" => create, Access::Tenant(Role::Admin),
+    GET "/users" => list, Access::Tenant(Role::Viewer), 200, "The tenant's users", [];
+    POST "/users" => create, Access::Tenant(Role::Admin), 201,
         "Add a user with a password, or invite them (a one-time link); takes a seat",
         [InvalidInput, InvalidPassword, UserExists, SeatLimitReached, LicenseExpired];
-    GET "/users/{id}" => show, Access::Tenant(Role::Viewer), "One user", [UserNotFound];
-    PATCH "/users/{id}" => update, Access::Tenant(Role::Admin), "Change a user's role",
+    GET "/users/{id}" => show, Access::Tenant(Role::Viewer), 200, "One user", [UserNotFound];
+    PATCH "/users/{id}" => update, Access::Tenant(Role::Admin), 200, "Change a user's role",
         [UserNotFound, LastOwner, ReadOnly];
-    POST "/users/{id}/deactivate" => deactivate, Access::Tenant(Role::Admin),
+    POST "/users/{id}/deactivate" => deactivate, Access::Tenant(Role::Admin), 200,
         "Deactivate a user: frees the seat, ends their sessions, keeps their data",
         [UserNotFound, LastOwner];
-    POST "/users/{id}/reactivate" => reactivate, Access::Tenant(Role::Admin),
+    POST "/users/{id}/reactivate" => reactivate, Access::Tenant(Role::Admin), 200,
         "Reactivate a user, if a seat is free", [UserNotFound, SeatLimitReached, LicenseExpired];
-    POST "/users/{id}/reset-password" => reset_password, Access::Tenant(Role::Admin),
+    POST "/users/{id}/reset-password" => reset_password, Access::Tenant(Role::Admin), 200,
         "A one-time link for the user to set a new password", [UserNotFound, UserDeactivated];
 }
 

@@ -15,18 +15,18 @@ use crate::web::endpoint::{Access, Area, endpoints};
 use crate::web::tenant::{IdParam, TenantSession};
 
 endpoints! { area: Area::Tenant;
-    GET "/fields" => list, Access::Tenant(Role::Viewer),
+    GET "/fields" => list, Access::Tenant(Role::Viewer), 200,
         "Custom field definitions, of one kind of record (`record_kind`) or all", [InvalidQuery];
-    POST "/fields" => create, Access::Tenant(Role::Admin),
+    POST "/fields" => create, Access::Tenant(Role::Admin), 201,
         "Define a custom field: text, long_text, number, money, date, checkbox, select, multi_select, url, email or phone",
         [InvalidInput, Conflict, ReadOnly];
-    PATCH "/fields/{id}" => change, Access::Tenant(Role::Admin),
+    PATCH "/fields/{id}" => change, Access::Tenant(Role::Admin), 200,
         "Rename a custom field, change a select's choices or its place; records are untouched",
         [InvalidInput, ReadOnly];
-    DELETE "/fields/{id}" => remove, Access::Tenant(Role::Admin),
+    DELETE "/fields/{id}" => remove, Access::Tenant(Role::Admin), 204,
         "Remove a custom field; values stay in the records, unread, and its key stays taken",
         [ReadOnly];
-    GET "/tags" => list_tags, Access::Tenant(Role::Viewer), "Every tag, with how many records carry it", [];
+    GET "/tags" => list_tags, Access::Tenant(Role::Viewer), 200, "Every tag, with how many records carry it", [];
 }
 
 #[derive(Debug, Deserialize)]

@@ -17,14 +17,14 @@ use crate::web::endpoint::{Access, Area, endpoints};
 use crate::web::tenant::{IdParam, TenantSession};
 
 endpoints! { area: Area::Tenant;
-    GET "/attachments" => list, Access::Tenant(Role::Viewer),
+    GET "/attachments" => list, Access::Tenant(Role::Viewer), 200,
         "The files attached to a record (`record_kind`, `record_id`)", [InvalidQuery];
-    POST "/attachments" => upload, Access::Tenant(Role::Member),
+    POST "/attachments" => upload, Access::Tenant(Role::Member), 201,
         "Attach the request body, as it is, to a record (`record_kind`, `record_id`, `file_name`); its Content-Type is kept",
         [InvalidQuery, InvalidInput, ReadOnly];
-    GET "/attachments/{id}" => download, Access::Tenant(Role::Viewer),
+    GET "/attachments/{id}" => download, Access::Tenant(Role::Viewer), 200,
         "Download an attachment (always as a download, never shown inline)", [];
-    DELETE "/attachments/{id}" => remove, Access::Tenant(Role::Member),
+    DELETE "/attachments/{id}" => remove, Access::Tenant(Role::Member), 204,
         "Remove an attachment (its uploader, or an admin)", [NotYourRecord, ReadOnly];
 }
 

@@ -16,10 +16,10 @@ use crate::web::endpoint::{Access, Area, endpoints};
 use crate::web::tenant::{IdParam, TenantSession};
 
 endpoints! { area: Area::Tenant;
-    POST "/contacts/{id}/convert" => convert::<Contacts>, Access::Tenant(Role::Member),
+    POST "/contacts/{id}/convert" => convert::<Contacts>, Access::Tenant(Role::Member), 200,
         "Make a lead a customer; `deal` (optional) creates its first deal with it",
         [InvalidInput, VersionMismatch, BadRequest, ReadOnly];
-    POST "/companies/{id}/convert" => convert::<Companies>, Access::Tenant(Role::Member),
+    POST "/companies/{id}/convert" => convert::<Companies>, Access::Tenant(Role::Member), 200,
         "Make a lead company a customer; `deal` (optional) creates its first deal with it",
         [InvalidInput, VersionMismatch, BadRequest, ReadOnly];
 }

@@ -16,26 +16,26 @@ use crate::web::endpoint::{Access, Area, endpoints};
 use crate::web::tenant::{IdParam, TenantSession};
 
 endpoints! { area: Area::Tenant;
-    GET "/pipelines" => list, Access::Tenant(Role::Viewer), "Every pipeline with its stages, in order", [];
-    POST "/pipelines" => create, Access::Tenant(Role::Admin), "Add a pipeline with its stages",
+    GET "/pipelines" => list, Access::Tenant(Role::Viewer), 200, "Every pipeline with its stages, in order", [];
+    POST "/pipelines" => create, Access::Tenant(Role::Admin), 201, "Add a pipeline with its stages",
         [InvalidInput, Conflict, ReadOnly];
-    PATCH "/pipelines/{id}" => change, Access::Tenant(Role::Admin),
+    PATCH "/pipelines/{id}" => change, Access::Tenant(Role::Admin), 200,
         "Rename a pipeline or re-order its stages", [InvalidInput, ReadOnly];
-    DELETE "/pipelines/{id}" => remove, Access::Tenant(Role::Admin),
+    DELETE "/pipelines/{id}" => remove, Access::Tenant(Role::Admin), 204,
         "Remove a pipeline; its deals move to the stage `move_to` of another pipeline",
         [InvalidInput, InvalidQuery, Conflict, ReadOnly];
-    POST "/pipelines/{id}/stages" => add_stage, Access::Tenant(Role::Admin),
+    POST "/pipelines/{id}/stages" => add_stage, Access::Tenant(Role::Admin), 201,
         "Add a stage at the end of a pipeline", [InvalidInput, Conflict, ReadOnly];
-    PATCH "/stages/{id}" => change_stage, Access::Tenant(Role::Admin),
+    PATCH "/stages/{id}" => change_stage, Access::Tenant(Role::Admin), 200,
         "Rename a stage, or change its probability or kind (its deals' status follows)",
         [InvalidInput, ReadOnly];
-    DELETE "/stages/{id}" => remove_stage, Access::Tenant(Role::Admin),
+    DELETE "/stages/{id}" => remove_stage, Access::Tenant(Role::Admin), 204,
         "Remove a stage; its deals move to the stage `move_to` of the same pipeline",
         [InvalidInput, InvalidQuery, Conflict, ReadOnly];
-    GET "/pipelines/{id}/board" => show_board, Access::Tenant(Role::Viewer),
+    GET "/pipelines/{id}/board" => show_board, Access::Tenant(Role::Viewer), 200,
         "The board: each stage with counts, value and weighted value per currency, and its first deals",
         [InvalidQuery, InvalidInput];
-    POST "/deals/{id}/move" => move_deal, Access::Tenant(Role::Member),
+    POST "/deals/{id}/move" => move_deal, Access::Tenant(Role::Member), 200,
         "Move a deal to a stage (of its pipeline or another); its status follows the stage",
         [InvalidInput, VersionMismatch, BadRequest, ReadOnly];
 }

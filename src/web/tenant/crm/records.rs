@@ -32,22 +32,22 @@ macro_rules! record_routes {
             use super::*;
             use crate::web::endpoint::{Access, Area, endpoints};
             endpoints! { area: Area::Tenant;
-                GET $base => list::<$marker>, Access::Tenant(Role::Viewer),
+                GET $base => list::<$marker>, Access::Tenant(Role::Viewer), 200,
                     "A page of records: filters (a JSON list), sort, limit, cursor",
                     [InvalidQuery, InvalidInput, InvalidCursor];
-                POST $base => create::<$marker>, Access::Tenant(Role::Member),
+                POST $base => create::<$marker>, Access::Tenant(Role::Member), 201,
                     "Create a record", [InvalidInput, ReadOnly];
-                GET $id => show::<$marker>, Access::Tenant(Role::Viewer),
+                GET $id => show::<$marker>, Access::Tenant(Role::Viewer), 200,
                     "One record, with its ETag", [];
-                PATCH $id => update::<$marker>, Access::Tenant(Role::Member),
+                PATCH $id => update::<$marker>, Access::Tenant(Role::Member), 200,
                     "Change the fields given; If-Match (the ETag) is required",
                     [InvalidInput, IfMatchRequired, VersionMismatch, BadRequest, ReadOnly];
-                DELETE $id => remove::<$marker>, Access::Tenant(Role::Member),
+                DELETE $id => remove::<$marker>, Access::Tenant(Role::Member), 204,
                     "Move to the trash (members: their own records; admins: any)",
                     [NotYourRecord, VersionMismatch, BadRequest, ReadOnly];
-                POST $restore => restore::<$marker>, Access::Tenant(Role::Member),
+                POST $restore => restore::<$marker>, Access::Tenant(Role::Member), 200,
                     "Take out of the trash", [NotYourRecord, ReadOnly];
-                GET $timeline => history::<$marker>, Access::Tenant(Role::Viewer),
+                GET $timeline => history::<$marker>, Access::Tenant(Role::Viewer), 200,
                     "What happened to the record, newest first", [InvalidQuery];
             }
         }

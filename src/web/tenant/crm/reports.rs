@@ -16,17 +16,17 @@ use crate::web::endpoint::{Access, Area, endpoints};
 use crate::web::tenant::TenantSession;
 
 endpoints! { area: Area::Tenant;
-    GET "/dashboard" => dashboard, Access::Tenant(Role::Viewer),
+    GET "/dashboard" => dashboard, Access::Tenant(Role::Viewer), 200,
         "Pipeline value per stage, won and lost this month and last, activities due, recent changes, seats",
         [];
-    GET "/reports/won-by-month" => won_by_month, Access::Tenant(Role::Viewer),
+    GET "/reports/won-by-month" => won_by_month, Access::Tenant(Role::Viewer), 200,
         "Deals won per month (the last `months`, default 12), per currency", [InvalidQuery];
-    GET "/reports/funnel" => funnel, Access::Tenant(Role::Viewer),
+    GET "/reports/funnel" => funnel, Access::Tenant(Role::Viewer), 200,
         "How many deals of a pipeline reached each stage, and the share that went on",
         [InvalidQuery, InvalidInput];
-    GET "/exchange-rates" => show_rates, Access::Tenant(Role::Viewer),
+    GET "/exchange-rates" => show_rates, Access::Tenant(Role::Viewer), 200,
         "What one unit of each currency is worth in the default currency", [];
-    PUT "/exchange-rates" => set_rates, Access::Tenant(Role::Admin),
+    PUT "/exchange-rates" => set_rates, Access::Tenant(Role::Admin), 200,
         "Replace the exchange rates (decimal text, e.g. {\"EUR\": \"1.0825\"})",
         [InvalidInput, ReadOnly];
 }

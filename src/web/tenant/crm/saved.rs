@@ -15,19 +15,19 @@ use crate::web::endpoint::{Access, Area, endpoints};
 use crate::web::tenant::{IdParam, TenantSession};
 
 endpoints! { area: Area::Tenant;
-    GET "/views" => list_views, Access::Tenant(Role::Viewer),
+    GET "/views" => list_views, Access::Tenant(Role::Viewer), 200,
         "Your saved views and the shared ones, of `record_kind` or all", [InvalidQuery];
-    POST "/views" => create_view, Access::Tenant(Role::Viewer),
+    POST "/views" => create_view, Access::Tenant(Role::Viewer), 201,
         "Save a view: name, filters, sort, columns; `shared` (admins) for the whole tenant",
         [InvalidInput, Conflict, ReadOnly];
-    PATCH "/views/{id}" => change_view, Access::Tenant(Role::Viewer),
+    PATCH "/views/{id}" => change_view, Access::Tenant(Role::Viewer), 200,
         "Change a view of yours (admins: a shared one)", [InvalidInput, NotYourRecord, ReadOnly];
-    DELETE "/views/{id}" => remove_view, Access::Tenant(Role::Viewer),
+    DELETE "/views/{id}" => remove_view, Access::Tenant(Role::Viewer), 204,
         "Remove a view of yours (admins: a shared one)", [NotYourRecord, ReadOnly];
-    GET "/trash" => list_trash, Access::Tenant(Role::Member),
+    GET "/trash" => list_trash, Access::Tenant(Role::Member), 200,
         "What you may restore from the trash (admins: everything), with when it goes for good",
         [InvalidQuery];
-    DELETE "/trash" => empty_trash, Access::Tenant(Role::Admin),
+    DELETE "/trash" => empty_trash, Access::Tenant(Role::Admin), 200,
         "Empty the trash: its records are purged for good", [ReadOnly];
 }
 

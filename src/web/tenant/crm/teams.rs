@@ -14,20 +14,20 @@ use crate::web::endpoint::{Access, Area, endpoints};
 use crate::web::tenant::{IdParam, TenantSession};
 
 endpoints! { area: Area::Tenant;
-    GET "/teams" => list, Access::Tenant(Role::Viewer), "Every team with its members", [];
-    POST "/teams" => create, Access::Tenant(Role::Admin), "Make a team of users",
+    GET "/teams" => list, Access::Tenant(Role::Viewer), 200, "Every team with its members", [];
+    POST "/teams" => create, Access::Tenant(Role::Admin), 201, "Make a team of users",
         [InvalidInput, Conflict, ReadOnly];
-    PATCH "/teams/{id}" => change, Access::Tenant(Role::Admin),
+    PATCH "/teams/{id}" => change, Access::Tenant(Role::Admin), 200,
         "Rename a team or replace its members", [InvalidInput, Conflict, ReadOnly];
-    DELETE "/teams/{id}" => remove, Access::Tenant(Role::Admin),
+    DELETE "/teams/{id}" => remove, Access::Tenant(Role::Admin), 204,
         "Remove a team; its members' records stay theirs", [ReadOnly];
-    GET "/visibility" => show_rules, Access::Tenant(Role::Viewer),
+    GET "/visibility" => show_rules, Access::Tenant(Role::Viewer), 200,
         "Who sees each kind of record: all, or own_and_team", [];
-    PUT "/visibility" => set_rules, Access::Tenant(Role::Admin),
+    PUT "/visibility" => set_rules, Access::Tenant(Role::Admin), 200,
         "Set who sees each kind of record (admins and owners always see all)",
         [ReadOnly];
-    GET "/settings" => show_settings, Access::Tenant(Role::Viewer), "The tenant's CRM settings", [];
-    PATCH "/settings" => change_settings, Access::Tenant(Role::Owner),
+    GET "/settings" => show_settings, Access::Tenant(Role::Viewer), 200, "The tenant's CRM settings", [];
+    PATCH "/settings" => change_settings, Access::Tenant(Role::Owner), 200,
         "Change the default currency, the trash's retention or the largest attachment",
         [InvalidInput, ReadOnly];
 }
