@@ -11,7 +11,7 @@ use super::visibility::Visibility;
 use super::{CrmError, Kind, settings, timeline, values};
 use crate::identity::Role;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Attachment {
     pub id: String,
     pub record_kind: Kind,

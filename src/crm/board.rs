@@ -17,7 +17,7 @@ use super::{CrmError, Kind, values};
 
 /// A total of one currency. Sums are exact: amounts are added in two parts (above and below
 /// 2^20) that cannot overflow, and joined in 128 bits.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Total {
     pub currency: String,
     pub count: i64,
@@ -26,7 +26,7 @@ pub struct Total {
     pub weighted: i128,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Column {
     pub stage: Stage,
     pub count: i64,

@@ -11,7 +11,7 @@ use super::values::{self, MAX_AMOUNT};
 use super::{CrmError, Kind};
 
 /// What a custom field holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CustomKind {
     Text,
@@ -69,7 +69,7 @@ impl CustomKind {
 }
 
 /// A custom field's definition.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct FieldDef {
     pub id: String,
     pub record_kind: Kind,
@@ -220,7 +220,7 @@ pub fn find(conn: &Connection, id: &str) -> Result<FieldDef, CrmError> {
 }
 
 /// What an admin sends to define a field.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewFieldDef {
     pub record_kind: Kind,
@@ -233,7 +233,7 @@ pub struct NewFieldDef {
 }
 
 /// What an admin sends to change a definition: its label, its choices, its place.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FieldDefChange {
     pub label: Option<String>,

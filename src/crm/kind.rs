@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use super::fields::{self, Field};
 
 /// The types of record, each in its own table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     Contact,

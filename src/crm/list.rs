@@ -20,7 +20,7 @@ pub const MAX_LIMIT: u32 = 100;
 pub const MAX_FILTERS: usize = 20;
 
 /// One filter as clients send it.
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Filter {
     pub field: String,
@@ -29,7 +29,9 @@ pub struct Filter {
     pub value: Value,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Op {
     Eq,

@@ -99,7 +99,7 @@ pub fn convert(amount: i128, from: &str, to: &str, rate: Rate) -> Option<i128> {
 }
 
 /// A sum of totals in the default currency.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Converted {
     pub currency: String,
     /// `None` when a currency has no rate (see `missing_rates`) or the sum overflows.

@@ -14,7 +14,7 @@ pub const STAGE_KINDS: &[&str] = &["open", "won", "lost"];
 pub const MAX_STAGES: usize = 50;
 pub const MAX_PIPELINES: usize = 50;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Stage {
     pub id: String,
     pub pipeline_id: String,
@@ -24,7 +24,7 @@ pub struct Stage {
     pub kind: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Pipeline {
     pub id: String,
     pub name: String,
@@ -144,7 +144,7 @@ pub fn get(conn: &Connection, id: &str) -> Result<Pipeline, CrmError> {
 }
 
 /// A stage as an admin describes it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewStage {
     pub name: String,
@@ -158,7 +158,7 @@ fn open() -> String {
 }
 
 /// A new pipeline as an admin describes it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPipeline {
     pub name: String,
@@ -166,7 +166,7 @@ pub struct NewPipeline {
 }
 
 /// Changes to a pipeline: its name, and the order of its stages (every stage, once).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PipelineChange {
     pub name: Option<String>,
@@ -174,7 +174,7 @@ pub struct PipelineChange {
 }
 
 /// Changes to a stage.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StageChange {
     pub name: Option<String>,

@@ -21,14 +21,14 @@ const OPEN: char = '\u{E000}';
 const CLOSE: char = '\u{E001}';
 
 /// A piece of a snippet: text, and whether it matched.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct Part {
     pub text: String,
     #[serde(rename = "match")]
     pub matched: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Hit {
     pub id: String,
     pub title: String,
@@ -36,7 +36,7 @@ pub struct Hit {
 }
 
 /// Hits of each kind, in the order of [`Kind::ALL`].
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Results {
     pub contacts: Vec<Hit>,
     pub companies: Vec<Hit>,

@@ -10,7 +10,7 @@ use super::{CrmError, currency};
 /// Largest attachment a tenant may allow (the server's body limit caps it too).
 pub const MAX_ATTACHMENT_BYTES: i64 = 1 << 30;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Settings {
     pub default_currency: String,
     pub trash_retention_days: i64,
@@ -18,7 +18,7 @@ pub struct Settings {
 }
 
 /// What an owner changes: only what is given.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsChange {
     pub default_currency: Option<String>,

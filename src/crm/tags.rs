@@ -14,7 +14,7 @@ pub const MAX_NAME: usize = 50;
 /// Most tags on one record.
 pub const MAX_PER_RECORD: usize = 50;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Tag {
     pub id: String,
     pub name: String,

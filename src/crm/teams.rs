@@ -12,7 +12,7 @@ use crate::identity::Role;
 pub const MAX_TEAMS: usize = 200;
 pub const MAX_MEMBERS: usize = 1_000;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Team {
     pub id: String,
     pub name: String,
@@ -21,7 +21,7 @@ pub struct Team {
 }
 
 /// Who sees records of a kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     /// Everyone with access to the tenant.
@@ -31,7 +31,7 @@ pub enum Rule {
 }
 
 /// The visibility rule of every kind.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rules {
     pub contact: Rule,
@@ -154,7 +154,7 @@ pub fn get(conn: &Connection, id: &str) -> Result<Team, CrmError> {
 }
 
 /// A team as an admin describes it; on a change, only what is given.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TeamInput {
     pub name: Option<String>,

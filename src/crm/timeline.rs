@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::{CrmError, Kind};
 
 /// One entry.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Entry {
     pub seq: i64,
     pub at: String,

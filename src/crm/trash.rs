@@ -11,7 +11,7 @@ use super::visibility::Visibility;
 use super::{Actor, CrmError, Kind, settings, timeline, values};
 
 /// A record in the trash.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Trashed {
     pub kind: Kind,
     pub id: String,

@@ -13,7 +13,7 @@ use crate::identity::Role;
 pub const MAX_VIEWS: i64 = 100;
 pub const MAX_COLUMNS: usize = 100;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct View {
     pub id: String,
     pub record_kind: Kind,
@@ -27,7 +27,7 @@ pub struct View {
 }
 
 /// A view as a client sends it; on a change, only what is given.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ViewInput {
     pub record_kind: Option<Kind>,

@@ -47,6 +47,28 @@ impl Area {
     }
 }
 
+/// Makes the JSON Schema of a request or response body from its Rust type.
+pub type SchemaOf = fn(&mut schemars::SchemaGenerator) -> schemars::Schema;
+
+/// The schema of `T`, as a reference to its definition where it has a name.
+pub fn schema_of<T: schemars::JsonSchema>(
+    generator: &mut schemars::SchemaGenerator,
+) -> schemars::Schema {
+    generator.subschema_for::<T>()
+}
+
+/// `Some(schema_of::<T>)`, or `None` without a type: for `endpoints!`.
+macro_rules! schema {
+    () => {
+        None
+    };
+    ($t:ty) => {
+        Some($crate::web::endpoint::schema_of::<$t> as $crate::web::endpoint::SchemaOf)
+    };
+}
+
+pub(crate) use schema;
+
 /// One API route.
 #[derive(Debug, Clone, Copy)]
 pub struct Endpoint {
@@ -61,6 +83,10 @@ pub struct Endpoint {
     pub summary: &'static str,
     /// Refusals particular to this route (the common ones are added by [`Endpoint::errors`]).
     pub errors: &'static [ErrorCode],
+    /// The request body's schema, from the type the handler reads.
+    pub request: Option<SchemaOf>,
+    /// The success answer's schema, from the type the handler writes.
+    pub response: Option<SchemaOf>,
 }
 
 impl Endpoint {
@@ -211,10 +237,11 @@ pub const READ_ONLY_ALLOWED: &[&str] = &[
 ];
 
 /// Declares a module's routes:
-/// `METHOD "path" => handler, access, success status, "summary", [ErrorCode…];`.
+/// `METHOD "path" => handler, access, success status, "summary", [ErrorCode…], in: Body, out: Answer;`
+/// (`in` and `out` name the types whose schemas describe the bodies; each may be left out).
 /// Makes `ENDPOINTS` (the table) and `routes` (the registration) from the same lines.
 macro_rules! endpoints {
-    (area: $area:expr; $( $method:ident $path:literal => $handler:path, $access:expr, $success:literal, $summary:literal, [$($err:ident),* $(,)?]; )+) => {
+    (area: $area:expr; $( $method:ident $path:literal => $handler:path, $access:expr, $success:literal, $summary:literal, [$($err:ident),* $(,)?] $(, in: $body:ty)? $(, out: $reply:ty)?; )+) => {
         pub const ENDPOINTS: &[$crate::web::endpoint::Endpoint] = &[
             $( $crate::web::endpoint::Endpoint {
                 method: stringify!($method),
@@ -224,6 +251,8 @@ macro_rules! endpoints {
                 success: $success,
                 summary: $summary,
                 errors: &[$($crate::error::ErrorCode::$err),*],
+                request: $crate::web::endpoint::schema!($($body)?),
+                response: $crate::web::endpoint::schema!($($reply)?),
             }, )+
         ];
 

@@ -17,7 +17,7 @@ async fn document() -> HttpResponse {
     HttpResponse::Ok().json(describe(&super::api_endpoints()))
 }
 
-fn operation(endpoint: &Endpoint) -> Value {
+fn operation(endpoint: &Endpoint, schemas: &mut schemars::SchemaGenerator) -> Value {
     let mut by_status: BTreeMap<u16, Vec<&str>> = BTreeMap::new();
     for code in endpoint.errors() {
         by_status
@@ -26,10 +26,11 @@ fn operation(endpoint: &Endpoint) -> Value {
             .push(code.as_str());
     }
     let mut responses = serde_json::Map::new();
-    responses.insert(
-        endpoint.success.to_string(),
-        json!({ "description": "Success" }),
-    );
+    let mut success = json!({ "description": "Success" });
+    if let Some(schema_of) = endpoint.response {
+        success["content"] = json!({ "application/json": { "schema": schema_of(schemas) } });
+    }
+    responses.insert(endpoint.success.to_string(), success);
     for (status, codes) in by_status {
         responses.insert(
             status.to_string(),
@@ -53,6 +54,12 @@ fn operation(endpoint: &Endpoint) -> Value {
     if let Access::Tenant(role) = endpoint.access {
         op["x-minimum-role"] = json!(role.as_str());
     }
+    if let Some(schema_of) = endpoint.request {
+        op["requestBody"] = json!({
+            "required": true,
+            "content": { "application/json": { "schema": schema_of(schemas) } },
+        });
+    }
     let params: Vec<Value> = endpoint
         .path
         .split('/')
@@ -75,12 +82,32 @@ fn operation(endpoint: &Endpoint) -> Value {
 /// The OpenAPI 3.1 document for `endpoints`.
 pub fn describe(endpoints: &[Endpoint]) -> Value {
     let mut paths: BTreeMap<String, serde_json::Map<String, Value>> = BTreeMap::new();
+    // JSON Schema 2020-12, as OpenAPI 3.1 takes it, with named types under components.
+    let mut schemas = schemars::generate::SchemaSettings::draft2020_12()
+        .with(|s| s.definitions_path = "/components/schemas".into())
+        .into_generator();
     for endpoint in endpoints {
-        paths
-            .entry(endpoint.full_path())
-            .or_default()
-            .insert(endpoint.method.to_ascii_lowercase(), operation(endpoint));
+        paths.entry(endpoint.full_path()).or_default().insert(
+            endpoint.method.to_ascii_lowercase(),
+            operation(endpoint, &mut schemas),
+        );
     }
+    let mut components = schemas.take_definitions(true);
+    components.insert(
+        "Error".to_owned(),
+        json!({
+            "type": "object",
+            "required": ["error"],
+            "properties": { "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": { "type": "string", "enum": ErrorCode::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>() },
+                    "message": { "type": "string" },
+                },
+            } },
+        }),
+    );
     let codes: Vec<Value> = ErrorCode::ALL
         .iter()
         .map(|c| json!({ "code": c.as_str(), "status": c.status().as_u16(), "message": c.default_message() }))
@@ -94,20 +121,7 @@ pub fn describe(endpoints: &[Endpoint]) -> Value {
         },
         "paths": paths,
         "components": {
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["error"],
-                    "properties": { "error": {
-                        "type": "object",
-                        "required": ["code", "message"],
-                        "properties": {
-                            "code": { "type": "string", "enum": ErrorCode::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>() },
-                            "message": { "type": "string" },
-                        },
-                    } },
-                },
-            },
+            "schemas": components,
             "securitySchemes": {
                 "operatorSession": { "type": "apiKey", "in": "cookie", "name": super::auth::ADMIN_COOKIE },
                 "userSession": { "type": "apiKey", "in": "cookie", "name": super::auth::TENANT_COOKIE },

@@ -531,3 +531,57 @@ async fn every_route_bounds_a_token_by_what_its_maker_may_do_now() {
         }
     }
 }
+
+/// Every `$ref` in `value`.
+fn refs(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner) {
+                    ("$ref", Value::String(target)) => found.push(target.clone()),
+                    _ => refs(inner, found),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| refs(i, found)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_bodies_from_the_types_and_declared_successes() {
+    let app = TestApp::spawn().await;
+    let doc: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    let post = &doc["paths"]["/api/v1/contacts"]["post"];
+    assert_eq!(
+        post["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ContactInput"
+    );
+    assert_eq!(
+        post["responses"]["201"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ContactAnswer"
+    );
+    let input = &doc["components"]["schemas"]["ContactInput"];
+    assert_eq!(input["additionalProperties"], false);
+    assert_eq!(
+        input["properties"]["lifecycle_stage"]["enum"],
+        json!(["lead", "qualified", "customer", "other"])
+    );
+    assert!(
+        doc["components"]["schemas"]["DealInput"]["properties"]
+            .get("status")
+            .is_none(),
+        "kept by Holdfast, not sent"
+    );
+    assert!(doc["paths"]["/api/v1/deals/{id}"]["delete"]["responses"]["204"].is_object());
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(found.len() > 30, "{}", found.len());
+    for target in found {
+        let name = target.trim_start_matches("#/components/schemas/");
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "{target} is defined"
+        );
+    }
+}

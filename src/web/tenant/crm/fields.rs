@@ -2,8 +2,8 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
 
+use super::schemas::{FieldAnswer, FieldsAnswer, TagsAnswer};
 use super::{read, write};
 use crate::crm::custom::{self, FieldDefChange, NewFieldDef};
 use crate::crm::{Kind, tags};
@@ -16,17 +16,17 @@ use crate::web::tenant::{IdParam, TenantSession};
 
 endpoints! { area: Area::Tenant;
     GET "/fields" => list, Access::Tenant(Role::Viewer), 200,
-        "Custom field definitions, of one kind of record (`record_kind`) or all", [InvalidQuery];
+        "Custom field definitions, of one kind of record (`record_kind`) or all", [InvalidQuery], out: FieldsAnswer;
     POST "/fields" => create, Access::Tenant(Role::Admin), 201,
         "Define a custom field: text, long_text, number, money, date, checkbox, select, multi_select, url, email or phone",
-        [InvalidInput, Conflict, ReadOnly];
+        [InvalidInput, Conflict, ReadOnly], in: NewFieldDef, out: FieldAnswer;
     PATCH "/fields/{id}" => change, Access::Tenant(Role::Admin), 200,
         "Rename a custom field, change a select's choices or its place; records are untouched",
-        [InvalidInput, ReadOnly];
+        [InvalidInput, ReadOnly], in: FieldDefChange, out: FieldAnswer;
     DELETE "/fields/{id}" => remove, Access::Tenant(Role::Admin), 204,
         "Remove a custom field; values stay in the records, unread, and its key stays taken",
         [ReadOnly];
-    GET "/tags" => list_tags, Access::Tenant(Role::Viewer), 200, "Every tag, with how many records carry it", [];
+    GET "/tags" => list_tags, Access::Tenant(Role::Viewer), 200, "Every tag, with how many records carry it", [], out: TagsAnswer;
 }
 
 #[derive(Debug, Deserialize)]
@@ -52,7 +52,7 @@ async fn list(
         Ok(all)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "fields": defs })))
+    Ok(HttpResponse::Ok().json(FieldsAnswer { fields: defs }))
 }
 
 async fn create(
@@ -67,7 +67,7 @@ async fn create(
         format!("custom field {} of {}", new.key, new.record_kind),
     );
     let def = write(&state, &session, move |conn, _| custom::create(conn, &new)).await?;
-    Ok(HttpResponse::Created().json(json!({ "field": def })))
+    Ok(HttpResponse::Created().json(FieldAnswer { field: def }))
 }
 
 async fn change(
@@ -84,7 +84,7 @@ async fn change(
         custom::change(conn, &id, &change)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "field": def })))
+    Ok(HttpResponse::Ok().json(FieldAnswer { field: def }))
 }
 
 async fn remove(
@@ -104,5 +104,5 @@ async fn list_tags(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let all = read(&state, &session, |conn, _| tags::list(conn)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "tags": all })))
+    Ok(HttpResponse::Ok().json(TagsAnswer { tags: all }))
 }

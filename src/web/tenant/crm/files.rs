@@ -4,8 +4,8 @@ use actix_web::http::header::{self, ContentDisposition, DispositionParam, Dispos
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt as _;
 use serde::Deserialize;
-use serde_json::json;
 
+use super::schemas::{AttachmentAnswer, AttachmentsAnswer};
 use super::{read, write};
 use crate::crm::Kind;
 use crate::crm::attachments::{self, Attachment};
@@ -18,10 +18,10 @@ use crate::web::tenant::{IdParam, TenantSession};
 
 endpoints! { area: Area::Tenant;
     GET "/attachments" => list, Access::Tenant(Role::Viewer), 200,
-        "The files attached to a record (`record_kind`, `record_id`)", [InvalidQuery];
+        "The files attached to a record (`record_kind`, `record_id`)", [InvalidQuery], out: AttachmentsAnswer;
     POST "/attachments" => upload, Access::Tenant(Role::Member), 201,
         "Attach the request body, as it is, to a record (`record_kind`, `record_id`, `file_name`); its Content-Type is kept",
-        [InvalidQuery, InvalidInput, ReadOnly];
+        [InvalidQuery, InvalidInput, ReadOnly], out: AttachmentAnswer;
     GET "/attachments/{id}" => download, Access::Tenant(Role::Viewer), 200,
         "Download an attachment (always as a download, never shown inline)", [];
     DELETE "/attachments/{id}" => remove, Access::Tenant(Role::Member), 204,
@@ -62,7 +62,7 @@ async fn list(
         attachments::list(conn, record_kind, &record_id, &who.visibility)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "attachments": all })))
+    Ok(HttpResponse::Ok().json(AttachmentsAnswer { attachments: all }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -151,7 +151,7 @@ async fn upload(
         )
     })
     .await?;
-    Ok(HttpResponse::Created().json(json!({ "attachment": made })))
+    Ok(HttpResponse::Created().json(AttachmentAnswer { attachment: made }))
 }
 
 /// `attachment; filename="…"` with an ASCII stand-in, and the real name in `filename*`.

@@ -18,16 +18,16 @@ use crate::web::tenant::{IdParam, TenantSession};
 endpoints! { area: Area::Tenant;
     POST "/contacts/{id}/convert" => convert::<Contacts>, Access::Tenant(Role::Member), 200,
         "Make a lead a customer; `deal` (optional) creates its first deal with it",
-        [InvalidInput, VersionMismatch, BadRequest, ReadOnly];
+        [InvalidInput, VersionMismatch, BadRequest, ReadOnly], in: Conversion;
     POST "/companies/{id}/convert" => convert::<Companies>, Access::Tenant(Role::Member), 200,
         "Make a lead company a customer; `deal` (optional) creates its first deal with it",
-        [InvalidInput, VersionMismatch, BadRequest, ReadOnly];
+        [InvalidInput, VersionMismatch, BadRequest, ReadOnly], in: Conversion;
 }
 
 /// What a conversion may add: the first deal, as `POST /deals` takes it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct Conversion {
+pub struct Conversion {
     deal: Option<Map<String, Value>>,
 }
 

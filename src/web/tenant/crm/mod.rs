@@ -9,6 +9,7 @@ mod pipelines;
 mod records;
 mod reports;
 mod saved;
+mod schemas;
 mod search;
 mod teams;
 

@@ -2,9 +2,10 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
 
+use super::records::Deals;
 use super::records::one;
+use super::schemas::{AnswerOf, BoardAnswer, PipelineAnswer, PipelinesAnswer, StageAnswer};
 use super::{read, write};
 use crate::crm::pipelines::{self, NewPipeline, NewStage, PipelineChange, StageChange};
 use crate::crm::{Kind, board};
@@ -16,28 +17,28 @@ use crate::web::endpoint::{Access, Area, endpoints};
 use crate::web::tenant::{IdParam, TenantSession};
 
 endpoints! { area: Area::Tenant;
-    GET "/pipelines" => list, Access::Tenant(Role::Viewer), 200, "Every pipeline with its stages, in order", [];
+    GET "/pipelines" => list, Access::Tenant(Role::Viewer), 200, "Every pipeline with its stages, in order", [], out: PipelinesAnswer;
     POST "/pipelines" => create, Access::Tenant(Role::Admin), 201, "Add a pipeline with its stages",
-        [InvalidInput, Conflict, ReadOnly];
+        [InvalidInput, Conflict, ReadOnly], in: NewPipeline, out: PipelineAnswer;
     PATCH "/pipelines/{id}" => change, Access::Tenant(Role::Admin), 200,
-        "Rename a pipeline or re-order its stages", [InvalidInput, ReadOnly];
+        "Rename a pipeline or re-order its stages", [InvalidInput, ReadOnly], in: PipelineChange, out: PipelineAnswer;
     DELETE "/pipelines/{id}" => remove, Access::Tenant(Role::Admin), 204,
         "Remove a pipeline; its deals move to the stage `move_to` of another pipeline",
         [InvalidInput, InvalidQuery, Conflict, ReadOnly];
     POST "/pipelines/{id}/stages" => add_stage, Access::Tenant(Role::Admin), 201,
-        "Add a stage at the end of a pipeline", [InvalidInput, Conflict, ReadOnly];
+        "Add a stage at the end of a pipeline", [InvalidInput, Conflict, ReadOnly], in: NewStage, out: StageAnswer;
     PATCH "/stages/{id}" => change_stage, Access::Tenant(Role::Admin), 200,
         "Rename a stage, or change its probability or kind (its deals' status follows)",
-        [InvalidInput, ReadOnly];
+        [InvalidInput, ReadOnly], in: StageChange, out: StageAnswer;
     DELETE "/stages/{id}" => remove_stage, Access::Tenant(Role::Admin), 204,
         "Remove a stage; its deals move to the stage `move_to` of the same pipeline",
         [InvalidInput, InvalidQuery, Conflict, ReadOnly];
     GET "/pipelines/{id}/board" => show_board, Access::Tenant(Role::Viewer), 200,
         "The board: each stage with counts, value and weighted value per currency, and its first deals",
-        [InvalidQuery, InvalidInput];
+        [InvalidQuery, InvalidInput], out: BoardAnswer;
     POST "/deals/{id}/move" => move_deal, Access::Tenant(Role::Member), 200,
         "Move a deal to a stage (of its pipeline or another); its status follows the stage",
-        [InvalidInput, VersionMismatch, BadRequest, ReadOnly];
+        [InvalidInput, VersionMismatch, BadRequest, ReadOnly], in: Move, out: AnswerOf<Deals>;
 }
 
 async fn list(
@@ -45,7 +46,7 @@ async fn list(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let all = read(&state, &session, |conn, _| pipelines::list(conn)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "pipelines": all })))
+    Ok(HttpResponse::Ok().json(PipelinesAnswer { pipelines: all }))
 }
 
 async fn create(
@@ -60,7 +61,7 @@ async fn create(
         pipelines::create(conn, &new)
     })
     .await?;
-    Ok(HttpResponse::Created().json(json!({ "pipeline": pipeline })))
+    Ok(HttpResponse::Created().json(PipelineAnswer { pipeline }))
 }
 
 async fn change(
@@ -77,7 +78,7 @@ async fn change(
         pipelines::change(conn, &id, &change)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "pipeline": pipeline })))
+    Ok(HttpResponse::Ok().json(PipelineAnswer { pipeline }))
 }
 
 /// Where the deals of a removed stage or pipeline go.
@@ -118,7 +119,7 @@ async fn add_stage(
         pipelines::add_stage(conn, &id, &new)
     })
     .await?;
-    Ok(HttpResponse::Created().json(json!({ "stage": changed })))
+    Ok(HttpResponse::Created().json(StageAnswer { stage: changed }))
 }
 
 async fn change_stage(
@@ -135,7 +136,7 @@ async fn change_stage(
         pipelines::change_stage(conn, &id, &change, &who.actor.name)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "stage": changed })))
+    Ok(HttpResponse::Ok().json(StageAnswer { stage: changed }))
 }
 
 async fn remove_stage(
@@ -189,13 +190,16 @@ async fn show_board(
     })
     .await?;
     let totals = board::by_currency(&columns);
-    Ok(HttpResponse::Ok().json(json!({ "stages": columns, "totals": totals })))
+    Ok(HttpResponse::Ok().json(BoardAnswer {
+        stages: columns,
+        totals,
+    }))
 }
 
 /// Where a deal goes.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct Move {
+pub struct Move {
     stage_id: String,
     lost_reason: Option<String>,
 }

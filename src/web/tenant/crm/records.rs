@@ -7,6 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::schemas::{AnswerOf, InputOf, PageOf, TimelineAnswer};
 use super::{read, required_version, users_named, write};
 use crate::crm::list::{self, Filter, Query};
 use crate::crm::records::{self, Record};
@@ -34,21 +35,24 @@ macro_rules! record_routes {
             endpoints! { area: Area::Tenant;
                 GET $base => list::<$marker>, Access::Tenant(Role::Viewer), 200,
                     "A page of records: filters (a JSON list), sort, limit, cursor",
-                    [InvalidQuery, InvalidInput, InvalidCursor];
+                    [InvalidQuery, InvalidInput, InvalidCursor], out: PageOf<$marker>;
                 POST $base => create::<$marker>, Access::Tenant(Role::Member), 201,
-                    "Create a record", [InvalidInput, ReadOnly];
+                    "Create a record", [InvalidInput, ReadOnly],
+                    in: InputOf<$marker>, out: AnswerOf<$marker>;
                 GET $id => show::<$marker>, Access::Tenant(Role::Viewer), 200,
-                    "One record, with its ETag", [];
+                    "One record, with its ETag", [], out: AnswerOf<$marker>;
                 PATCH $id => update::<$marker>, Access::Tenant(Role::Member), 200,
                     "Change the fields given; If-Match (the ETag) is required",
-                    [InvalidInput, IfMatchRequired, VersionMismatch, BadRequest, ReadOnly];
+                    [InvalidInput, IfMatchRequired, VersionMismatch, BadRequest, ReadOnly],
+                    in: InputOf<$marker>, out: AnswerOf<$marker>;
                 DELETE $id => remove::<$marker>, Access::Tenant(Role::Member), 204,
                     "Move to the trash (members: their own records; admins: any)",
                     [NotYourRecord, VersionMismatch, BadRequest, ReadOnly];
                 POST $restore => restore::<$marker>, Access::Tenant(Role::Member), 200,
-                    "Take out of the trash", [NotYourRecord, ReadOnly];
+                    "Take out of the trash", [NotYourRecord, ReadOnly], out: AnswerOf<$marker>;
                 GET $timeline => history::<$marker>, Access::Tenant(Role::Viewer), 200,
-                    "What happened to the record, newest first", [InvalidQuery];
+                    "What happened to the record, newest first", [InvalidQuery],
+                    out: TimelineAnswer;
             }
         }
     };
@@ -282,5 +286,8 @@ async fn history<K: RecordKind>(
     let next_before = (entries.len() == limit as usize)
         .then(|| entries.last().map(|e| e.seq))
         .flatten();
-    Ok(HttpResponse::Ok().json(json!({ "entries": entries, "next_before": next_before })))
+    Ok(HttpResponse::Ok().json(TimelineAnswer {
+        entries,
+        next_before,
+    }))
 }

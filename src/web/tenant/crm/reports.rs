@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::schemas::RatesAnswer;
 use super::{read, write};
 use crate::crm::{money, reports};
 use crate::error::ApiError;
@@ -25,10 +26,10 @@ endpoints! { area: Area::Tenant;
         "How many deals of a pipeline reached each stage, and the share that went on",
         [InvalidQuery, InvalidInput];
     GET "/exchange-rates" => show_rates, Access::Tenant(Role::Viewer), 200,
-        "What one unit of each currency is worth in the default currency", [];
+        "What one unit of each currency is worth in the default currency", [], out: RatesAnswer;
     PUT "/exchange-rates" => set_rates, Access::Tenant(Role::Admin), 200,
         "Replace the exchange rates (decimal text, e.g. {\"EUR\": \"1.0825\"})",
-        [InvalidInput, ReadOnly];
+        [InvalidInput, ReadOnly], in: Rates, out: RatesAnswer;
 }
 
 async fn dashboard(
@@ -105,12 +106,12 @@ async fn show_rates(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let rates = read(&state, &session, |conn, _| money::rates(conn)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "rates": rates })))
+    Ok(HttpResponse::Ok().json(RatesAnswer { rates }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct Rates {
+pub struct Rates {
     rates: BTreeMap<String, String>,
 }
 
@@ -127,5 +128,5 @@ async fn set_rates(
         money::rates(conn)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "rates": rates })))
+    Ok(HttpResponse::Ok().json(RatesAnswer { rates }))
 }

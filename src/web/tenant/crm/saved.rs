@@ -2,8 +2,8 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
 
+use super::schemas::{PurgedAnswer, TrashAnswer, ViewAnswer, ViewsAnswer};
 use super::{read, write};
 use crate::crm::views::{self, ViewInput};
 use crate::crm::{Kind, trash};
@@ -16,19 +16,19 @@ use crate::web::tenant::{IdParam, TenantSession};
 
 endpoints! { area: Area::Tenant;
     GET "/views" => list_views, Access::Tenant(Role::Viewer), 200,
-        "Your saved views and the shared ones, of `record_kind` or all", [InvalidQuery];
+        "Your saved views and the shared ones, of `record_kind` or all", [InvalidQuery], out: ViewsAnswer;
     POST "/views" => create_view, Access::Tenant(Role::Viewer), 201,
         "Save a view: name, filters, sort, columns; `shared` (admins) for the whole tenant",
-        [InvalidInput, Conflict, ReadOnly];
+        [InvalidInput, Conflict, ReadOnly], in: ViewInput, out: ViewAnswer;
     PATCH "/views/{id}" => change_view, Access::Tenant(Role::Viewer), 200,
-        "Change a view of yours (admins: a shared one)", [InvalidInput, NotYourRecord, ReadOnly];
+        "Change a view of yours (admins: a shared one)", [InvalidInput, NotYourRecord, ReadOnly], in: ViewInput, out: ViewAnswer;
     DELETE "/views/{id}" => remove_view, Access::Tenant(Role::Viewer), 204,
         "Remove a view of yours (admins: a shared one)", [NotYourRecord, ReadOnly];
     GET "/trash" => list_trash, Access::Tenant(Role::Member), 200,
         "What you may restore from the trash (admins: everything), with when it goes for good",
-        [InvalidQuery];
+        [InvalidQuery], out: TrashAnswer;
     DELETE "/trash" => empty_trash, Access::Tenant(Role::Admin), 200,
-        "Empty the trash: its records are purged for good", [ReadOnly];
+        "Empty the trash: its records are purged for good", [ReadOnly], out: PurgedAnswer;
 }
 
 #[derive(Debug, Deserialize)]
@@ -47,7 +47,7 @@ async fn list_views(
         views::list(conn, &who.actor, kind)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "views": all })))
+    Ok(HttpResponse::Ok().json(ViewsAnswer { views: all }))
 }
 
 async fn create_view(
@@ -65,7 +65,7 @@ async fn create_view(
         views::create(conn, &who.actor, input)
     })
     .await?;
-    Ok(HttpResponse::Created().json(json!({ "view": view })))
+    Ok(HttpResponse::Created().json(ViewAnswer { view }))
 }
 
 async fn change_view(
@@ -82,7 +82,7 @@ async fn change_view(
         views::change(conn, &who.actor, &id, input)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "view": view })))
+    Ok(HttpResponse::Ok().json(ViewAnswer { view }))
 }
 
 async fn remove_view(
@@ -126,7 +126,7 @@ async fn list_trash(
         })
         .await?
     };
-    Ok(HttpResponse::Ok().json(json!({ "records": all })))
+    Ok(HttpResponse::Ok().json(TrashAnswer { records: all }))
 }
 
 async fn empty_trash(
@@ -136,5 +136,5 @@ async fn empty_trash(
 ) -> Result<HttpResponse, ApiError> {
     note_target(&req, "trash");
     let purged = write(&state, &session, |conn, _| trash::empty(conn)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "purged": purged })))
+    Ok(HttpResponse::Ok().json(PurgedAnswer { purged }))
 }

@@ -14,7 +14,7 @@ use crate::web::tenant::TenantSession;
 endpoints! { area: Area::Tenant;
     GET "/search" => find, Access::Tenant(Role::Viewer), 200,
         "Search every kind of record; every word matches as a prefix; hits grouped by kind",
-        [InvalidQuery, InvalidInput];
+        [InvalidQuery, InvalidInput], out: search::Results;
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,6 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
+use super::schemas::{SettingsAnswer, TeamAnswer, TeamsAnswer, VisibilityAnswer};
 use super::{all_users, read, write};
 use crate::crm::settings::{self, SettingsChange};
 use crate::crm::teams::{self, Rules, TeamInput};
@@ -14,22 +15,22 @@ use crate::web::endpoint::{Access, Area, endpoints};
 use crate::web::tenant::{IdParam, TenantSession};
 
 endpoints! { area: Area::Tenant;
-    GET "/teams" => list, Access::Tenant(Role::Viewer), 200, "Every team with its members", [];
+    GET "/teams" => list, Access::Tenant(Role::Viewer), 200, "Every team with its members", [], out: TeamsAnswer;
     POST "/teams" => create, Access::Tenant(Role::Admin), 201, "Make a team of users",
-        [InvalidInput, Conflict, ReadOnly];
+        [InvalidInput, Conflict, ReadOnly], in: TeamInput, out: TeamAnswer;
     PATCH "/teams/{id}" => change, Access::Tenant(Role::Admin), 200,
-        "Rename a team or replace its members", [InvalidInput, Conflict, ReadOnly];
+        "Rename a team or replace its members", [InvalidInput, Conflict, ReadOnly], in: TeamInput, out: TeamAnswer;
     DELETE "/teams/{id}" => remove, Access::Tenant(Role::Admin), 204,
         "Remove a team; its members' records stay theirs", [ReadOnly];
     GET "/visibility" => show_rules, Access::Tenant(Role::Viewer), 200,
-        "Who sees each kind of record: all, or own_and_team", [];
+        "Who sees each kind of record: all, or own_and_team", [], out: VisibilityAnswer;
     PUT "/visibility" => set_rules, Access::Tenant(Role::Admin), 200,
         "Set who sees each kind of record (admins and owners always see all)",
-        [ReadOnly];
-    GET "/settings" => show_settings, Access::Tenant(Role::Viewer), 200, "The tenant's CRM settings", [];
+        [ReadOnly], in: Rules, out: VisibilityAnswer;
+    GET "/settings" => show_settings, Access::Tenant(Role::Viewer), 200, "The tenant's CRM settings", [], out: SettingsAnswer;
     PATCH "/settings" => change_settings, Access::Tenant(Role::Owner), 200,
         "Change the default currency, the trash's retention or the largest attachment",
-        [InvalidInput, ReadOnly];
+        [InvalidInput, ReadOnly], in: SettingsChange, out: SettingsAnswer;
 }
 
 async fn list(
@@ -37,7 +38,7 @@ async fn list(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let all = read(&state, &session, |conn, _| teams::list(conn)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "teams": all })))
+    Ok(HttpResponse::Ok().json(TeamsAnswer { teams: all }))
 }
 
 async fn create(
@@ -56,7 +57,7 @@ async fn create(
         teams::create(conn, &input, &|id| users.contains(id))
     })
     .await?;
-    Ok(HttpResponse::Created().json(json!({ "team": team })))
+    Ok(HttpResponse::Created().json(TeamAnswer { team }))
 }
 
 async fn change(
@@ -74,7 +75,7 @@ async fn change(
         teams::change(conn, &id, &input, &|user| users.contains(user))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "team": team })))
+    Ok(HttpResponse::Ok().json(TeamAnswer { team }))
 }
 
 async fn remove(
@@ -94,7 +95,7 @@ async fn show_rules(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let rules = read(&state, &session, |conn, _| teams::rules(conn)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "visibility": rules })))
+    Ok(HttpResponse::Ok().json(VisibilityAnswer { visibility: rules }))
 }
 
 async fn set_rules(
@@ -110,7 +111,7 @@ async fn set_rules(
         teams::rules(conn)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "visibility": rules })))
+    Ok(HttpResponse::Ok().json(VisibilityAnswer { visibility: rules }))
 }
 
 async fn show_settings(
@@ -118,7 +119,7 @@ async fn show_settings(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let current = read(&state, &session, |conn, _| settings::get(conn)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "settings": current })))
+    Ok(HttpResponse::Ok().json(SettingsAnswer { settings: current }))
 }
 
 async fn change_settings(
@@ -133,5 +134,5 @@ async fn change_settings(
         settings::change(conn, &change)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "settings": current })))
+    Ok(HttpResponse::Ok().json(SettingsAnswer { settings: current }))
 }
