@@ -32,11 +32,10 @@ pub fn list(
     limit: u32,
     purge: bool,
 ) -> Result<Vec<Trashed>, CrmError> {
-    let retention = if purge {
-        purge_expired(conn)?
-    } else {
-        settings::get(conn)?.trash_retention_days
-    };
+    if purge {
+        purge_expired(conn)?;
+    }
+    let retention = settings::get(conn)?.trash_retention_days;
     let cutoff = super::now() - retention * 86_400;
     let mut all = Vec::new();
     for kind in Kind::ALL {
@@ -88,14 +87,15 @@ pub fn list(
     Ok(all)
 }
 
-/// Purges records deleted longer ago than the retention; returns the retention in days.
-pub fn purge_expired(conn: &Connection) -> Result<i64, CrmError> {
+/// Purges records deleted longer ago than the retention; returns how many.
+pub fn purge_expired(conn: &Connection) -> Result<usize, CrmError> {
     let retention = settings::get(conn)?.trash_retention_days;
     let cutoff = super::now() - retention * 86_400;
+    let mut purged = 0;
     for kind in Kind::ALL {
-        purge_where(conn, kind, "deleted_at < ?1", vec![Sql::Integer(cutoff)])?;
+        purged += purge_where(conn, kind, "deleted_at < ?1", vec![Sql::Integer(cutoff)])?;
     }
-    Ok(retention)
+    Ok(purged)
 }
 
 /// Whether a trashed record is past the retention.

@@ -23,6 +23,7 @@ mod setup;
 mod shutdown;
 pub(crate) mod tenant;
 mod tls;
+mod trash_sweeper;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -115,6 +116,8 @@ impl Application {
                 audit_trail::ANONYMOUS_REFUSAL_BUDGET,
             )),
         };
+
+        tokio::spawn(trash_sweeper::run(state.clone()));
 
         let listener = TcpListener::bind(config.listen)
             .with_context(|| format!("cannot listen on {}", config.listen))?;

@@ -1,0 +1,47 @@
+//! Purges what has been in each tenant's trash longer than the tenant keeps it, once an hour,
+//! so deleted data really goes even from a tenant nobody opens. Not while the appliance is
+//! read-only: then nothing changes, expired records are only left out of the trash's list.
+
+use std::time::Duration;
+
+use rusqlite::TransactionBehavior;
+
+use super::AppState;
+use crate::tenancy::registry;
+
+/// How often every tenant's trash is swept, and how long after start the first sweep runs.
+const EVERY: Duration = Duration::from_secs(60 * 60);
+const FIRST_AFTER: Duration = Duration::from_secs(60);
+
+pub async fn run(state: AppState) {
+    tokio::time::sleep(FIRST_AFTER).await;
+    let mut interval = tokio::time::interval(EVERY);
+    loop {
+        interval.tick().await;
+        if state.license.effective().may_write().is_err() {
+            continue;
+        }
+        let state = state.clone();
+        match tokio::task::spawn_blocking(move || sweep(&state)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(purged)) => tracing::info!(purged, "purged records past the trash's retention"),
+            Ok(Err(err)) => tracing::warn!("cannot sweep the trash: {err:#}"),
+            Err(_) => return, // The runtime is shutting down.
+        }
+    }
+}
+
+/// Sweeps every active tenant's trash; returns how many records went. Blocking.
+fn sweep(state: &AppState) -> anyhow::Result<usize> {
+    let tenants = registry::list(&*state.control_db.conn()?)?;
+    let mut purged = 0;
+    for tenant in tenants {
+        let id = tenant.id.parse()?;
+        let db = state.tenant_dbs.get(&id)?;
+        let mut conn = db.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        purged += crate::crm::trash::purge_expired(&tx)?;
+        tx.commit()?;
+    }
+    Ok(purged)
+}
