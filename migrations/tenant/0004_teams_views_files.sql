@@ -1,5 +1,8 @@
 -- Teams and record visibility, saved views, attachments and exchange rates.
 
+-- The board's won and lost columns show deals closed recently: by stage and close time.
+CREATE INDEX deals_closed_by_stage ON deals (stage_id, closed_at) WHERE deleted_at IS NULL;
+
 -- Admins group users into teams. Where a kind of record is set to "own_and_team"
 -- (crm_settings `visibility.<kind>`), members and viewers see only records owned by
 -- themselves or by someone who shares a team with them.

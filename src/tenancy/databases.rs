@@ -81,6 +81,11 @@ impl TenantDatabases {
                 source,
             }
         })?;
+        // Statistics for the query planner, bounded so opening stays quick; without them
+        // SQLite can pick an index that makes a list page sort a whole table.
+        if let Ok(conn) = db.conn() {
+            let _ = conn.execute_batch("PRAGMA analysis_limit = 400; PRAGMA optimize = 0x10002;");
+        }
         self.remember(id, &db);
         Ok(db)
     }
