@@ -105,6 +105,8 @@ impl Endpoint {
                 codes.extend([ErrorCode::TenantNotFound, ErrorCode::TenantSuspended]);
             }
             Access::Tenant(_) => codes.extend([
+                // The tenant's database busy past the pool's wait.
+                ErrorCode::NotReady,
                 ErrorCode::TenantNotFound,
                 ErrorCode::TenantSuspended,
                 ErrorCode::Unauthenticated,

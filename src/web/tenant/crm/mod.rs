@@ -89,7 +89,15 @@ where
     let databases = std::sync::Arc::clone(&state.tenant_dbs);
     web::block(move || -> Result<T, ApiError> {
         let db = databases.get(&id).map_err(ApiError::internal)?;
-        let mut conn = db.conn().map_err(ApiError::internal)?;
+        // Every connection busy for the pool's whole wait: overloaded, not broken.
+        let mut conn = db.conn().map_err(|e| {
+            ApiError::with_message(
+                ErrorCode::NotReady,
+                "This tenant's database is busy; try again shortly.",
+            )
+            .caused_by(e)
+            .retry_after(1)
+        })?;
         let behavior = if writes {
             TransactionBehavior::Immediate
         } else {
