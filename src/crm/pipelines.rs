@@ -363,14 +363,7 @@ pub fn remove_stage(
         [id],
         |r| r.get(0),
     )?;
-    if held > 0 {
-        let target = move_to.ok_or_else(|| {
-            CrmError::Conflict(format!(
-                "the stage holds {held} deals: say which stage they move to (move_to)"
-            ))
-        })?;
-        let target = stage(conn, target)
-            .map_err(|_| CrmError::invalid("move_to", "there is no such stage"))?;
+    if let Some(target) = move_target(conn, held, "stage", move_to)? {
         if target.pipeline_id != current.pipeline_id || target.id == current.id {
             return Err(CrmError::invalid(
                 "move_to",
@@ -381,6 +374,27 @@ pub fn remove_stage(
     }
     conn.execute("DELETE FROM stages WHERE id = ?1", [id])?;
     Ok(())
+}
+
+/// Where the `held` deals of a stage or pipeline that goes will move: none needed when it
+/// holds none; else `move_to`, which must be a stage.
+fn move_target(
+    conn: &Connection,
+    held: i64,
+    what: &str,
+    move_to: Option<&str>,
+) -> Result<Option<Stage>, CrmError> {
+    if held == 0 {
+        return Ok(None);
+    }
+    let target = move_to.ok_or_else(|| {
+        CrmError::Conflict(format!(
+            "the {what} holds {held} deals: say which stage they move to (move_to)"
+        ))
+    })?;
+    stage(conn, target)
+        .map(Some)
+        .map_err(|_| CrmError::invalid("move_to", "there is no such stage"))
 }
 
 /// Moves every deal of `from` to `to`, each with its timeline entry.
@@ -438,14 +452,7 @@ pub fn remove(
         [id],
         |r| r.get(0),
     )?;
-    if held > 0 {
-        let target = move_to.ok_or_else(|| {
-            CrmError::Conflict(format!(
-                "the pipeline holds {held} deals: say which stage they move to (move_to)"
-            ))
-        })?;
-        let target = stage(conn, target)
-            .map_err(|_| CrmError::invalid("move_to", "there is no such stage"))?;
+    if let Some(target) = move_target(conn, held, "pipeline", move_to)? {
         if target.pipeline_id == id {
             return Err(CrmError::invalid(
                 "move_to",

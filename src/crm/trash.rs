@@ -62,16 +62,7 @@ pub fn list(
         })?;
         for row in rows {
             let (id, title, deleted_at, deleted_by, created_by, owner) = row?;
-            let record = super::records::Record {
-                kind,
-                seq: 0,
-                id: id.clone(),
-                version: 0,
-                owner,
-                created_by,
-                body: serde_json::Map::new(),
-            };
-            if may_delete(actor, &record) {
+            if may_delete(actor, owner.as_deref(), &created_by) {
                 all.push(Trashed {
                     kind,
                     id,

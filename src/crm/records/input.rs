@@ -5,7 +5,7 @@ use rusqlite::Connection;
 use rusqlite::types::Value as Sql;
 use serde_json::{Map, Value};
 
-use super::{Env, MAX_LINKS, find};
+use super::{Env, MAX_LINKS, is_visible};
 use crate::crm::custom::{self};
 use crate::crm::fields::{Field, FieldType, Writable};
 use crate::crm::{CrmError, Kind, tags, values};
@@ -155,9 +155,8 @@ pub(super) fn check_references(
     for (field, value) in &input.values {
         let Sql::Text(id) = value else { continue };
         match field.ty {
-            FieldType::Company => {
-                find(conn, Kind::Company, id, env.visibility, false)
-                    .map_err(|_| CrmError::invalid(field.name, "there is no such company"))?;
+            FieldType::Company if !is_visible(conn, Kind::Company, id, env.visibility)? => {
+                return Err(CrmError::invalid(field.name, "there is no such company"));
             }
             FieldType::User if !env.users.contains(id) => {
                 return Err(CrmError::invalid(
@@ -169,12 +168,20 @@ pub(super) fn check_references(
         }
     }
     for id in input.contact_ids.iter().flatten() {
-        find(conn, Kind::Contact, id, env.visibility, false)
-            .map_err(|_| CrmError::invalid("contact_ids", format!("there is no contact {id}")))?;
+        if !is_visible(conn, Kind::Contact, id, env.visibility)? {
+            return Err(CrmError::invalid(
+                "contact_ids",
+                format!("there is no contact {id}"),
+            ));
+        }
     }
     for (linked, id) in input.links.iter().flatten() {
-        find(conn, *linked, id, env.visibility, false)
-            .map_err(|_| CrmError::invalid("links", format!("there is no {linked} {id}")))?;
+        if !is_visible(conn, *linked, id, env.visibility)? {
+            return Err(CrmError::invalid(
+                "links",
+                format!("there is no {linked} {id}"),
+            ));
+        }
     }
     Ok(())
 }

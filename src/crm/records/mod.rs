@@ -160,6 +160,28 @@ pub fn get(
     Ok(record)
 }
 
+/// Whether a live record the caller may see exists (one indexed lookup: what a reference
+/// check needs, without reading the record).
+pub fn is_visible(
+    conn: &Connection,
+    kind: Kind,
+    id: &str,
+    visibility: &Visibility,
+) -> Result<bool, CrmError> {
+    if !super::is_id(id) {
+        return Ok(false);
+    }
+    let mut params = vec![Sql::Text(id.to_owned())];
+    let visible = visibility.scope(kind).condition(kind, &mut params);
+    let table = kind.table();
+    let sql = format!(
+        "SELECT 1 FROM {table} WHERE {table}.id = ?1 AND {table}.deleted_at IS NULL AND {visible}"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .exists(params_from_iter(params))?)
+}
+
 /// A record (live, or in the trash if `trashed`) the caller may see; not decorated.
 pub fn find(
     conn: &Connection,

@@ -321,12 +321,12 @@ fn json_to_sql(ty: FieldType, value: Option<&Value>) -> Sql {
 
 /// Whether the caller may move this record to the trash: admins any record, members their
 /// own (owned or made by them), viewers none.
-pub fn may_delete(actor: &Actor, record: &Record) -> bool {
+pub fn may_delete(actor: &Actor, owner: Option<&str>, created_by: &str) -> bool {
     use crate::identity::Role;
     actor.role.at_least(Role::Admin)
         || (actor.role.at_least(Role::Member)
-            && (record.created_by == actor.name
-                || (actor.user_id.is_some() && record.owner == actor.user_id)))
+            && (created_by == actor.name
+                || actor.user_id.as_deref().is_some_and(|me| owner == Some(me))))
 }
 
 /// Moves a record to the trash, with its links and tags kept for a restore.
@@ -341,7 +341,7 @@ pub fn trash(
         // In the trash already: done, as asked (a repeated DELETE is not an error).
         Err(CrmError::NotFound(_)) => {
             let trashed = find(conn, kind, id, env.visibility, true)?;
-            return if may_delete(env.actor, &trashed) {
+            return if may_delete(env.actor, trashed.owner.as_deref(), &trashed.created_by) {
                 Ok(())
             } else {
                 Err(CrmError::NotYours)
@@ -352,7 +352,7 @@ pub fn trash(
     if let Some(expected) = expected {
         check_version(&record, expected)?;
     }
-    if !may_delete(env.actor, &record) {
+    if !may_delete(env.actor, record.owner.as_deref(), &record.created_by) {
         return Err(CrmError::NotYours);
     }
     let params = vec![
@@ -378,7 +378,7 @@ pub fn restore(conn: &Connection, kind: Kind, id: &str, env: Env<'_>) -> Result<
         Err(CrmError::NotFound(_)) => find(conn, kind, id, env.visibility, false)?,
         found => found?,
     };
-    if !may_delete(env.actor, &record) {
+    if !may_delete(env.actor, record.owner.as_deref(), &record.created_by) {
         return Err(CrmError::NotYours);
     }
     if !record.body.contains_key("deleted_at") {
