@@ -5,6 +5,7 @@ mod migrations;
 mod watch;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use r2d2::{Pool, PooledConnection};
@@ -12,7 +13,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 
 pub use migrations::{MigrationReport, Schema, migrate as migrate_connection};
-pub use watch::ChangeWatch;
+pub use watch::{ChangeWatch, Generations};
 
 /// How long a connection waits for another writer before giving up with `SQLITE_BUSY`.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -62,6 +63,8 @@ pub fn configure_connection(conn: &Connection) -> rusqlite::Result<()> {
 pub struct Database {
     pool: Pool<SqliteConnectionManager>,
     path: PathBuf,
+    /// Moves whenever anyone commits to the file: stamps cached answers read from it.
+    generations: Arc<Generations>,
 }
 
 impl Database {
@@ -109,6 +112,7 @@ impl Database {
             Self {
                 pool,
                 path: path.to_path_buf(),
+                generations: Arc::default(),
             },
             report,
         ))
@@ -116,6 +120,11 @@ impl Database {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// What has been committed to this file, as a number: see [`Generations`].
+    pub fn generations(&self) -> &Generations {
+        &self.generations
     }
 
     /// A pooled connection for blocking callers (the CLI). Async code uses [`Database::run`].

@@ -12,6 +12,8 @@
 //! own, bounded work.
 
 use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rusqlite::{Connection, OpenFlags};
 
@@ -53,6 +55,63 @@ impl ChangeWatch {
                 true
             }
         }
+    }
+}
+
+/// Numbers handed out by every [`Generations`] of the process: never reused, so an answer
+/// stamped by one database handle can never pass for another's (a tenant's file replaced by
+/// a restore gets a new handle, whose first number is new).
+static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
+
+/// A number that stays the same exactly as long as nobody commits to one database: what a
+/// cache of answers read from it is stamped with. Its watch opens on first use and closes
+/// with the [`Database`](super::Database) handle that owns it.
+#[derive(Debug, Default)]
+pub struct Generations {
+    watched: Mutex<Option<Watched>>,
+}
+
+#[derive(Debug)]
+struct Watched {
+    watch: ChangeWatch,
+    current: u64,
+}
+
+impl Generations {
+    /// The generation now, if the watch is open (about 3 µs; never opens a file, so async
+    /// code may ask). `None` until [`Generations::now`] has opened the watch.
+    pub fn peek(&self) -> Option<u64> {
+        let mut watched = self.lock();
+        let watched = watched.as_mut()?;
+        if watched.watch.changed() {
+            watched.current = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
+        }
+        Some(watched.current)
+    }
+
+    /// The generation now, opening the watch on `path` first if needed. Blocking. Ask
+    /// before reading: an answer read after this call and stamped with its number is
+    /// dropped by the next look after any commit, even one racing the read.
+    pub fn now(&self, path: &Path) -> Result<u64, StorageError> {
+        {
+            let mut watched = self.lock();
+            if watched.is_none() {
+                let mut watch = ChangeWatch::open(path)?;
+                watch.changed();
+                *watched = Some(Watched {
+                    watch,
+                    current: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
+                });
+            }
+        }
+        Ok(self.peek().unwrap_or(0))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Watched>> {
+        // Every change under this lock is one assignment: a panic cannot leave it torn.
+        self.watched
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -109,5 +168,25 @@ mod tests {
             .unwrap();
         tx.rollback().unwrap();
         assert!(!watch.changed());
+    }
+
+    #[test]
+    fn a_generation_holds_until_a_commit_and_is_never_another_handles() {
+        let (dir, db) = database();
+        assert_eq!(db.generations().peek(), None, "no watch until a read asks");
+        let first = db.generations().now(db.path()).unwrap();
+        assert_eq!(db.generations().peek(), Some(first), "reads change nothing");
+        db.conn()
+            .unwrap()
+            .execute("UPDATE clock SET high_water_unix = high_water_unix + 1", [])
+            .unwrap();
+        let second = db.generations().peek().unwrap();
+        assert_ne!(second, first, "a commit moves it");
+        assert_eq!(db.generations().peek(), Some(second));
+
+        // The same file opened again (as after a restore) starts from a number of its own.
+        let (again, _) = Database::open(&dir.path().join("c.db"), Schema::Control, 2).unwrap();
+        let other = again.generations().now(again.path()).unwrap();
+        assert!(other != first && other != second);
     }
 }

@@ -69,6 +69,11 @@ impl TenantDatabases {
         self.open_with(id, &path, Database::open_existing)
     }
 
+    /// The tenant's database if it is open now; never opens one, so async code may ask.
+    pub fn get_open(&self, id: &TenantId) -> Option<Database> {
+        self.lock().get(id).cloned()
+    }
+
     fn open_with(
         &self,
         id: &TenantId,

@@ -4,6 +4,7 @@
 //! exercise is exactly what `holdfast serve` runs.
 
 pub(crate) mod admin;
+pub mod answers;
 mod assets;
 pub(crate) mod audit_trail;
 pub mod auth;
@@ -49,6 +50,8 @@ pub struct AppState {
     pub control_db: Database,
     /// What the gates read about callers, kept while the control database is unchanged.
     pub callers: Arc<callers::CallerCache>,
+    /// Answers to repeated reads, kept while their tenant's database is unchanged.
+    pub answers: Arc<answers::AnswerCache>,
     pub license: Arc<LicenseService>,
     /// Tenant databases, opened on first use and bounded by `max_open_tenant_dbs`.
     pub tenant_dbs: Arc<TenantDatabases>,
@@ -103,6 +106,7 @@ impl Application {
             config: Arc::clone(&config),
             control_db,
             callers: Arc::new(callers),
+            answers: Arc::default(),
             license,
             tenant_dbs: Arc::new(TenantDatabases::new(
                 &config.tenants_dir(),

@@ -225,6 +225,11 @@ impl TestApp {
         std::sync::Arc::clone(&self.state.callers)
     }
 
+    /// The answers the running server keeps for repeated reads.
+    pub fn answers(&self) -> std::sync::Arc<holdfast::web::answers::AnswerCache> {
+        std::sync::Arc::clone(&self.state.answers)
+    }
+
     /// The license as the running server holds it.
     pub fn license(&self) -> std::sync::Arc<holdfast::license::LicenseService> {
         std::sync::Arc::clone(&self.state.license)

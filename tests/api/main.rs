@@ -13,6 +13,7 @@ mod caching;
 mod changes;
 mod cli;
 mod config;
+mod crm_answers;
 mod crm_files;
 mod crm_lists;
 mod crm_pipelines;

@@ -68,13 +68,15 @@ pub fn actor_of(session: &TenantSession) -> Actor {
 }
 
 /// Runs `work` in one transaction on the tenant's database, on the blocking pool: a write
-/// (`BEGIN IMMEDIATE`, so it never has to be retried halfway) or a read (one snapshot).
+/// (`BEGIN IMMEDIATE`, so it never has to be retried halfway) or a read (one snapshot). A
+/// read also answers the database's generation, taken before its snapshot (what a cached
+/// answer is stamped with).
 async fn in_tenant<T, F>(
     state: &web::Data<AppState>,
     session: &TenantSession,
     writes: bool,
     work: F,
-) -> Result<T, ApiError>
+) -> Result<(T, Option<u64>), ApiError>
 where
     T: Send + 'static,
     F: FnOnce(&Connection, &Who) -> Result<T, ApiError> + Send + 'static,
@@ -87,8 +89,14 @@ where
         .parse()
         .map_err(ApiError::internal)?;
     let databases = std::sync::Arc::clone(&state.tenant_dbs);
-    web::block(move || -> Result<T, ApiError> {
+    web::block(move || -> Result<(T, Option<u64>), ApiError> {
         let db = databases.get(&id).map_err(ApiError::internal)?;
+        let generation = if writes {
+            None
+        } else {
+            // A watch that cannot open costs the cache, never the read.
+            db.generations().now(db.path()).ok()
+        };
         // Every connection busy for the pool's whole wait: overloaded, not broken.
         let mut conn = db.conn().map_err(|e| {
             ApiError::with_message(
@@ -109,7 +117,7 @@ where
         let visibility = crate::crm::teams::visibility_of(&tx, &actor)?;
         let out = work(&tx, &Who { actor, visibility })?;
         tx.commit().map_err(ApiError::internal)?;
-        Ok(out)
+        Ok((out, generation))
     })
     .await
     .map_err(ApiError::internal)?
@@ -121,6 +129,20 @@ pub async fn read<T, F>(
     session: &TenantSession,
     work: F,
 ) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection, &Who) -> Result<T, CrmError> + Send + 'static,
+{
+    Ok(read_stamped(state, session, work).await?.0)
+}
+
+/// Reads in one snapshot of the tenant's database; also answers the generation the snapshot
+/// is at least as new as (`None` if it could not be had).
+pub async fn read_stamped<T, F>(
+    state: &web::Data<AppState>,
+    session: &TenantSession,
+    work: F,
+) -> Result<(T, Option<u64>), ApiError>
 where
     T: Send + 'static,
     F: FnOnce(&Connection, &Who) -> Result<T, CrmError> + Send + 'static,
@@ -139,7 +161,11 @@ where
     T: Send + 'static,
     F: FnOnce(&Connection, &Who) -> Result<T, CrmError> + Send + 'static,
 {
-    in_tenant(state, session, true, move |conn, who| Ok(work(conn, who)?)).await
+    Ok(
+        in_tenant(state, session, true, move |conn, who| Ok(work(conn, who)?))
+            .await?
+            .0,
+    )
 }
 
 /// The ids of the tenant's users.
