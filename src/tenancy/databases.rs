@@ -86,10 +86,15 @@ impl TenantDatabases {
                 source,
             }
         })?;
-        // Statistics for the query planner, bounded so opening stays quick; without them
-        // SQLite can pick an index that makes a list page sort a whole table.
-        if let Ok(conn) = db.conn() {
-            let _ = conn.execute_batch("PRAGMA analysis_limit = 400; PRAGMA optimize = 0x10002;");
+        // Statistics for the query planner, bounded so opening stays quick: see
+        // `statistics`. Before the pool opens more connections, so all of them load these.
+        if let Ok(conn) = db.conn()
+            && let Err(err) = super::statistics::refresh(&conn)
+        {
+            tracing::warn!(
+                "cannot refresh the planner's statistics of {}: {err}",
+                path.display()
+            );
         }
         self.remember(id, &db);
         Ok(db)

@@ -5,6 +5,7 @@ mod databases;
 mod id;
 pub mod registry;
 mod slug;
+pub mod statistics;
 
 pub use databases::{TenantDatabases, TenantDbError};
 pub use id::TenantId;

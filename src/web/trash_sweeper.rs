@@ -44,7 +44,7 @@ fn sweep(state: &AppState) -> anyhow::Result<usize> {
         purged += crate::crm::trash::purge_expired(&tx)?;
         tx.commit()?;
         // Keep the planner's statistics fresh as the tenant grows (bounded work).
-        conn.execute_batch("PRAGMA analysis_limit = 400; PRAGMA optimize;")?;
+        crate::tenancy::statistics::refresh(&conn)?;
     }
     Ok(purged)
 }
