@@ -51,11 +51,16 @@ fn path_error(err: &PathError, _req: &HttpRequest) -> actix_web::Error {
 }
 
 fn query_error(err: &QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    invalid_query(err).into()
+}
+
+/// The refusal of a query string that does not fit the call (also for handlers that parse
+/// their query themselves).
+pub fn invalid_query(err: &QueryPayloadError) -> ApiError {
     ApiError::with_message(
         ErrorCode::InvalidQuery,
         format!("The query string is not valid for this call: {err}."),
     )
-    .into()
 }
 
 #[cfg(test)]

@@ -162,7 +162,7 @@ async fn list<K: RecordKind>(
     }
     // Parsed only when not answered from the cache (filters are JSON).
     let params = web::Query::<ListParams>::from_query(req.query_string())
-        .map_err(|e| ApiError::with_message(ErrorCode::InvalidQuery, e.to_string()))?
+        .map_err(|e| crate::web::extractors::invalid_query(&e))?
         .into_inner();
     let mut query = params.query()?;
     let (page, generation) = read_stamped(&state, &session, move |conn, who| {
