@@ -7,7 +7,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Browser, Holdfast, PASSWORD, Run, TestApp, accept_invite, install_license, invite_owner, set_up,
+    Browser, Holdfast, PASSWORD, Run, TestApp, accept_invite, install_license, invite_owner,
+    set_up, sign_in_as,
 };
 
 const BASE: &str = "/t/acme/api/v1";
@@ -17,15 +18,7 @@ fn code(body: &Value) -> &str {
 }
 
 async fn sign_in<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
-    let mut browser = Browser::new(app);
-    let (status, body) = browser
-        .post(
-            &format!("{BASE}/auth/login"),
-            json!({ "email": email, "password": PASSWORD }),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    browser
+    sign_in_as(app, "acme", email).await
 }
 
 /// A licensed appliance with tenant acme and, signed in, its owner and an admin.

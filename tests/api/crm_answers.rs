@@ -6,7 +6,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Browser, PASSWORD, TestApp, licensed_tenants};
+use crate::helpers::{Browser, PASSWORD, TestApp, licensed_tenants, sign_in_as};
 
 const BASE: &str = "/t/acme/api/v1";
 
@@ -101,14 +101,7 @@ async fn a_kept_list_reaches_only_the_caller_it_was_read_for_in_their_role_now()
         .await;
     assert_eq!(status, 201, "{body}");
     let rival_id = body["user"]["id"].as_str().unwrap().to_owned();
-    let mut rival = Browser::new(&app);
-    let (status, _) = rival
-        .post(
-            &format!("{BASE}/auth/login"),
-            json!({ "email": "rival@acme.test", "password": PASSWORD }),
-        )
-        .await;
-    assert_eq!(status, 200);
+    let mut rival = sign_in_as(&app, "acme", "rival@acme.test").await;
 
     // Callers of the same role, one after the other, nothing written in between.
     assert_eq!(contacts_twice(member).await, ["Mine"], "its owner sees it");

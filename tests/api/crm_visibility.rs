@@ -5,7 +5,7 @@
 use holdfast::web::endpoint::{Access, Area};
 use serde_json::json;
 
-use crate::helpers::{Browser, PASSWORD, TestApp, licensed_tenants};
+use crate::helpers::{Browser, PASSWORD, TestApp, licensed_tenants, sign_in_as};
 
 const BASE: &str = "/t/acme/api/v1";
 
@@ -45,14 +45,7 @@ async fn a_member_of_another_team_reaches_none_of_a_hidden_record_by_any_route()
         )
         .await;
     assert_eq!(status, 201, "{body}");
-    let mut rival = Browser::new(&app);
-    let (status, _) = rival
-        .post(
-            &format!("{BASE}/auth/login"),
-            json!({ "email": "rival@acme.test", "password": PASSWORD }),
-        )
-        .await;
-    assert_eq!(status, 200);
+    let mut rival = sign_in_as(&app, "acme", "rival@acme.test").await;
     let (member_id, rival_id) = (user_id(&mut rest[1].1).await, user_id(&mut rival).await);
     let viewer_id = user_id(&mut rest[2].1).await;
     for (name, members) in [

@@ -546,6 +546,19 @@ pub async fn licensed_tenants<'a>(
     licensed_tenants_with(app, slugs, |_| {}).await
 }
 
+/// A browser signed in to tenant `slug` as `email` (whose password is [`PASSWORD`]).
+pub async fn sign_in_as<'a>(app: &'a TestApp, slug: &str, email: &str) -> Browser<'a> {
+    let mut browser = Browser::new(app);
+    let (status, body) = browser
+        .post(
+            &format!("/t/{slug}/api/v1/auth/login"),
+            serde_json::json!({ "email": email, "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    browser
+}
+
 /// [`licensed_tenants`] with the license changed by `change`.
 pub async fn licensed_tenants_with<'a>(
     app: &'a TestApp,

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Browser, PASSWORD, TestApp, accept_invite, install_license, invite_owner, set_up,
+    Browser, PASSWORD, TestApp, accept_invite, install_license, invite_owner, set_up, sign_in_as,
 };
 
 const LOGIN: &str = "/api/v1/admin/auth/login";
@@ -165,15 +165,7 @@ impl StatusBody for (u16, reqwest::header::HeaderMap, Value) {
 }
 
 async fn sign_in<'a>(app: &'a TestApp, slug: &str) -> Browser<'a> {
-    let mut browser = Browser::new(app);
-    let (status, body) = browser
-        .post(
-            &format!("/t/{slug}/api/v1/auth/login"),
-            json!({ "email": format!("owner@{slug}.test"), "password": PASSWORD }),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    browser
+    sign_in_as(app, slug, &format!("owner@{slug}.test")).await
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Browser, PASSWORD, TestApp, accept_invite, install_license, invite_owner, set_up,
+    Browser, PASSWORD, TestApp, accept_invite, install_license, invite_owner, set_up, sign_in_as,
 };
 
 const BASE: &str = "/t/acme/api/v1";
@@ -51,15 +51,7 @@ async fn acme_owner(
 }
 
 async fn sign_in<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
-    let mut browser = Browser::new(app);
-    let (status, body) = browser
-        .post(
-            &format!("{BASE}/auth/login"),
-            json!({ "email": email, "password": PASSWORD }),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    browser
+    sign_in_as(app, "acme", email).await
 }
 
 #[tokio::test]
