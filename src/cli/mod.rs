@@ -117,16 +117,33 @@ pub fn main() -> ExitCode {
 }
 
 /// Prints one line for people; what [`say!`] calls.
-#[allow(clippy::print_stdout)]
 fn say_line(args: std::fmt::Arguments<'_>) {
-    println!("{}", escape(&args.to_string()));
+    write_line(&escape(&args.to_string()));
 }
 
 /// Prints `value` as pretty JSON, the characters its encoder leaves raw escaped too.
-#[allow(clippy::print_stdout)]
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
-    println!("{}", escape_json(&serde_json::to_string_pretty(value)?));
+    write_line(&escape_json(&serde_json::to_string_pretty(value)?));
     Ok(())
+}
+
+/// Writes one line to standard output. When the reader has gone (`holdfast audit list |
+/// head`, `… | grep -q`), the command has done its work and nobody wants the rest: stop
+/// quietly with success, as other command-line tools do, rather than panic.
+fn write_line(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(err) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+        if err.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        // Any other failure to write (a full disk behind a redirect) is worth saying.
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("error: cannot write to standard output: {err}");
+        }
+        std::process::exit(1);
+    }
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {

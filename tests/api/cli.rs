@@ -32,6 +32,24 @@ fn version_prints_version_commit_and_build_date() {
 }
 
 #[test]
+fn output_to_a_reader_that_has_gone_ends_quietly() {
+    // `holdfast version | grep -q holdfast`: grep may leave before holdfast writes.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let holdfast = Holdfast::new();
+    for args in [&["version"][..], &["version", "--json"][..]] {
+        let out = holdfast
+            .command(args)
+            .stdout(writer.try_clone().unwrap())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {:?} {stderr}", out.status);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
 fn every_command_has_help() {
     let holdfast = Holdfast::new();
     for args in [
