@@ -67,14 +67,23 @@ pub fn actor_of(session: &TenantSession) -> Actor {
     }
 }
 
-/// Runs `work` in one transaction on the tenant's database, on the blocking pool: a write
-/// (`BEGIN IMMEDIATE`, so it never has to be retried halfway) or a read (one snapshot). A
-/// read also answers the database's generation, taken before its snapshot (what a cached
-/// answer is stamped with).
+/// What [`in_tenant`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Txn {
+    /// `BEGIN IMMEDIATE`, so it never has to be retried halfway.
+    Write,
+    /// One snapshot.
+    Read,
+    /// One snapshot, and the database's generation taken before it (what a kept answer is
+    /// stamped with; asking opens the tenant's watch, so only reads that keep answers do).
+    StampedRead,
+}
+
+/// Runs `work` in one transaction on the tenant's database, on the blocking pool.
 async fn in_tenant<T, F>(
     state: &web::Data<AppState>,
     session: &TenantSession,
-    writes: bool,
+    txn: Txn,
     work: F,
 ) -> Result<(T, Option<u64>), ApiError>
 where
@@ -91,11 +100,11 @@ where
     let databases = std::sync::Arc::clone(&state.tenant_dbs);
     web::block(move || -> Result<(T, Option<u64>), ApiError> {
         let db = databases.get(&id).map_err(ApiError::internal)?;
-        let generation = if writes {
-            None
-        } else {
+        let generation = if txn == Txn::StampedRead {
             // A watch that cannot open costs the cache, never the read.
             db.generations().now(db.path()).ok()
+        } else {
+            None
         };
         // Every connection busy for the pool's whole wait: overloaded, not broken.
         let mut conn = db.conn().map_err(|e| {
@@ -106,7 +115,7 @@ where
             .caused_by(e)
             .retry_after(1)
         })?;
-        let behavior = if writes {
+        let behavior = if txn == Txn::Write {
             TransactionBehavior::Immediate
         } else {
             TransactionBehavior::Deferred
@@ -133,7 +142,11 @@ where
     T: Send + 'static,
     F: FnOnce(&Connection, &Who) -> Result<T, CrmError> + Send + 'static,
 {
-    Ok(read_stamped(state, session, work).await?.0)
+    Ok(in_tenant(state, session, Txn::Read, move |conn, who| {
+        Ok(work(conn, who)?)
+    })
+    .await?
+    .0)
 }
 
 /// Reads in one snapshot of the tenant's database; also answers the generation the snapshot
@@ -147,7 +160,10 @@ where
     T: Send + 'static,
     F: FnOnce(&Connection, &Who) -> Result<T, CrmError> + Send + 'static,
 {
-    in_tenant(state, session, false, move |conn, who| Ok(work(conn, who)?)).await
+    in_tenant(state, session, Txn::StampedRead, move |conn, who| {
+        Ok(work(conn, who)?)
+    })
+    .await
 }
 
 /// Writes in one transaction of the tenant's database: all of it, or (on any refusal)
@@ -161,11 +177,11 @@ where
     T: Send + 'static,
     F: FnOnce(&Connection, &Who) -> Result<T, CrmError> + Send + 'static,
 {
-    Ok(
-        in_tenant(state, session, true, move |conn, who| Ok(work(conn, who)?))
-            .await?
-            .0,
-    )
+    Ok(in_tenant(state, session, Txn::Write, move |conn, who| {
+        Ok(work(conn, who)?)
+    })
+    .await?
+    .0)
 }
 
 /// The ids of the tenant's users.
