@@ -5,11 +5,12 @@
 
 pub mod attachments;
 pub mod board;
-mod currency;
+pub(crate) mod currency;
 pub mod cursor;
 pub mod custom;
 mod error;
 pub mod fields;
+pub mod import;
 mod kind;
 pub mod leads;
 pub mod list;

@@ -187,7 +187,7 @@ pub(super) fn check_references(
 }
 
 /// The rules of a record as a whole, on its values after the write.
-pub(super) fn check_whole(kind: Kind, value: &dyn Fn(&str) -> Option<Sql>) -> Result<(), CrmError> {
+pub fn check_whole(kind: Kind, value: &dyn Fn(&str) -> Option<Sql>) -> Result<(), CrmError> {
     let empty = |name: &str| match value(name) {
         None | Some(Sql::Null) => true,
         Some(Sql::Text(t)) => t.is_empty() || t == "[]",

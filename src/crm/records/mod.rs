@@ -5,8 +5,10 @@
 mod input;
 mod write;
 
-pub use input::{Input, names_a_user, parse};
-pub use write::{bump, check_version, create, may_delete, restore, trash, update};
+pub use input::{Input, check_whole, names_a_user, parse};
+pub use write::{
+    Note, bump, check_version, create, may_delete, restore, trash, update, update_noting,
+};
 
 use std::collections::HashSet;
 

@@ -189,6 +189,27 @@ pub fn update(
     input: Input,
     env: Env<'_>,
 ) -> Result<Record, CrmError> {
+    update_noting(conn, kind, id, expected, input, env, &Note::default())
+}
+
+/// How a change is told in the timeline: its event (`updated` unless said) and what else the
+/// entry carries besides the changed fields (the import it came from).
+#[derive(Debug, Default)]
+pub struct Note {
+    pub event: Option<&'static str>,
+    pub extra: Map<String, Value>,
+}
+
+/// [`update`], told in the timeline as `note` says.
+pub fn update_noting(
+    conn: &Connection,
+    kind: Kind,
+    id: &str,
+    expected: Option<i64>,
+    input: Input,
+    env: Env<'_>,
+    note: &Note,
+) -> Result<Record, CrmError> {
     let mut current = find(conn, kind, id, env.visibility, false)?;
     if let Some(expected) = expected {
         check_version(&current, expected)?;
@@ -268,12 +289,13 @@ pub fn update(
         return get(conn, kind, id, env.visibility);
     }
     bump(conn, kind, &sets, params, &env.actor.name)?;
+    changes.extend(note.extra.clone());
     timeline::record(
         conn,
         kind,
         id,
         &env.actor.name,
-        "updated",
+        note.event.unwrap_or("updated"),
         &Value::Object(changes),
     )?;
     get(conn, kind, id, env.visibility)

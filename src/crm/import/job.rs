@@ -1,0 +1,777 @@
+//! Running an import: the file is read row by row and written in batches, each one
+//! transaction that also records the import's progress, so other writers of the tenant wait
+//! at most one batch. A check (dry run) is the very same run with each batch rolled back: it
+//! answers exactly what the import would do. A run that is cancelled or fails takes back
+//! what its earlier batches wrote (`undo`), so an import is all or nothing.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use rusqlite::types::Value as Sql;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
+use serde_json::{Map, Value, json};
+
+use super::columns::{self, Target};
+use super::convert::{self, CompanyRef, Context, Prepared};
+use super::ledger::{self, Counts, Duplicates, Import, Rejected, State};
+use super::source::{FileError, Source};
+use super::undo;
+use crate::crm::custom::{self, CustomKind, NewFieldDef};
+use crate::crm::fields::FieldType;
+use crate::crm::records::{self, Input, Note};
+use crate::crm::visibility::Visibility;
+use crate::crm::{Actor, CrmError, Kind, pipelines, tags};
+
+/// Most rows written in one transaction.
+const BATCH_ROWS: usize = 20_000;
+/// Longest a batch holds the tenant's write lock, about.
+const BATCH_TIME: Duration = Duration::from_millis(250);
+/// Most bytes of rejected rows held before they are written.
+const BATCH_REJECT_BYTES: usize = 8 * 1024 * 1024;
+/// Skipped rows whose reasons are kept in the outcome.
+const SKIP_EXAMPLES: usize = 20;
+
+/// Why a run stopped before the end of its file.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    File(#[from] FileError),
+    #[error("{0}")]
+    Plan(CrmError),
+    #[error("the import was cancelled")]
+    Cancelled,
+    #[error("the import stopped: {0}")]
+    Storage(#[from] CrmError),
+}
+
+impl From<rusqlite::Error> for RunError {
+    fn from(err: rusqlite::Error) -> Self {
+        RunError::Storage(err.into())
+    }
+}
+
+/// Who runs the import, and the tenant's users (by e-mail, and ids) to read owners against.
+#[derive(Debug)]
+pub struct Runner {
+    pub actor: Actor,
+    pub users: Vec<(String, String)>,
+}
+
+/// Runs the import `id` (already `running`, see [`ledger::begin`]) over the file at `path`,
+/// to its end; returns the import as it ended. Blocking, and long: call it on a thread of
+/// its own with a connection of its own.
+pub fn run(
+    conn: &mut Connection,
+    id: &str,
+    path: &Path,
+    runner: &Runner,
+) -> Result<Import, CrmError> {
+    let import = ledger::get(conn, id)?;
+    let result = Run::new(conn, &import, path, runner).and_then(|mut run| {
+        run.all()?;
+        Ok((run.writer.counts, std::mem::take(&mut run.writer.skips)))
+    });
+    let (state, failure, mut outcome) = match result {
+        Ok((counts, skips)) => {
+            let state = if import.dry_run {
+                State::Checked
+            } else {
+                State::Done
+            };
+            let mut outcome = Map::new();
+            outcome.insert("skipped_examples".into(), json!(skips));
+            if !import.dry_run && counts.created + counts.updated >= 1_000 {
+                // The planner's picture of a table that grew a lot is wrong until refreshed.
+                crate::tenancy::statistics::refresh(conn)?;
+            }
+            (state, None, outcome)
+        }
+        Err(err) => {
+            let state = match &err {
+                RunError::Cancelled if import.dry_run => State::Uploaded,
+                RunError::Cancelled => State::Cancelled,
+                _ => State::Failed,
+            };
+            if !matches!(
+                err,
+                RunError::File(_) | RunError::Plan(_) | RunError::Cancelled
+            ) {
+                tracing::error!(import = %import.id, error = %err, "import failed");
+            }
+            let outcome = if import.dry_run {
+                Map::new()
+            } else {
+                undo::take_back(conn, &import, &runner.actor)?
+            };
+            (state, Some(err.to_string()), outcome)
+        }
+    };
+    if state == State::Uploaded {
+        outcome.clear();
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    ledger::finish(&tx, import.seq, state, failure.as_deref(), &outcome)?;
+    let ended = ledger::get(&tx, id)?;
+    if !ended.dry_run {
+        crate::audit::append(&tx, &audit_entry(&ended, &runner.actor))?;
+    }
+    tx.commit()?;
+    Ok(ended)
+}
+
+/// The tenant audit log's entry for an import that ended.
+fn audit_entry(import: &Import, actor: &Actor) -> crate::audit::NewEntry {
+    let c = import.counts;
+    crate::audit::NewEntry {
+        actor: actor.name.clone(),
+        action: "import".into(),
+        target: format!(
+            "import {} of {}s from \"{}\": {} rows, {} created, {} updated, {} skipped, {} rejected, {} companies created",
+            import.id,
+            import.record_kind,
+            import.file_name,
+            c.rows,
+            c.created,
+            c.updated,
+            c.skipped,
+            c.rejected,
+            c.companies_created
+        ),
+        address: None,
+        outcome: if import.state == State::Done {
+            crate::audit::Outcome::Success
+        } else {
+            crate::audit::Outcome::Failed
+        },
+    }
+}
+
+/// What rows are matched on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum MatchOn {
+    Email,
+    Domain,
+    Id,
+    Custom(String),
+}
+
+/// A run under way: the connection, the file, and what writes the rows.
+struct Run<'a> {
+    conn: &'a mut Connection,
+    source: Source,
+    writer: Writer,
+}
+
+/// What one row needs to be written, and what the run has done so far.
+struct Writer {
+    cx: Context,
+    targets: Vec<Target>,
+    actor: Actor,
+    match_on: MatchOn,
+    duplicates: Duplicates,
+    seq: i64,
+    dry_run: bool,
+    ids: IdMaker,
+    now: i64,
+    /// The timeline entry's detail of every record the import creates or changes.
+    detail: Map<String, Value>,
+    detail_text: String,
+    counts: Counts,
+    skips: Vec<String>,
+    /// A check's records made in the current batch, by key (remembered after the rollback).
+    made: Vec<(String, String)>,
+}
+
+/// A row not imported: the column at fault (if one is) and why.
+type Refused = convert::Reject;
+
+fn refused(err: CrmError) -> Result<Refused, CrmError> {
+    match err {
+        CrmError::Storage(_) => Err(err),
+        other => Ok(Refused {
+            column: None,
+            reason: other.to_string(),
+        }),
+    }
+}
+
+impl<'a> Run<'a> {
+    fn new(
+        conn: &'a mut Connection,
+        import: &Import,
+        path: &Path,
+        runner: &Runner,
+    ) -> Result<Self, RunError> {
+        let source = Source::open(path)?;
+        let kind = import.record_kind;
+        let mut defs = custom::live(conn, kind)?;
+        let targets = columns::targets(kind, source.header(), &defs, &import.plan.mapping)
+            .map_err(RunError::Plan)?;
+        new_custom_fields(
+            conn,
+            kind,
+            source.header(),
+            &targets,
+            &mut defs,
+            import.dry_run,
+        )?;
+        let match_on =
+            match_on(kind, import.plan.match_on.as_deref(), &defs).map_err(RunError::Plan)?;
+        let cx = Context {
+            kind,
+            defs,
+            users_by_email: runner
+                .users
+                .iter()
+                .map(|(id, email)| (email.clone(), id.clone()))
+                .collect(),
+            user_ids: runner.users.iter().map(|(id, _)| id.clone()).collect(),
+            pipelines: pipelines::list(conn)?,
+            default_currency: pipelines::default_currency(conn)?,
+        };
+        conn.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS import_keys (key TEXT PRIMARY KEY, id TEXT NOT NULL);
+             DELETE FROM temp.import_keys;",
+        )?;
+        if let MatchOn::Custom(key) = &match_on {
+            conn.execute(
+                &format!(
+                    "INSERT OR IGNORE INTO temp.import_keys (key, id)
+                     SELECT 'k' || CAST(custom ->> ?1 AS TEXT), id FROM {}
+                     WHERE deleted_at IS NULL AND custom ->> ?1 IS NOT NULL ORDER BY seq",
+                    kind.table()
+                ),
+                [format!("$.\"{key}\"")],
+            )?;
+        }
+        let detail = json!({ "import_id": import.id, "file": import.file_name });
+        Ok(Self {
+            conn,
+            source,
+            writer: Writer {
+                cx,
+                targets,
+                actor: runner.actor.clone(),
+                match_on,
+                duplicates: import.plan.duplicates,
+                seq: import.seq,
+                dry_run: import.dry_run,
+                ids: IdMaker::new(),
+                now: crate::crm::now(),
+                detail_text: detail.to_string(),
+                detail: detail.as_object().cloned().unwrap_or_default(),
+                counts: Counts::default(),
+                skips: Vec::new(),
+                made: Vec::new(),
+            },
+        })
+    }
+
+    /// Every batch to the end of the file.
+    fn all(&mut self) -> Result<(), RunError> {
+        while self.batch()? {}
+        if self.writer.counts.rows == 0 {
+            return Err(FileError::HeaderOnly.into());
+        }
+        Ok(())
+    }
+
+    /// One batch: rows up to the batch's limits in one transaction, then its progress.
+    /// Answers whether rows remain.
+    fn batch(&mut self) -> Result<bool, RunError> {
+        let w = &mut self.writer;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if ledger::cancel_asked(&tx, w.seq)? {
+            return Err(RunError::Cancelled);
+        }
+        if w.dry_run {
+            tx.execute_batch("SAVEPOINT check_only")?;
+        }
+        let started = Instant::now();
+        let header = self.source.header().to_vec();
+        let mut rejects: Vec<Rejected> = Vec::new();
+        let mut reject_bytes = 0;
+        let mut more = true;
+        for n in 0.. {
+            if n == BATCH_ROWS
+                || reject_bytes > BATCH_REJECT_BYTES
+                || (n % 256 == 255 && started.elapsed() > BATCH_TIME)
+            {
+                break;
+            }
+            let Some(row) = self.source.next_row()? else {
+                more = false;
+                break;
+            };
+            if row.fields.iter().all(|f| f.trim().is_empty()) {
+                continue;
+            }
+            w.counts.rows += 1;
+            let line = i64::try_from(row.line).unwrap_or(i64::MAX);
+            let outcome = match convert::prepare(&w.cx, &header, &w.targets, &row.fields) {
+                Ok(prepared) => w.row(&tx, prepared, line)?,
+                Err(reject) => Some(reject),
+            };
+            if let Some(reject) = outcome {
+                w.counts.rejected += 1;
+                let fields: Vec<String> = row.fields.iter().map(|f| (*f).to_owned()).collect();
+                reject_bytes += fields.iter().map(String::len).sum::<usize>() + reject.reason.len();
+                rejects.push(Rejected {
+                    line,
+                    column: reject.column,
+                    reason: reject.reason,
+                    fields,
+                });
+            }
+        }
+        if w.dry_run {
+            tx.execute_batch("ROLLBACK TO check_only; RELEASE check_only")?;
+            let mut remember = tx.prepare_cached(
+                "INSERT OR IGNORE INTO temp.import_keys (key, id) VALUES (?1, ?2)",
+            )?;
+            for (key, id) in w.made.drain(..) {
+                remember.execute([key, id])?;
+            }
+        }
+        for rejected in &rejects {
+            ledger::add_rejected(&tx, w.seq, rejected)?;
+        }
+        ledger::progress(&tx, w.seq, &w.counts, self.source.bytes_done())?;
+        tx.commit()?;
+        Ok(more)
+    }
+}
+
+impl Writer {
+    /// Writes one row: creates, updates or skips its record. Answers the row's refusal, if
+    /// it is refused; an `Err` stops the run.
+    fn row(
+        &mut self,
+        conn: &Connection,
+        mut prepared: Prepared,
+        line: i64,
+    ) -> Result<Option<Refused>, CrmError> {
+        let kind = self.cx.kind;
+        let key = match_key(&self.match_on, &prepared);
+        let existing = match (&key, self.duplicates) {
+            (Some(key), Duplicates::Skip | Duplicates::Update) => {
+                find(conn, kind, &self.match_on, key, self.dry_run)?
+            }
+            _ => None,
+        };
+        if existing.is_some() && self.duplicates == Duplicates::Skip {
+            self.counts.skipped += 1;
+            self.skipped(format!(
+                "line {line}: matches {kind} {}",
+                existing.unwrap_or_default()
+            ));
+            return Ok(None);
+        }
+        match prepared.company.take() {
+            Some(CompanyRef::Id(id)) => {
+                if !records::is_visible(conn, Kind::Company, &id, &Visibility::all())? {
+                    return Ok(Some(Refused {
+                        column: None,
+                        reason: format!("company_id: there is no company {id}"),
+                    }));
+                }
+                self.set(&mut prepared, "company_id", Sql::Text(id))?;
+            }
+            Some(CompanyRef::Name(name)) => {
+                let id = self.company_named(conn, &name)?;
+                self.set(&mut prepared, "company_id", Sql::Text(id))?;
+            }
+            None => {}
+        }
+        if let Some(found) = existing {
+            return match self.update(conn, &found, prepared) {
+                Ok(true) => {
+                    self.counts.updated += 1;
+                    Ok(None)
+                }
+                Ok(false) => {
+                    self.counts.skipped += 1;
+                    self.skipped(format!("line {line}: {kind} {found} holds it already"));
+                    Ok(None)
+                }
+                Err(err) => refused(err).map(Some),
+            };
+        }
+        if let Err(err) = records::check_whole(kind, &|name| prepared.value(name).cloned()) {
+            return refused(err).map(Some);
+        }
+        let id = match self.insert(conn, kind, prepared) {
+            Ok(id) => id,
+            Err(err) => return refused(err).map(Some),
+        };
+        if let Some(key) = key {
+            if self.dry_run {
+                self.made.push((key, id));
+            } else if matches!(self.match_on, MatchOn::Custom(_)) {
+                conn.prepare_cached(
+                    "INSERT OR IGNORE INTO temp.import_keys (key, id) VALUES (?1, ?2)",
+                )?
+                .execute([key, id])?;
+            }
+        }
+        self.counts.created += 1;
+        Ok(None)
+    }
+
+    fn skipped(&mut self, why: String) {
+        if self.skips.len() < SKIP_EXAMPLES {
+            self.skips.push(why);
+        }
+    }
+
+    fn set(&self, prepared: &mut Prepared, name: &str, value: Sql) -> Result<(), CrmError> {
+        let field = self.cx.kind.field(name).ok_or(CrmError::Missing("field"))?;
+        prepared.values.retain(|(f, _)| f.name != name);
+        prepared.values.push((field, value));
+        Ok(())
+    }
+
+    /// The live company called `name`, made if there is none (and counted).
+    fn company_named(&mut self, conn: &Connection, name: &str) -> Result<String, CrmError> {
+        let found: Option<String> = conn
+            .prepare_cached(
+                "SELECT id FROM companies WHERE name = ?1 AND deleted_at IS NULL
+                 ORDER BY seq LIMIT 1",
+            )?
+            .query_row([name], |r| r.get(0))
+            .optional()?;
+        if let Some(id) = found {
+            return Ok(id);
+        }
+        let key = format!("c{name}");
+        if self.dry_run
+            && let Some(id) = remembered(conn, &key)?
+        {
+            return Ok(id);
+        }
+        let mut prepared = Prepared::default();
+        let field = Kind::Company
+            .field("name")
+            .ok_or(CrmError::Missing("field"))?;
+        prepared.values.push((field, Sql::Text(name.to_owned())));
+        let id = self.insert(conn, Kind::Company, prepared)?;
+        if self.dry_run {
+            self.made.push((key, id.clone()));
+        }
+        self.counts.companies_created += 1;
+        Ok(id)
+    }
+
+    /// Fills record `id` with a row's values; notes what it held before. Answers whether
+    /// anything changed.
+    fn update(&self, conn: &Connection, id: &str, prepared: Prepared) -> Result<bool, CrmError> {
+        let kind = self.cx.kind;
+        let all = Visibility::all();
+        let current = records::get(conn, kind, id, &all)?;
+        let mut before = Map::new();
+        let mut input = Input::default();
+        for (field, value) in prepared.values {
+            // A deal changes stage on the board, where the move is recorded as one.
+            if matches!(field.ty, FieldType::Pipeline | FieldType::Stage) {
+                continue;
+            }
+            before.insert(
+                field.name.into(),
+                current.body.get(field.name).cloned().unwrap_or(Value::Null),
+            );
+            input.values.push((field, value));
+        }
+        if !prepared.custom.is_empty() {
+            let old = current.body.get("custom").cloned().unwrap_or_default();
+            for key in prepared.custom.keys() {
+                before.insert(
+                    format!("custom.{key}"),
+                    old.get(key).cloned().unwrap_or(Value::Null),
+                );
+            }
+            input.custom = Some(prepared.custom);
+        }
+        if let Some(mut names) = prepared.tags {
+            // An import adds tags; it takes none away.
+            let old: Vec<String> = current
+                .body
+                .get("tags")
+                .and_then(|t| serde_json::from_value(t.clone()).ok())
+                .unwrap_or_default();
+            before.insert("tags".into(), json!(old));
+            names.extend(old);
+            names.sort_by_key(|n| n.to_lowercase());
+            names.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+            input.tags = Some(names);
+        }
+        let env = records::Env {
+            actor: &self.actor,
+            visibility: &all,
+            users: &self.cx.user_ids,
+        };
+        let note = Note {
+            event: Some("import_updated"),
+            extra: self.detail.clone(),
+        };
+        let after = records::update_noting(conn, kind, id, None, input, env, &note)?;
+        if after.version == current.version {
+            return Ok(false);
+        }
+        ledger::note_change(conn, self.seq, kind, id, after.version, &before)?;
+        Ok(true)
+    }
+
+    /// Writes a new record of `kind` with its timeline entry; answers its id.
+    fn insert(
+        &mut self,
+        conn: &Connection,
+        kind: Kind,
+        mut prepared: Prepared,
+    ) -> Result<String, CrmError> {
+        if kind == Kind::Deal {
+            self.deal_defaults(conn, &mut prepared)?;
+        }
+        let owner = kind.owner_column();
+        if prepared.value(owner).is_none()
+            && let (Some(user), Some(field)) = (&self.actor.user_id, kind.field(owner))
+        {
+            prepared.values.push((field, Sql::Text(user.clone())));
+        }
+        let id = self.ids.next();
+        let mut names = vec![
+            "id",
+            "created_at",
+            "created_by",
+            "updated_at",
+            "updated_by",
+            "custom",
+            "import_seq",
+        ];
+        let mut values = vec![
+            Sql::Text(id.clone()),
+            Sql::Integer(self.now),
+            Sql::Text(self.actor.name.clone()),
+            Sql::Integer(self.now),
+            Sql::Text(self.actor.name.clone()),
+            Sql::Text(Value::Object(prepared.custom).to_string()),
+            Sql::Integer(self.seq),
+        ];
+        for (field, value) in prepared.values {
+            names.push(field.name);
+            values.push(value);
+        }
+        let marks: Vec<String> = (1..=values.len()).map(|i| format!("?{i}")).collect();
+        conn.prepare_cached(&format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            kind.table(),
+            names.join(", "),
+            marks.join(", ")
+        ))?
+        .execute(params_from_iter(values))?;
+        if let Some(names) = &prepared.tags {
+            tags::set(conn, kind, &id, names)?;
+        }
+        conn.prepare_cached(
+            "INSERT INTO timeline (record_kind, record_id, at, actor, event, detail)
+             VALUES (?1, ?2, ?3, ?4, 'imported', ?5)",
+        )?
+        .execute(params![
+            kind.as_str(),
+            id,
+            self.now,
+            self.actor.name,
+            self.detail_text
+        ])?;
+        Ok(id)
+    }
+
+    /// A new deal's currency (the tenant's), pipeline and stage (the first pipeline's first
+    /// stage) when the row leaves them out; its status from its stage.
+    fn deal_defaults(&self, conn: &Connection, prepared: &mut Prepared) -> Result<(), CrmError> {
+        if prepared.value("currency").is_none() {
+            self.set(
+                prepared,
+                "currency",
+                Sql::Text(self.cx.default_currency.clone()),
+            )?;
+        }
+        let text = |v: Option<&Sql>| match v {
+            Some(Sql::Text(t)) => Some(t.clone()),
+            _ => None,
+        };
+        let stage = pipelines::stage_for(
+            conn,
+            text(prepared.value("pipeline_id")).as_deref(),
+            text(prepared.value("stage_id")).as_deref(),
+        )?;
+        self.set(
+            prepared,
+            "pipeline_id",
+            Sql::Text(stage.pipeline_id.clone()),
+        )?;
+        self.set(prepared, "stage_id", Sql::Text(stage.id.clone()))?;
+        self.set(prepared, "status", Sql::Text(stage.kind.clone()))?;
+        self.set(prepared, "stage_entered_at", Sql::Integer(self.now))?;
+        if stage.kind != "open" {
+            self.set(prepared, "closed_at", Sql::Integer(self.now))?;
+        }
+        Ok(())
+    }
+}
+
+fn match_on(
+    kind: Kind,
+    given: Option<&str>,
+    defs: &[custom::FieldDef],
+) -> Result<MatchOn, CrmError> {
+    let bad = |why: &str| CrmError::invalid("match_on", why);
+    match given {
+        None => Ok(match kind {
+            Kind::Contact => MatchOn::Email,
+            Kind::Company => MatchOn::Domain,
+            _ => MatchOn::Id,
+        }),
+        Some("email") if kind == Kind::Contact => Ok(MatchOn::Email),
+        Some("domain") if kind == Kind::Company => Ok(MatchOn::Domain),
+        Some("id") => Ok(MatchOn::Id),
+        Some(other) => match other.strip_prefix("custom.") {
+            Some(key) if defs.iter().any(|d| d.key == key) => Ok(MatchOn::Custom(key.to_owned())),
+            Some(_) => Err(bad("names no custom field of this kind of record")),
+            None => Err(bad(&format!(
+                "must be {}id or custom.<key>",
+                match kind {
+                    Kind::Contact => "email, ",
+                    Kind::Company => "domain, ",
+                    _ => "",
+                }
+            ))),
+        },
+    }
+}
+
+/// Makes the text custom fields that columns were mapped to but do not exist yet. A check
+/// makes nothing: it reads those columns as text, as the import would.
+fn new_custom_fields(
+    conn: &Connection,
+    kind: Kind,
+    header: &[String],
+    targets: &[Target],
+    defs: &mut Vec<custom::FieldDef>,
+    dry_run: bool,
+) -> Result<(), RunError> {
+    for (column, target) in header.iter().zip(targets) {
+        let Target::Custom(key) = target else {
+            continue;
+        };
+        if defs.iter().any(|d| &d.key == key) {
+            continue;
+        }
+        let new = NewFieldDef {
+            record_kind: kind,
+            key: key.clone(),
+            label: column.clone(),
+            kind: CustomKind::Text,
+            choices: Vec::new(),
+            currency: None,
+        };
+        let made = if dry_run {
+            let tx = conn.unchecked_transaction()?;
+            let made = custom::create(&tx, &new);
+            drop(tx); // rolled back
+            made
+        } else {
+            custom::create(conn, &new)
+        };
+        defs.push(made.map_err(|e| {
+            RunError::Plan(CrmError::invalid(
+                "mapping",
+                format!("column \"{column}\" cannot become custom field {key}: {e}"),
+            ))
+        })?);
+    }
+    Ok(())
+}
+
+/// The value a row is matched on, if it has one.
+fn match_key(match_on: &MatchOn, prepared: &Prepared) -> Option<String> {
+    let text = match match_on {
+        MatchOn::Id => prepared.id.clone(),
+        MatchOn::Email => match prepared.value("emails") {
+            Some(Sql::Text(list)) => serde_json::from_str::<Vec<String>>(list)
+                .ok()
+                .and_then(|l| l.into_iter().next()),
+            _ => None,
+        },
+        MatchOn::Domain => match prepared.value("domain") {
+            Some(Sql::Text(d)) => Some(d.clone()),
+            _ => None,
+        },
+        MatchOn::Custom(key) => match prepared.custom.get(key) {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Null) | None => None,
+            Some(other) => Some(other.to_string()),
+        },
+    }?;
+    Some(format!("k{text}"))
+}
+
+/// The live record a key matches: by the tenant's index, or (for custom fields, and a
+/// check's records of earlier batches) by the run's own table of keys.
+fn find(
+    conn: &Connection,
+    kind: Kind,
+    match_on: &MatchOn,
+    key: &str,
+    dry_run: bool,
+) -> Result<Option<String>, CrmError> {
+    let value = &key[1..];
+    let sql = match match_on {
+        MatchOn::Email => Some("SELECT id FROM contacts WHERE email = ?1 AND deleted_at IS NULL ORDER BY seq LIMIT 1".to_owned()),
+        MatchOn::Domain => Some("SELECT id FROM companies WHERE domain = ?1 AND deleted_at IS NULL ORDER BY seq LIMIT 1".to_owned()),
+        MatchOn::Id => Some(format!("SELECT id FROM {} WHERE id = ?1 AND deleted_at IS NULL", kind.table())),
+        MatchOn::Custom(_) => None,
+    };
+    if let Some(sql) = sql {
+        let found: Option<String> = conn
+            .prepare_cached(&sql)?
+            .query_row([value], |r| r.get(0))
+            .optional()?;
+        if found.is_some() || !dry_run {
+            return Ok(found);
+        }
+    }
+    remembered(conn, key)
+}
+
+fn remembered(conn: &Connection, key: &str) -> Result<Option<String>, CrmError> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM temp.import_keys WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()?)
+}
+
+/// Ids for one import's records: a random prefix of the import, then a count. They are as
+/// unique as any record id, and, being in order, go to the end of every index on them
+/// instead of to a random page of it.
+#[derive(Debug)]
+struct IdMaker {
+    prefix: String,
+    next: u64,
+}
+
+impl IdMaker {
+    fn new() -> Self {
+        let random = crate::crm::new_id();
+        Self {
+            prefix: random[..20].to_owned(),
+            next: 0,
+        }
+    }
+
+    fn next(&mut self) -> String {
+        self.next += 1;
+        format!("{}{:012x}", self.prefix, self.next)
+    }
+}
