@@ -122,6 +122,8 @@ error_codes! {
     NotYourRecord => ("not_your_record", 403, "Members delete and restore only their own records."),
     /// A list cursor this list did not give out, or one that was altered.
     InvalidCursor => ("invalid_cursor", 400, "The cursor is not valid for this list."),
+    /// A file to import that is not CSV text Holdfast can read (binary, not UTF-8, no rows).
+    InvalidFile => ("invalid_file", 422, "The file cannot be imported: it is not a CSV file Holdfast can read."),
     /// A dependency (the control database) cannot be reached.
     NotReady => ("not_ready", 503, "Holdfast is not ready to serve requests."),
     /// Anything unexpected; details are in the log under the request id.

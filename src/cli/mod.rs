@@ -17,6 +17,7 @@ mod admin;
 mod audit;
 mod config_cmd;
 mod healthcheck;
+mod import;
 mod license;
 mod migrate;
 mod serve;
@@ -94,6 +95,9 @@ enum Command {
     /// Add users to tenants, list, deactivate and reactivate them, reset passwords
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Import a CSV file of contacts, companies or deals into a tenant (or check it first
+    /// with --dry-run); all of it, or nothing
+    Import(import::ImportArgs),
     /// Exit 0 when a running server answers /healthz (for Docker's HEALTHCHECK)
     Healthcheck(healthcheck::HealthcheckArgs),
     /// Print version, git commit and build date
@@ -156,6 +160,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::License(cmd) => license::run(&cli.global, &cmd),
         Command::Tenant(cmd) => tenant::run(&cli.global, &cmd),
         Command::User(cmd) => user::run(&cli.global, &cmd),
+        Command::Import(args) => import::run(&cli.global, &args),
         Command::Healthcheck(args) => healthcheck::run(&cli.global, &args),
         Command::Version(args) => version::run(&args),
     }
@@ -201,6 +206,16 @@ enum AuditLog<'a> {
     },
 }
 
+/// How the audit log and the timeline name whoever runs a command: `cli:<login>`.
+fn cli_actor() -> String {
+    format!(
+        "cli:{}",
+        std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            .unwrap_or_else(|_| "unknown user".to_owned())
+    )
+}
+
 /// Records a command's action, whatever its outcome, with actor `cli`, and returns the
 /// command's result. A refusal's stable code (the start of its message) is its outcome.
 fn audited(
@@ -218,12 +233,7 @@ fn audited(
             .map_or(Outcome::Failed, |code| Outcome::Refused(code.as_str())),
     };
     let entry = NewEntry {
-        actor: format!(
-            "cli:{}",
-            std::env::var("USER")
-                .or_else(|_| std::env::var("LOGNAME"))
-                .unwrap_or_else(|_| "unknown user".to_owned())
-        ),
+        actor: cli_actor(),
         action: action.to_owned(),
         target,
         address: None,

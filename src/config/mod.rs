@@ -20,6 +20,8 @@ pub use validate::{ConfigError, normalized_dns_name};
 
 /// The limits of one setting live in one constant that both the check and its message use.
 pub const MAX_BODY_BYTES_RANGE: (u64, u64) = (1024, 256 * 1024 * 1024);
+/// Limits of `max_import_bytes`: 1 KiB to 64 GiB.
+pub const MAX_IMPORT_BYTES_RANGE: (u64, u64) = (1024, 64 * 1024 * 1024 * 1024);
 pub const LOG_RETENTION_DAYS_RANGE: (u32, u32) = (1, 3650);
 pub const SHUTDOWN_TIMEOUT_SECS_RANGE: (u64, u64) = (1, 600);
 pub const DB_POOL_SIZE_RANGE: (u32, u32) = (1, 64);
@@ -63,6 +65,8 @@ pub struct Settings {
     pub tls_key: Option<PathBuf>,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: u64,
+    /// The largest CSV file an import takes, in bytes.
+    pub max_import_bytes: u64,
     /// How long in-flight requests may take to finish after a stop signal.
     pub shutdown_timeout_secs: u64,
     /// Connections kept to the control database.
@@ -97,6 +101,7 @@ impl Default for Settings {
             tls_cert: None,
             tls_key: None,
             max_body_bytes: 1024 * 1024,
+            max_import_bytes: 1024 * 1024 * 1024,
             shutdown_timeout_secs: 30,
             db_pool_size: 8,
             max_open_tenant_dbs: 100,
@@ -123,6 +128,7 @@ impl Settings {
         "tls_cert",
         "tls_key",
         "max_body_bytes",
+        "max_import_bytes",
         "shutdown_timeout_secs",
         "db_pool_size",
         "max_open_tenant_dbs",
@@ -158,6 +164,7 @@ pub struct Config {
     pub public_url: Option<String>,
     pub tls: Option<TlsPaths>,
     pub max_body_bytes: usize,
+    pub max_import_bytes: u64,
     pub shutdown_timeout: Duration,
     pub db_pool_size: u32,
     pub max_open_tenant_dbs: std::num::NonZeroUsize,

@@ -10,8 +10,9 @@ use actix_web::http::Uri;
 use super::load::Source;
 use super::{
     Config, DB_POOL_SIZE_RANGE, LOG_RETENTION_DAYS_RANGE, MAX_BODY_BYTES_RANGE,
-    MAX_OPEN_TENANT_DBS_RANGE, SESSION_IDLE_MINUTES_RANGE, SESSION_LIFETIME_HOURS_RANGE,
-    SHUTDOWN_TIMEOUT_SECS_RANGE, Settings, TlsPaths, default_data_dir,
+    MAX_IMPORT_BYTES_RANGE, MAX_OPEN_TENANT_DBS_RANGE, SESSION_IDLE_MINUTES_RANGE,
+    SESSION_LIFETIME_HOURS_RANGE, SHUTDOWN_TIMEOUT_SECS_RANGE, Settings, TlsPaths,
+    default_data_dir,
 };
 
 /// A configuration Holdfast refuses to start with. Displays as one line naming the setting.
@@ -303,6 +304,11 @@ impl Config {
                 .transpose()?,
             tls,
             max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(usize::MAX),
+            max_import_bytes: in_range(
+                "max_import_bytes",
+                settings.max_import_bytes,
+                MAX_IMPORT_BYTES_RANGE,
+            )?,
             shutdown_timeout: Duration::from_secs(in_range(
                 "shutdown_timeout_secs",
                 settings.shutdown_timeout_secs,

@@ -1,5 +1,5 @@
 //! Purges what has been in each tenant's trash longer than the tenant keeps it, once an hour
-//! (and refreshes each database's planner statistics),
+//! (and refreshes each database's planner statistics, and tidies up imports),
 //! so deleted data really goes even from a tenant nobody opens. Not while the appliance is
 //! read-only: then nothing changes, expired records are only left out of the trash's list.
 
@@ -19,6 +19,12 @@ pub async fn run(state: AppState) {
     let mut interval = tokio::time::interval(EVERY);
     loop {
         interval.tick().await;
+        let tidy = state.clone();
+        match tokio::task::spawn_blocking(move || tidy_imports(&tidy)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => tracing::warn!("cannot tidy up imports: {err:#}"),
+            Err(_) => return,
+        }
         if state.license.effective().may_write().is_err() {
             continue;
         }
@@ -30,6 +36,23 @@ pub async fn run(state: AppState) {
             Err(_) => return, // The runtime is shutting down.
         }
     }
+}
+
+/// Takes back the imports that lost their runner (Holdfast or the CLI stopped while they
+/// ran) and forgets files uploaded but not imported within a day. Also while read-only:
+/// this only undoes. Blocking.
+fn tidy_imports(state: &AppState) -> anyhow::Result<()> {
+    for tenant in registry::list(&*state.control_db.conn()?)? {
+        let db = state.tenant_dbs.get(&tenant.id.parse()?)?;
+        let files = crate::crm::import::Files::new(&state.config.data_dir, &tenant.id);
+        let mut conn = db.conn()?;
+        let recovered = crate::crm::import::recover(&mut conn, &files)?;
+        let expired = crate::crm::import::expire_waiting(&conn, &files)?;
+        if recovered + expired > 0 {
+            tracing::info!(tenant = %tenant.slug, recovered, expired, "tidied up imports");
+        }
+    }
+    Ok(())
 }
 
 /// Sweeps every active tenant's trash; returns how many records went. Blocking.

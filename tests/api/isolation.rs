@@ -91,7 +91,18 @@ async fn populate_crm(owner: &mut Browser<'_>, base: &str) -> Vec<(&'static str,
         .await;
     let body: Value = serde_json::from_slice(&body).unwrap();
     let attachment = made(status, &body, "attachment");
+    let (status, _, body) = owner
+        .send_raw(
+            reqwest::Method::POST,
+            &format!("{base}/imports?record_kind=contact&file_name=people.csv"),
+            b"First name,Email\nIda,ida@example.com\n".to_vec(),
+            "text/csv",
+        )
+        .await;
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    let import = made(status, &body, "import");
     vec![
+        ("/imports", import),
         ("/teams", team),
         ("/views", view),
         ("/attachments", attachment),

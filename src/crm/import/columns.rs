@@ -116,7 +116,10 @@ pub fn targets(
         let target = match mapping.columns.get(column) {
             Some(given) => Target::parse(kind, given.as_deref())?,
             None => match matched(kind, column, defs) {
-                Target::Ignore if mapping.unmatched == Unmatched::Custom => {
+                Target::Ignore
+                    if mapping.unmatched == Unmatched::Custom
+                        && !super::REJECT_COLUMNS.contains(&column.as_str()) =>
+                {
                     Target::Custom(key_for(column))
                 }
                 found => found,
@@ -135,6 +138,9 @@ pub fn matched(kind: Kind, header: &str, defs: &[FieldDef]) -> Target {
         && defs.iter().any(|d| d.key == key)
     {
         return Target::Custom(key.to_owned());
+    }
+    if super::REJECT_COLUMNS.contains(&header) {
+        return Target::Ignore;
     }
     let wanted = folded(header);
     // "Email 2", "Phone (work)": a list field's numbered or qualified columns.

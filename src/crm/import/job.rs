@@ -41,6 +41,8 @@ pub enum RunError {
     #[error("the import was cancelled")]
     Cancelled,
     #[error("the import stopped: {0}")]
+    Refused(String),
+    #[error("the import stopped: {0}")]
     Storage(#[from] CrmError),
 }
 
@@ -50,11 +52,22 @@ impl From<rusqlite::Error> for RunError {
     }
 }
 
-/// Who runs the import, and the tenant's users (by e-mail, and ids) to read owners against.
-#[derive(Debug)]
+/// Who runs the import, the tenant's users (ids and e-mail addresses) to read owners
+/// against, and what says, before each batch, whether the import may still write: a
+/// license can pass its grace and an admin can lose the role while a long import runs.
 pub struct Runner {
     pub actor: Actor,
     pub users: Vec<(String, String)>,
+    pub authority: Box<dyn Fn() -> Result<(), String> + Send>,
+}
+
+impl std::fmt::Debug for Runner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runner")
+            .field("actor", &self.actor)
+            .field("users", &self.users.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Runs the import `id` (already `running`, see [`ledger::begin`]) over the file at `path`,
@@ -160,6 +173,7 @@ struct Run<'a> {
     conn: &'a mut Connection,
     source: Source,
     writer: Writer,
+    authority: &'a (dyn Fn() -> Result<(), String> + Send),
 }
 
 /// What one row needs to be written, and what the run has done so far.
@@ -200,7 +214,7 @@ impl<'a> Run<'a> {
         conn: &'a mut Connection,
         import: &Import,
         path: &Path,
-        runner: &Runner,
+        runner: &'a Runner,
     ) -> Result<Self, RunError> {
         let source = Source::open(path)?;
         let kind = import.record_kind;
@@ -248,6 +262,7 @@ impl<'a> Run<'a> {
         Ok(Self {
             conn,
             source,
+            authority: &*runner.authority,
             writer: Writer {
                 cx,
                 targets,
@@ -279,6 +294,7 @@ impl<'a> Run<'a> {
     /// One batch: rows up to the batch's limits in one transaction, then its progress.
     /// Answers whether rows remain.
     fn batch(&mut self) -> Result<bool, RunError> {
+        (self.authority)().map_err(RunError::Refused)?;
         let w = &mut self.writer;
         let tx = self
             .conn

@@ -151,6 +151,28 @@ pub fn recover(conn: &mut Connection, files: &Files) -> Result<usize, CrmError> 
     Ok(recovered)
 }
 
+/// How long an uploaded file waits to be imported before it is forgotten.
+pub const WAITING_SECS: i64 = 24 * 60 * 60;
+
+/// Forgets imports uploaded (or checked) more than [`WAITING_SECS`] ago and never started,
+/// and their files. Answers how many.
+pub fn expire_waiting(conn: &Connection, files: &Files) -> Result<usize, CrmError> {
+    let ids: Vec<String> = conn
+        .prepare(
+            "SELECT id FROM imports WHERE state IN ('uploaded', 'checked') AND created_at < ?1",
+        )?
+        .query_map([crate::crm::now() - WAITING_SECS], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for id in &ids {
+        conn.execute(
+            "DELETE FROM imports WHERE id = ?1 AND state IN ('uploaded', 'checked')",
+            [id],
+        )?;
+        files.remove(id);
+    }
+    Ok(ids.len())
+}
+
 /// A file's first look: its header, delimiter, first rows, and the fields its columns
 /// would fill.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
@@ -189,6 +211,45 @@ pub fn preview(conn: &Connection, path: &Path, kind: Kind) -> Result<Preview, Pr
         columns,
         sample,
     })
+}
+
+/// The columns a file of rejected rows adds to the file's own; an import ignores them, so
+/// the file can be fixed and imported again as it is.
+pub const REJECT_COLUMNS: [&str; 2] = ["Rejected at line", "Why rejected"];
+
+/// Rows read from the database per page of rejected rows.
+pub const REJECTS_PAGE: i64 = 1_000;
+
+/// Writes `rejected` rows as CSV under `header` (the file's own, then [`REJECT_COLUMNS`]);
+/// with the header when `with_header`.
+pub fn write_rejected<W: std::io::Write>(
+    out: W,
+    header: &[String],
+    rejected: &[ledger::Rejected],
+    with_header: bool,
+) -> Result<W, csv::Error> {
+    let mut writer = csv::WriterBuilder::new().flexible(true).from_writer(out);
+    if with_header {
+        writer.write_record(header.iter().map(String::as_str).chain(REJECT_COLUMNS))?;
+    }
+    for row in rejected {
+        let why = match &row.column {
+            Some(column) => format!("column {column}: {}", row.reason),
+            None => row.reason.clone(),
+        };
+        let mut fields = row.fields.clone();
+        fields.resize(header.len().max(fields.len()), String::new());
+        let line = row.line.to_string();
+        writer.write_record(
+            fields
+                .iter()
+                .map(String::as_str)
+                .chain([line.as_str(), why.as_str()]),
+        )?;
+    }
+    writer
+        .into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -51,10 +51,10 @@ pub fn take_back(
     Ok(outcome)
 }
 
-/// Reverts an import that is done, in one transaction; answers it as it is now.
-pub fn revert(conn: &mut Connection, id: &str, actor: &Actor) -> Result<Import, CrmError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let import = ledger::get(&tx, id)?;
+/// Reverts an import that is done, in the caller's write transaction; answers it as it is
+/// now.
+pub fn revert(tx: &Connection, id: &str, actor: &Actor) -> Result<Import, CrmError> {
+    let import = ledger::get(tx, id)?;
     if import.state != State::Done || import.dry_run {
         return Err(CrmError::Conflict(format!(
             "the import is {}; only an import that is done can be reverted",
@@ -74,14 +74,14 @@ pub fn revert(conn: &mut Connection, id: &str, actor: &Actor) -> Result<Import, 
     let mut outcome = Map::new();
     let mut trashed = 0;
     for kind in kinds_made(import.record_kind) {
-        trashed += trash_made(&tx, kind, import.seq, &actor.name, &import.id)?;
+        trashed += trash_made(tx, kind, import.seq, &actor.name, &import.id)?;
     }
     outcome.insert("trashed".into(), json!(trashed));
-    restore_changes(&tx, &import, actor, "import_reverted", &mut outcome)?;
-    ledger::reverted(&tx, import.seq, &actor.name, &outcome)?;
+    restore_changes(tx, &import, actor, "import_reverted", &mut outcome)?;
+    ledger::reverted(tx, import.seq, &actor.name, &outcome)?;
     let c = import.counts;
     crate::audit::append(
-        &tx,
+        tx,
         &crate::audit::NewEntry {
             actor: actor.name.clone(),
             action: "import revert".into(),
@@ -99,9 +99,7 @@ pub fn revert(conn: &mut Connection, id: &str, actor: &Actor) -> Result<Import, 
             outcome: crate::audit::Outcome::Success,
         },
     )?;
-    let now = ledger::get(&tx, id)?;
-    tx.commit()?;
-    Ok(now)
+    ledger::get(tx, id)
 }
 
 /// Purges the records of `kind` the import made that nobody has touched since: still at

@@ -155,7 +155,7 @@ async fn upload(
 }
 
 /// `attachment; filename="…"` with an ASCII stand-in, and the real name in `filename*`.
-fn disposition(name: &str) -> ContentDisposition {
+pub(super) fn disposition(name: &str) -> ContentDisposition {
     let ascii: String = name
         .chars()
         .map(|c| {

@@ -4,6 +4,7 @@
 
 mod fields;
 mod files;
+mod imports;
 mod leads;
 mod pipelines;
 mod records;
@@ -29,6 +30,7 @@ use crate::web::AppState;
 
 pub use fields::MODULE as FIELDS;
 pub use files::MODULE as FILES;
+pub use imports::MODULE as IMPORTS;
 pub use leads::MODULE as LEADS;
 pub use pipelines::MODULE as PIPELINES;
 pub use records::{ACTIVITIES, COMPANIES, CONTACTS, DEALS};
