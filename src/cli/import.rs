@@ -143,7 +143,9 @@ pub fn run(global: &GlobalArgs, args: &ImportArgs) -> anyhow::Result<()> {
             Box::new(move || if dry_run { Ok(()) } else { may_write(&control) })
         },
     };
-    let ended = watch(db.path(), &id, || import::run(&mut conn, &id, &args.file, &runner))?;
+    let ended = watch(db.path(), &id, || {
+        import::run(&mut conn, &id, &args.file, &runner)
+    })?;
     drop(held);
     report(&ended, args, &db)
 }
@@ -249,7 +251,11 @@ fn report(ended: &Import, args: &ImportArgs, db: &crate::storage::Database) -> a
             "import {} {}{}: {} rows, {} created, {} updated, {} skipped, {} rejected, {} companies created",
             ended.id,
             ended.state.as_str(),
-            if ended.dry_run { " (dry run: nothing was changed)" } else { "" },
+            if ended.dry_run {
+                " (dry run: nothing was changed)"
+            } else {
+                ""
+            },
             c.rows,
             c.created,
             c.updated,
@@ -257,20 +263,30 @@ fn report(ended: &Import, args: &ImportArgs, db: &crate::storage::Database) -> a
             c.rejected,
             c.companies_created
         );
-        if let Some(examples) = ended.outcome.get("skipped_examples").and_then(|v| v.as_array()) {
+        if let Some(examples) = ended
+            .outcome
+            .get("skipped_examples")
+            .and_then(|v| v.as_array())
+        {
             for example in examples.iter().take(5).filter_map(|e| e.as_str()) {
                 say!("  skipped {example}");
             }
         }
         if c.rejected > 0 {
-            say!("rejected rows, with their line and reason: {}", rejects_path.display());
+            say!(
+                "rejected rows, with their line and reason: {}",
+                rejects_path.display()
+            );
         }
     }
     match ended.state {
         State::Done | State::Checked => Ok(()),
         _ => anyhow::bail!(
             "import_failed: {}",
-            ended.failure.as_deref().unwrap_or("the import did not finish")
+            ended
+                .failure
+                .as_deref()
+                .unwrap_or("the import did not finish")
         ),
     }
 }

@@ -59,8 +59,20 @@ pub enum StorageError {
 
 /// Opens a connection with Holdfast's PRAGMAs; used by the pool and by migrations alike.
 pub fn configure_connection(conn: &Connection) -> rusqlite::Result<()> {
-    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.busy_handler(Some(wait_for_writer))?;
     conn.execute_batch(CONNECTION_PRAGMAS)
+}
+
+/// Waits for another connection's write lock, looking again every millisecond for up to
+/// [`BUSY_TIMEOUT`]. SQLite's own busy timeout backs off to a look every 100 ms: a writer
+/// that commits batch after batch (an import) then takes the lock again before a waiting
+/// request ever sees it free, and the request fails after the whole timeout.
+fn wait_for_writer(attempts: i32) -> bool {
+    if u128::try_from(attempts).unwrap_or(u128::MAX) >= BUSY_TIMEOUT.as_millis() {
+        return false;
+    }
+    std::thread::sleep(Duration::from_millis(1));
+    true
 }
 
 /// One SQLite database file with its connection pool.
@@ -192,13 +204,19 @@ mod tests {
             let sync: i64 = conn
                 .query_row("PRAGMA synchronous", [], |r| r.get(0))
                 .unwrap();
-            let busy: i64 = conn
-                .query_row("PRAGMA busy_timeout", [], |r| r.get(0))
-                .unwrap();
             assert_eq!(mode, "wal");
             assert_eq!(fk, 1);
             assert_eq!(sync, 1, "NORMAL");
-            assert_eq!(busy, 5000);
         }
+        // A writer waits for another's lock instead of failing at once.
+        a.execute_batch("CREATE TABLE t (x); BEGIN IMMEDIATE; INSERT INTO t VALUES (1)")
+            .unwrap();
+        let holder = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            a.execute_batch("COMMIT").unwrap();
+        });
+        b.execute_batch("BEGIN IMMEDIATE; INSERT INTO t VALUES (2); COMMIT")
+            .expect("waited for the lock");
+        holder.join().unwrap();
     }
 }

@@ -15,6 +15,7 @@ mod cli;
 mod config;
 mod crm_answers;
 mod crm_files;
+mod crm_import;
 mod crm_lists;
 mod crm_pipelines;
 mod crm_records;

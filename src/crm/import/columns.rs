@@ -276,7 +276,7 @@ fn synonyms(kind: Kind, field: &str) -> &'static [&'static str] {
             "assignedto",
             "salesrep",
         ],
-        (_, "lifecycle_stage") => &["lifecycle", "lifecyclestage", "leadstatus"],
+        (_, "lifecycle_stage") => &["stage", "lifecycle", "lifecyclestage", "leadstatus"],
         (_, "source") => &["leadsource", "origin", "channel"],
         (_, "domain") => &["companydomain", "domainname"],
         (_, "industry") => &["sector", "vertical"],

@@ -26,6 +26,8 @@ use crate::crm::{Actor, CrmError, Kind, pipelines, tags};
 const BATCH_ROWS: usize = 20_000;
 /// Longest a batch holds the tenant's write lock, about.
 const BATCH_TIME: Duration = Duration::from_millis(250);
+/// The pause after each batch, for other writers of the tenant.
+const YIELD: Duration = Duration::from_millis(3);
 /// Most bytes of rejected rows held before they are written.
 const BATCH_REJECT_BYTES: usize = 8 * 1024 * 1024;
 /// Skipped rows whose reasons are kept in the outcome.
@@ -356,6 +358,9 @@ impl<'a> Run<'a> {
         }
         ledger::progress(&tx, w.seq, &w.counts, self.source.bytes_done())?;
         tx.commit()?;
+        // Let writers that waited for this batch in before the next one (they look every
+        // millisecond: see `storage::configure_connection`).
+        std::thread::sleep(YIELD);
         Ok(more)
     }
 }

@@ -131,8 +131,7 @@ async fn upload(
     // Refused before a byte is read when too many wait already (each holds a file).
     read(&state, &session, |conn, _| waiting_room(conn)).await?;
     let path = files.csv(&id);
-    let bytes = match save_body(&req, payload, &files, &path, state.config.max_import_bytes).await
-    {
+    let bytes = match save_body(&req, payload, &files, &path, state.config.max_import_bytes).await {
         Ok(bytes) => bytes,
         Err(err) => {
             files.remove(&id);
@@ -180,7 +179,10 @@ async fn upload(
 fn as_file_error(err: ApiError) -> ApiError {
     if err.code() == ErrorCode::InvalidInput && err.message().starts_with("file: ") {
         let message = err.message().trim_start_matches("file: ").to_owned();
-        ApiError::with_message(ErrorCode::InvalidFile, format!("The file cannot be imported: {message}"))
+        ApiError::with_message(
+            ErrorCode::InvalidFile,
+            format!("The file cannot be imported: {message}"),
+        )
     } else {
         err
     }
@@ -194,11 +196,22 @@ async fn recover(
 ) -> Result<(), ApiError> {
     let db = state
         .tenant_dbs
-        .get(&session.current.tenant.id.parse().map_err(ApiError::internal)?)
+        .get(
+            &session
+                .current
+                .tenant
+                .id
+                .parse()
+                .map_err(ApiError::internal)?,
+        )
         .map_err(ApiError::internal)?;
     let files = files.clone();
-    db.run_as(move |conn| import::recover(conn, &files).map(|_| ()).map_err(ApiError::from))
-        .await
+    db.run_as(move |conn| {
+        import::recover(conn, &files)
+            .map(|_| ())
+            .map_err(ApiError::from)
+    })
+    .await
 }
 
 fn waiting_room(conn: &rusqlite::Connection) -> Result<(), CrmError> {
@@ -259,7 +272,9 @@ async fn save_body(
         // Written in slices of a few MiB on the blocking pool, never on the executor.
         if pending.len() >= 4 * 1024 * 1024 || (end && !pending.is_empty()) {
             let bytes = std::mem::take(&mut pending);
-            let mut open = file.take().ok_or_else(|| ApiError::internal(anyhow::anyhow!("the upload file is gone")))?;
+            let mut open = file
+                .take()
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("the upload file is gone")))?;
             open = web::block(move || {
                 use std::io::Write as _;
                 open.write_all(&bytes).map(|()| open)
@@ -312,7 +327,15 @@ async fn check(
     path: web::Path<IdParam>,
     plan: web::Json<Plan>,
 ) -> Result<HttpResponse, ApiError> {
-    launch(session, req, state, path.into_inner().id, plan.into_inner(), true).await
+    launch(
+        session,
+        req,
+        state,
+        path.into_inner().id,
+        plan.into_inner(),
+        true,
+    )
+    .await
 }
 
 async fn start(
@@ -322,7 +345,15 @@ async fn start(
     path: web::Path<IdParam>,
     plan: web::Json<Plan>,
 ) -> Result<HttpResponse, ApiError> {
-    launch(session, req, state, path.into_inner().id, plan.into_inner(), false).await
+    launch(
+        session,
+        req,
+        state,
+        path.into_inner().id,
+        plan.into_inner(),
+        false,
+    )
+    .await
 }
 
 /// Starts a run on a thread of its own: it takes the run's lock, moves the import to
@@ -422,19 +453,19 @@ fn authority(
                 .is_some_and(|u| {
                     u.status == users::UserStatus::Active && u.role.at_least(Role::Admin)
                 }),
-            Caller::Token { id } => match tokens::find(&conn, &tenant.id, id)
-                .map_err(|e| e.to_string())?
-            {
-                Some(token) => {
-                    !token.revoked
-                        && token.expires_at.is_none_or(|e| e > crate::crm::now())
-                        && token.role.at_least(Role::Admin)
-                        && tokens::maker_role(&conn, &token)
-                            .map_err(|e| e.to_string())?
-                            .is_some_and(|r| r.at_least(Role::Admin))
+            Caller::Token { id } => {
+                match tokens::find(&conn, &tenant.id, id).map_err(|e| e.to_string())? {
+                    Some(token) => {
+                        !token.revoked
+                            && token.expires_at.is_none_or(|e| e > crate::crm::now())
+                            && token.role.at_least(Role::Admin)
+                            && tokens::maker_role(&conn, &token)
+                                .map_err(|e| e.to_string())?
+                                .is_some_and(|r| r.at_least(Role::Admin))
+                    }
+                    None => false,
                 }
-                None => false,
-            },
+            }
         };
         if admin {
             Ok(())
@@ -452,7 +483,10 @@ async fn cancel(
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner().id;
     note_target(&req, format!("import {id}"));
-    let import = write(&state, &session, move |conn, _| ledger::ask_cancel(conn, &id)).await?;
+    let import = write(&state, &session, move |conn, _| {
+        ledger::ask_cancel(conn, &id)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(answer(import)))
 }
 
@@ -538,19 +572,15 @@ async fn rejected_csv(
             })
             .await;
             match page {
-                Ok(Ok((bytes, next))) => Some((
-                    Ok::<_, actix_web::Error>(web::Bytes::from(bytes)),
-                    next,
-                )),
+                Ok(Ok((bytes, next))) => {
+                    Some((Ok::<_, actix_web::Error>(web::Bytes::from(bytes)), next))
+                }
                 Ok(Err(e)) => Some((Err(e.into()), None)),
                 Err(e) => Some((Err(ApiError::internal(e).into()), None)),
             }
         }
     });
-    let name = format!(
-        "{}.rejected.csv",
-        import.file_name.trim_end_matches(".csv")
-    );
+    let name = format!("{}.rejected.csv", import.file_name.trim_end_matches(".csv"));
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header(super::files::disposition(&name))
