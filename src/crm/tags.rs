@@ -85,6 +85,31 @@ pub fn set(
     Ok((before, after))
 }
 
+/// Makes the tags of `names` that do not exist yet. `known` keeps tag ids by lower-cased
+/// name between calls: an import tags many records with few tags.
+pub fn ensure<S: std::hash::BuildHasher>(
+    conn: &Connection,
+    names: &[String],
+    known: &mut HashMap<String, String, S>,
+) -> Result<(), CrmError> {
+    for name in names {
+        let folded = name.to_lowercase();
+        if known.contains_key(&folded) {
+            continue;
+        }
+        conn.prepare_cached(
+            "INSERT INTO tags (id, name, created_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (name) DO NOTHING",
+        )?
+        .execute(params![super::new_id(), name, super::now()])?;
+        let tag: String = conn
+            .prepare_cached("SELECT id FROM tags WHERE name = ?1")?
+            .query_row([name], |r| r.get(0))?;
+        known.insert(folded, tag);
+    }
+    Ok(())
+}
+
 /// The tag names of each of `ids`, sorted.
 pub fn of(
     conn: &Connection,

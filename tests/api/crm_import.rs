@@ -499,3 +499,39 @@ fn an_import_whose_process_dies_is_taken_back_by_the_next_one() {
     );
     assert_eq!(count("SELECT count(*) FROM timeline"), 1);
 }
+
+#[tokio::test]
+async fn rows_of_one_file_that_match_each_other_follow_the_policy_too() {
+    let app = TestApp::spawn().await;
+    let mut people = licensed_tenants(&app, &["acme"]).await.remove(0);
+    let admin = &mut people[1].1;
+    let file = b"email,first name,title\nnia@example.com,Nia,\nNIA@example.com,,CEO\nzed@example.com,Zed,\n";
+    for (policy, created, updated, skipped, title) in [
+        ("update", 2, 1, 0, Some("CEO")),
+        ("skip", 0, 0, 3, Some("CEO")),
+    ] {
+        let (_, body) = upload(admin, "contact", file).await;
+        let id = body["import"]["id"].as_str().unwrap().to_owned();
+        let checked = run(admin, &id, "check", json!({ "duplicates": policy })).await;
+        let done = run(admin, &id, "start", json!({ "duplicates": policy })).await;
+        assert_eq!(done["counts"], checked["counts"], "{policy}: as checked");
+        assert_eq!(
+            (
+                &done["counts"]["created"],
+                &done["counts"]["updated"],
+                &done["counts"]["skipped"]
+            ),
+            (&json!(created), &json!(updated), &json!(skipped)),
+            "{policy}: {done}"
+        );
+        let (_, page) = admin
+            .get(&format!("{BASE}/contacts?filters=[{{\"field\":\"first_name\",\"op\":\"eq\",\"value\":\"Nia\"}}]"))
+            .await;
+        assert_eq!(
+            page["records"].as_array().unwrap().len(),
+            1,
+            "{policy}: one Nia"
+        );
+        assert_eq!(page["records"][0]["title"].as_str(), title, "{policy}");
+    }
+}

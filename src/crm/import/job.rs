@@ -4,17 +4,19 @@
 //! answers exactly what the import would do. A run that is cancelled or fails takes back
 //! what its earlier batches wrote (`undo`), so an import is all or nothing.
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rusqlite::types::Value as Sql;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use serde_json::{Map, Value, json};
 
 use super::columns::{self, Target};
 use super::convert::{self, CompanyRef, Context, Prepared};
 use super::ledger::{self, Counts, Duplicates, Import, Rejected, State};
 use super::source::{FileError, Source};
+use super::staging;
 use super::undo;
 use crate::crm::custom::{self, CustomKind, NewFieldDef};
 use crate::crm::fields::FieldType;
@@ -23,9 +25,15 @@ use crate::crm::visibility::Visibility;
 use crate::crm::{Actor, CrmError, Kind, pipelines, tags};
 
 /// Most rows written in one transaction.
-const BATCH_ROWS: usize = 20_000;
-/// Longest a batch holds the tenant's write lock, about.
-const BATCH_TIME: Duration = Duration::from_millis(250);
+const BATCH_ROWS: usize = 50_000;
+/// Longest a batch holds the tenant's write lock, about. Each batch writes the pages it
+/// changed (the search index's above all) once: longer batches write less in all, shorter
+/// ones keep other writers waiting less.
+const BATCH_TIME: Duration = Duration::from_secs(1);
+/// The import's page cache: what a batch changes stays in memory until its commit.
+const CACHE_KIB: i64 = 32 * 1024;
+/// The page cache of its temporary tables (a batch's staged records, a check's keys).
+const TEMP_CACHE_KIB: i64 = 8 * 1024;
 /// The pause after each batch, for other writers of the tenant.
 const YIELD: Duration = Duration::from_millis(3);
 /// Most bytes of rejected rows held before they are written.
@@ -194,8 +202,14 @@ struct Writer {
     detail_text: String,
     counts: Counts,
     skips: Vec<String>,
-    /// A check's records made in the current batch, by key (remembered after the rollback).
-    made: Vec<(String, String)>,
+    /// The keys of the records made in this batch (kept after it where later batches need
+    /// them: see `forget_written`).
+    made: HashMap<String, String>,
+    /// Within a batch: tag ids and company ids by name, read once.
+    tag_ids: HashMap<String, String>,
+    company_ids: HashMap<String, String>,
+    /// The ids of the records staged and not yet written.
+    staged: HashSet<String>,
 }
 
 /// A row not imported: the column at fault (if one is) and why.
@@ -245,6 +259,10 @@ impl<'a> Run<'a> {
             pipelines: pipelines::list(conn)?,
             default_currency: pipelines::default_currency(conn)?,
         };
+        conn.execute_batch(&format!(
+            "PRAGMA cache_size = -{CACHE_KIB}; PRAGMA temp.cache_size = -{TEMP_CACHE_KIB}"
+        ))?;
+        staging::open(conn)?;
         conn.execute_batch(
             "CREATE TEMP TABLE IF NOT EXISTS import_keys (key TEXT PRIMARY KEY, id TEXT NOT NULL);
              DELETE FROM temp.import_keys;",
@@ -279,7 +297,10 @@ impl<'a> Run<'a> {
                 detail: detail.as_object().cloned().unwrap_or_default(),
                 counts: Counts::default(),
                 skips: Vec::new(),
-                made: Vec::new(),
+                made: HashMap::new(),
+                tag_ids: HashMap::new(),
+                company_ids: HashMap::new(),
+                staged: HashSet::new(),
             },
         })
     }
@@ -307,6 +328,9 @@ impl<'a> Run<'a> {
         if w.dry_run {
             tx.execute_batch("SAVEPOINT check_only")?;
         }
+        // Read again each batch: another writer may have changed them in between.
+        w.tag_ids.clear();
+        w.company_ids.clear();
         let started = Instant::now();
         let header = self.source.header().to_vec();
         let mut rejects: Vec<Rejected> = Vec::new();
@@ -344,15 +368,11 @@ impl<'a> Run<'a> {
                 });
             }
         }
+        w.flush(&tx)?;
         if w.dry_run {
             tx.execute_batch("ROLLBACK TO check_only; RELEASE check_only")?;
-            let mut remember = tx.prepare_cached(
-                "INSERT OR IGNORE INTO temp.import_keys (key, id) VALUES (?1, ?2)",
-            )?;
-            for (key, id) in w.made.drain(..) {
-                remember.execute([key, id])?;
-            }
         }
+        w.forget_written(&tx)?;
         for rejected in &rejects {
             ledger::add_rejected(&tx, w.seq, rejected)?;
         }
@@ -377,9 +397,7 @@ impl Writer {
         let kind = self.cx.kind;
         let key = match_key(&self.match_on, &prepared);
         let existing = match (&key, self.duplicates) {
-            (Some(key), Duplicates::Skip | Duplicates::Update) => {
-                find(conn, kind, &self.match_on, key, self.dry_run)?
-            }
+            (Some(key), Duplicates::Skip | Duplicates::Update) => self.find(conn, key)?,
             _ => None,
         };
         if existing.is_some() && self.duplicates == Duplicates::Skip {
@@ -407,6 +425,10 @@ impl Writer {
             None => {}
         }
         if let Some(found) = existing {
+            if self.staged.contains(&found) {
+                // Made by an earlier row of this batch: written before it is changed.
+                self.flush(conn)?;
+            }
             return match self.update(conn, &found, prepared) {
                 Ok(true) => {
                     self.counts.updated += 1;
@@ -428,17 +450,74 @@ impl Writer {
             Err(err) => return refused(err).map(Some),
         };
         if let Some(key) = key {
-            if self.dry_run {
-                self.made.push((key, id));
-            } else if matches!(self.match_on, MatchOn::Custom(_)) {
-                conn.prepare_cached(
-                    "INSERT OR IGNORE INTO temp.import_keys (key, id) VALUES (?1, ?2)",
-                )?
-                .execute([key, id])?;
-            }
+            self.remember(key, id);
         }
         self.counts.created += 1;
         Ok(None)
+    }
+
+    /// Keeps a new record's key where later rows of the run look for it (records staged are
+    /// not in the tenant's indexes yet; a check's are rolled back with each batch).
+    fn remember(&mut self, key: String, id: String) {
+        self.made.entry(key).or_insert(id);
+    }
+
+    /// The record a key names among those this run made: in this batch, or (kept in the
+    /// run's table) before.
+    fn known(&self, conn: &Connection, key: &str) -> Result<Option<String>, CrmError> {
+        if let Some(id) = self.made.get(key) {
+            return Ok(Some(id.clone()));
+        }
+        Ok(conn
+            .prepare_cached("SELECT id FROM temp.import_keys WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The live record a key matches: by the tenant's index, or among the records this run
+    /// made (staged in this batch, or a check's), or by a custom field's value.
+    fn find(&self, conn: &Connection, key: &str) -> Result<Option<String>, CrmError> {
+        let value = &key[1..];
+        let sql = match &self.match_on {
+            MatchOn::Email => Some(
+                "SELECT id FROM contacts WHERE email = ?1 AND deleted_at IS NULL ORDER BY seq LIMIT 1"
+                    .to_owned(),
+            ),
+            MatchOn::Domain => Some(
+                "SELECT id FROM companies WHERE domain = ?1 AND deleted_at IS NULL ORDER BY seq LIMIT 1"
+                    .to_owned(),
+            ),
+            MatchOn::Id => Some(format!(
+                "SELECT id FROM {} WHERE id = ?1 AND deleted_at IS NULL",
+                self.cx.kind.table()
+            )),
+            MatchOn::Custom(_) => None,
+        };
+        if let Some(sql) = sql {
+            let found: Option<String> = conn
+                .prepare_cached(&sql)?
+                .query_row([value], |r| r.get(0))
+                .optional()?;
+            if found.is_some() {
+                return Ok(found);
+            }
+        }
+        self.known(conn, key)
+    }
+
+    /// What the run's keys hold after a batch: a check keeps them all (its records are
+    /// gone); an import only the custom field's (the tenant has no index on it), never the
+    /// companies' (another writer may remove one between batches).
+    fn forget_written(&mut self, conn: &Connection) -> Result<(), CrmError> {
+        let custom = matches!(self.match_on, MatchOn::Custom(_));
+        let mut keep = conn
+            .prepare_cached("INSERT OR IGNORE INTO temp.import_keys (key, id) VALUES (?1, ?2)")?;
+        for (key, id) in self.made.drain() {
+            if self.dry_run || (custom && key.starts_with('k')) {
+                keep.execute([key, id])?;
+            }
+        }
+        Ok(())
     }
 
     fn skipped(&mut self, why: String) {
@@ -456,6 +535,17 @@ impl Writer {
 
     /// The live company called `name`, made if there is none (and counted).
     fn company_named(&mut self, conn: &Connection, name: &str) -> Result<String, CrmError> {
+        if let Some(id) = self.company_ids.get(name) {
+            return Ok(id.clone());
+        }
+        let id = self.find_or_make_company(conn, name)?;
+        if self.company_ids.len() < 100_000 {
+            self.company_ids.insert(name.to_owned(), id.clone());
+        }
+        Ok(id)
+    }
+
+    fn find_or_make_company(&mut self, conn: &Connection, name: &str) -> Result<String, CrmError> {
         let found: Option<String> = conn
             .prepare_cached(
                 "SELECT id FROM companies WHERE name = ?1 AND deleted_at IS NULL
@@ -467,9 +557,7 @@ impl Writer {
             return Ok(id);
         }
         let key = format!("c{name}");
-        if self.dry_run
-            && let Some(id) = remembered(conn, &key)?
-        {
+        if let Some(id) = self.known(conn, &key)? {
             return Ok(id);
         }
         let mut prepared = Prepared::default();
@@ -478,9 +566,7 @@ impl Writer {
             .ok_or(CrmError::Missing("field"))?;
         prepared.values.push((field, Sql::Text(name.to_owned())));
         let id = self.insert(conn, Kind::Company, prepared)?;
-        if self.dry_run {
-            self.made.push((key, id.clone()));
-        }
+        self.remember(key, id.clone());
         self.counts.companies_created += 1;
         Ok(id)
     }
@@ -561,51 +647,37 @@ impl Writer {
             prepared.values.push((field, Sql::Text(user.clone())));
         }
         let id = self.ids.next();
-        let mut names = vec![
-            "id",
-            "created_at",
-            "created_by",
-            "updated_at",
-            "updated_by",
-            "custom",
-            "import_seq",
-        ];
-        let mut values = vec![
-            Sql::Text(id.clone()),
-            Sql::Integer(self.now),
-            Sql::Text(self.actor.name.clone()),
-            Sql::Integer(self.now),
-            Sql::Text(self.actor.name.clone()),
-            Sql::Text(Value::Object(prepared.custom).to_string()),
-            Sql::Integer(self.seq),
-        ];
-        for (field, value) in prepared.values {
-            names.push(field.name);
-            values.push(value);
-        }
-        let marks: Vec<String> = (1..=values.len()).map(|i| format!("?{i}")).collect();
-        conn.prepare_cached(&format!(
-            "INSERT INTO {} ({}) VALUES ({})",
-            kind.table(),
-            names.join(", "),
-            marks.join(", ")
-        ))?
-        .execute(params_from_iter(values))?;
         if let Some(names) = &prepared.tags {
-            tags::set(conn, kind, &id, names)?;
+            tags::ensure(conn, names, &mut self.tag_ids)?;
         }
-        conn.prepare_cached(
-            "INSERT INTO timeline (record_kind, record_id, at, actor, event, detail)
-             VALUES (?1, ?2, ?3, ?4, 'imported', ?5)",
-        )?
-        .execute(params![
-            kind.as_str(),
-            id,
-            self.now,
-            self.actor.name,
-            self.detail_text
-        ])?;
+        staging::stage(
+            conn,
+            kind,
+            &id,
+            &prepared.values,
+            prepared.custom,
+            prepared.tags.as_deref(),
+        )?;
+        self.staged.insert(id.clone());
         Ok(id)
+    }
+
+    /// Writes the records the batch made so far (see `staging`).
+    fn flush(&mut self, conn: &Connection) -> Result<(), CrmError> {
+        if self.staged.is_empty() {
+            return Ok(());
+        }
+        staging::flush(
+            conn,
+            &staging::Maker {
+                import_seq: self.seq,
+                now: self.now,
+                actor: &self.actor.name,
+                detail: &self.detail_text,
+            },
+        )?;
+        self.staged.clear();
+        Ok(())
     }
 
     /// A new deal's currency (the tenant's), pipeline and stage (the first pipeline's first
@@ -736,41 +808,6 @@ fn match_key(match_on: &MatchOn, prepared: &Prepared) -> Option<String> {
         },
     }?;
     Some(format!("k{text}"))
-}
-
-/// The live record a key matches: by the tenant's index, or (for custom fields, and a
-/// check's records of earlier batches) by the run's own table of keys.
-fn find(
-    conn: &Connection,
-    kind: Kind,
-    match_on: &MatchOn,
-    key: &str,
-    dry_run: bool,
-) -> Result<Option<String>, CrmError> {
-    let value = &key[1..];
-    let sql = match match_on {
-        MatchOn::Email => Some("SELECT id FROM contacts WHERE email = ?1 AND deleted_at IS NULL ORDER BY seq LIMIT 1".to_owned()),
-        MatchOn::Domain => Some("SELECT id FROM companies WHERE domain = ?1 AND deleted_at IS NULL ORDER BY seq LIMIT 1".to_owned()),
-        MatchOn::Id => Some(format!("SELECT id FROM {} WHERE id = ?1 AND deleted_at IS NULL", kind.table())),
-        MatchOn::Custom(_) => None,
-    };
-    if let Some(sql) = sql {
-        let found: Option<String> = conn
-            .prepare_cached(&sql)?
-            .query_row([value], |r| r.get(0))
-            .optional()?;
-        if found.is_some() || !dry_run {
-            return Ok(found);
-        }
-    }
-    remembered(conn, key)
-}
-
-fn remembered(conn: &Connection, key: &str) -> Result<Option<String>, CrmError> {
-    Ok(conn
-        .prepare_cached("SELECT id FROM temp.import_keys WHERE key = ?1")?
-        .query_row([key], |r| r.get(0))
-        .optional()?)
 }
 
 /// Ids for one import's records: a random prefix of the import, then a count. They are as

@@ -2,7 +2,8 @@
 //! file as a stream, `columns` matches its header to fields, `convert` checks each row as
 //! the API would, `job` writes the rows in batches (or checks them, changing nothing),
 //! `ledger` keeps each import's state and what undoes it, and `undo` takes back a failed or
-//! cancelled run and reverts an import that is done.
+//! cancelled run and reverts an import that is done; `staging` holds a batch's new
+//! records until they are written together.
 //!
 //! An import's file waits in `<data>/imports/<tenant-id>/<import-id>.csv` (the CLI reads
 //! the operator's file where it is). While a run goes on, its runner holds a lock on
@@ -14,6 +15,7 @@ pub mod convert;
 mod job;
 pub mod ledger;
 mod source;
+mod staging;
 mod undo;
 
 use std::fs::{self, File};

@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""Importing a million contacts from CSV, against SQLite inserting the same rows.
+
+Usage: bench/import.py [--rows 1000000] [--binary PATH] [--no-build]
+       (needs the `sqlite3` command; builds `holdfast` in release unless --no-build)
+
+Writes a deterministic CSV of contacts (first and last name, a unique e-mail address, a
+phone, a title, one of 20,000 company names, a lifecycle stage, two tags out of eight; one row
+in a thousand repeats an earlier e-mail address and is skipped as a duplicate), creates tenant
+`bench` on a fresh data directory, and measures:
+
+1. `holdfast import --type contacts` of the file: e-mail dedupe (against the tenant and the
+   file), companies found or made by name, the search index, a timeline entry per record,
+   tags; rows per second over the command's whole run, and its peak resident memory (read
+   from /proc while it runs) above the peak of the same command importing a 10-row file;
+2. baselines, same run, same rows: `sqlite3`'s own `.import` of the file into a plain table
+   (no index, no trigger), and one `INSERT … SELECT` of those rows into the tenant's real
+   `contacts` table (its indexes and search-index triggers) in a fresh copy of the schema.
+"""
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Margaret", "Ken", "Dennis",
+         "Frances", "Niklaus", "Radia", "Tim", "Katherine", "John", "Hedy", "Linus", "Sophie"]
+LAST = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Hamilton", "Thompson",
+        "Ritchie", "Allen", "Wirth", "Perlman", "Berners-Lee", "Johnson", "Backus", "Lamarr",
+        "Torvalds", "Wilson", "Bakker", "Müller", "García", "Nguyen", "Kowalski", "Okafor"]
+TITLES = ["Engineer", "CTO", "Buyer", "Head of Sales", "Analyst", "Founder", "Manager", ""]
+STAGES = ["lead", "qualified", "customer", "other"]
+TAGS = ["vip", "partner", "newsletter", "trade-show", "churn-risk", "beta", "emea", "apac"]
+
+
+def write_csv(path, rows, seed=11):
+    rnd = random.Random(seed)
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        out.write("First name,Last name,Email,Phone,Job title,Company,Lifecycle stage,Tags\r\n")
+        for i in range(rows):
+            first, last = rnd.choice(FIRST), rnd.choice(LAST)
+            # One row in a thousand repeats an earlier row's address: a duplicate.
+            n = rnd.randrange(i) if i and i % 1000 == 0 else i
+            email = f"{first.lower()}.{n}@example.org"
+            tags = ";".join(rnd.sample(TAGS, 2))
+            out.write(f"{first},{last},{email},+1 555 {i % 10_000_000:07d},"
+                      f"{rnd.choice(TITLES)},Company {rnd.randrange(20_000)} Ltd,"
+                      f"{rnd.choice(STAGES)},\"{tags}\"\r\n")
+
+
+def peak_rss(cmd, env=None):
+    """Runs `cmd`; answers (seconds, peak resident set in bytes, stdout)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            env=env)
+    peak = [0]
+
+    def watch():
+        status = f"/proc/{proc.pid}/status"
+        while proc.poll() is None:
+            try:
+                with open(status) as f:
+                    for line in f:
+                        if line.startswith("VmHWM:"):
+                            peak[0] = max(peak[0], int(line.split()[1]) * 1024)
+            except OSError:
+                break
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    out, _ = proc.communicate()
+    watcher.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {out}")
+    return time.perf_counter() - start, peak[0], out
+
+
+def sqlite(db, *commands):
+    subprocess.run(["sqlite3", db, *commands], check=True, stdout=subprocess.DEVNULL)
+
+
+def baselines(csv_path, tenant_db, scratch, rows):
+    plain = os.path.join(scratch, "plain.db")
+    start = time.perf_counter()
+    sqlite(plain, "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", ".mode csv",
+           f".import {csv_path} people")
+    plain_s = time.perf_counter() - start
+    # The tenant's schema, empty: a copy of a fresh tenant's database.
+    schema = os.path.join(scratch, "schema.db")
+    shutil.copyfile(tenant_db, schema)
+    sqlite(schema, "DELETE FROM contacts", "DELETE FROM companies", "DELETE FROM timeline",
+           "DELETE FROM record_tags", "DELETE FROM tags", "VACUUM")
+    start = time.perf_counter()
+    sqlite(schema, "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
+           f"ATTACH '{plain}' AS plain",
+           "INSERT INTO contacts (id, first_name, last_name, emails, phones, title,"
+           " lifecycle_stage, created_at, created_by, updated_at, updated_by)"
+           " SELECT lower(hex(randomblob(16))), \"First name\", \"Last name\","
+           " json_array(Email), json_array(Phone), nullif(\"Job title\", ''),"
+           " \"Lifecycle stage\", unixepoch(), 'bench', unixepoch(), 'bench'"
+           " FROM plain.people")
+    schema_s = time.perf_counter() - start
+    return {"plain_import_rows_per_s": rows / plain_s, "plain_seconds": plain_s,
+            "schema_insert_rows_per_s": rows / schema_s, "schema_seconds": schema_s}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--binary", default=os.path.join(ROOT, "target/release/holdfast"))
+    parser.add_argument("--no-build", action="store_true")
+    args = parser.parse_args()
+    if not args.no_build:
+        subprocess.run(["cargo", "build", "--release", "--bin", "holdfast"], cwd=ROOT,
+                       check=True)
+    scratch = tempfile.mkdtemp(prefix="holdfast-import-bench-")
+    try:
+        data = os.path.join(scratch, "data")
+        csv_path = os.path.join(scratch, "contacts.csv")
+        small = os.path.join(scratch, "ten.csv")
+        write_csv(csv_path, args.rows)
+        write_csv(small, 10, seed=12)
+        size = os.path.getsize(csv_path)
+        hf = [args.binary, "--data-dir", data]
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": scratch}
+        subprocess.run(hf + ["tenant", "create", "--name", "Bench", "bench"], check=True,
+                       stdout=subprocess.DEVNULL, env=env)
+        tenants = os.path.join(data, "tenants")
+        tenant_db = os.path.join(tenants, os.listdir(tenants)[0])
+        fresh = os.path.join(scratch, "fresh.db")
+        shutil.copyfile(tenant_db, fresh)
+
+        _, small_peak, _ = peak_rss(hf + ["import", "--tenant", "bench", "--type", "contacts",
+                                          small], env)
+        seconds, peak, out = peak_rss(hf + ["import", "--tenant", "bench", "--type",
+                                            "contacts", csv_path], env)
+        base = baselines(csv_path, fresh, scratch, args.rows)
+        rate = args.rows / seconds
+        print(f"import of {args.rows:,} contacts ({size / 2**20:,.0f} MiB of CSV)")
+        print("  " + out.strip().splitlines()[-1])
+        print(f"  holdfast import               {rate:10,.0f} rows/s  ({seconds:.1f} s)")
+        print(f"  sqlite3 .import, plain table  {base['plain_import_rows_per_s']:10,.0f} rows/s"
+              f"  ({base['plain_seconds']:.1f} s)   ratio {rate / base['plain_import_rows_per_s']:.2f}")
+        print(f"  INSERT…SELECT, tenant schema  {base['schema_insert_rows_per_s']:10,.0f} rows/s"
+              f"  ({base['schema_seconds']:.1f} s)   ratio {rate / base['schema_insert_rows_per_s']:.2f}")
+        print(f"  peak RSS {peak / 2**20:,.1f} MiB; a 10-row import's {small_peak / 2**20:,.1f} MiB;"
+              f" growth {(peak - small_peak) / 2**20:,.1f} MiB")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
