@@ -313,25 +313,30 @@ fn identity(kind: Kind, query: &Query) -> String {
     )
 }
 
-/// One page of `kind`, as `query` asks, of what `scope` lets the caller see.
-pub fn page(
+/// The rows a list selects, in its order: the SQL up to (not including) `LIMIT`, and what
+/// reading them needs.
+struct Selection {
+    sql: String,
+    params: Vec<Sql>,
+    defs: Vec<FieldDef>,
+    /// The columns before the sort value.
+    width: usize,
+}
+
+/// What `query` selects of `kind` that `scope` lets the caller see, after the cursor if it
+/// gives one (`cursor` then holds its key and the list's identity).
+fn select(
     conn: &Connection,
     kind: Kind,
     query: &Query,
     scope: &Scope,
     me: Option<&str>,
-) -> Result<Page, CrmError> {
+    cursor: Option<(&[u8], &str)>,
+) -> Result<Selection, CrmError> {
     if query.filters.len() > MAX_FILTERS {
         return Err(CrmError::invalid(
             "filters",
             format!("at most {MAX_FILTERS}"),
-        ));
-    }
-    let limit = query.limit.unwrap_or(25);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(CrmError::invalid(
-            "limit",
-            format!("must be 1 to {MAX_LIMIT}"),
         ));
     }
     let defs = custom::live(conn, kind)?;
@@ -354,10 +359,8 @@ pub fn page(
         params.push(p.clone());
         sort_expr = sort_expr.replacen('?', &format!("?{}", params.len()), 1);
     }
-    let list = identity(kind, query);
-    let key = cursor::key(conn)?;
-    if let Some(given) = &query.cursor {
-        let at = cursor::decode(&key, &list, given)?;
+    if let (Some(given), Some((key, list))) = (&query.cursor, cursor) {
+        let at = cursor::decode(key, list, given)?;
         conditions.push(after(
             table,
             &sort_expr,
@@ -373,19 +376,42 @@ pub fn page(
     } else {
         format!("{sort_expr} {dir}, {table}.seq {dir}")
     };
-    let sql = format!(
-        "SELECT {}, {sort_expr} FROM {table} WHERE {} ORDER BY {order} LIMIT {}",
-        records::columns(kind),
-        conditions.join(" AND "),
-        limit + 1,
-    );
-    let width = records::columns(kind).split(", ").count();
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query(params_from_iter(params))?;
+    let columns = records::columns(kind);
+    Ok(Selection {
+        sql: format!(
+            "SELECT {columns}, {sort_expr} FROM {table} WHERE {} ORDER BY {order}",
+            conditions.join(" AND "),
+        ),
+        width: columns.split(", ").count(),
+        params,
+        defs,
+    })
+}
+
+/// One page of `kind`, as `query` asks, of what `scope` lets the caller see.
+pub fn page(
+    conn: &Connection,
+    kind: Kind,
+    query: &Query,
+    scope: &Scope,
+    me: Option<&str>,
+) -> Result<Page, CrmError> {
+    let limit = query.limit.unwrap_or(25);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(CrmError::invalid(
+            "limit",
+            format!("must be 1 to {MAX_LIMIT}"),
+        ));
+    }
+    let list = identity(kind, query);
+    let key = cursor::key(conn)?;
+    let selection = select(conn, kind, query, scope, me, Some((&key, &list)))?;
+    let mut stmt = conn.prepare_cached(&format!("{} LIMIT {}", selection.sql, limit + 1))?;
+    let mut rows = stmt.query(params_from_iter(selection.params))?;
     let mut found: Vec<(Record, Value)> = Vec::new();
     while let Some(row) = rows.next()? {
-        let record = records::read(kind, &defs, row)?;
-        let value = sql_to_json(row.get::<_, Sql>(width)?);
+        let record = records::read(kind, &selection.defs, row)?;
+        let value = sql_to_json(row.get::<_, Sql>(selection.width)?);
         found.push((record, value));
     }
     let next_cursor = if found.len() > limit as usize {
@@ -409,6 +435,43 @@ pub fn page(
         records,
         next_cursor,
     })
+}
+
+/// Every record `query` selects (its cursor and limit aside), in its order, handed to
+/// `each` in decorated chunks of up to `chunk`; stops early when `each` answers false. Only
+/// a chunk is held at a time.
+pub fn each(
+    conn: &Connection,
+    kind: Kind,
+    query: &Query,
+    scope: &Scope,
+    me: Option<&str>,
+    chunk: usize,
+    mut each: impl FnMut(&mut [Record]) -> Result<bool, CrmError>,
+) -> Result<(), CrmError> {
+    let selection = select(conn, kind, query, scope, me, None)?;
+    let mut stmt = conn.prepare(&selection.sql)?;
+    let mut rows = stmt.query(params_from_iter(selection.params))?;
+    let mut records: Vec<Record> = Vec::with_capacity(chunk);
+    loop {
+        let done = match rows.next()? {
+            Some(row) => {
+                records.push(records::read(kind, &selection.defs, row)?);
+                false
+            }
+            None => true,
+        };
+        if (done || records.len() >= chunk) && !records.is_empty() {
+            records::decorate(conn, &mut records)?;
+            if !each(&mut records)? {
+                return Ok(());
+            }
+            records.clear();
+        }
+        if done {
+            return Ok(());
+        }
+    }
 }
 
 fn sql_to_json(value: Sql) -> Value {

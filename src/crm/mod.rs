@@ -9,6 +9,7 @@ pub(crate) mod currency;
 pub mod cursor;
 pub mod custom;
 mod error;
+pub mod export;
 pub mod fields;
 pub mod import;
 mod kind;

@@ -96,7 +96,8 @@ pub fn prepare(
     let mut stage: Option<(String, String)> = None;
     let mut tag_names: Vec<Value> = Vec::new();
     for ((column, target), cell) in header.iter().zip(targets).zip(fields) {
-        let cell = cell.trim();
+        // A cell Holdfast exported after a `'` (a spreadsheet would take it for a formula).
+        let cell = crate::crm::export::unguard(cell.trim());
         if cell.is_empty() {
             continue;
         }

@@ -30,6 +30,7 @@ pub const MODULES: &[Module] = &[
     crm::PIPELINES,
     crm::FIELDS,
     crm::FILES,
+    crm::EXPORTS,
     crm::IMPORTS,
     crm::REPORTS,
     crm::SAVED,
