@@ -5,6 +5,7 @@
 
 pub mod attachments;
 pub mod board;
+pub mod bulk;
 pub(crate) mod currency;
 pub mod cursor;
 pub mod custom;

@@ -14,6 +14,7 @@ mod changes;
 mod cli;
 mod config;
 mod crm_answers;
+mod crm_bulk;
 mod crm_export;
 mod crm_files;
 mod crm_import;

@@ -31,6 +31,7 @@ pub const MODULES: &[Module] = &[
     crm::FIELDS,
     crm::FILES,
     crm::EXPORTS,
+    crm::BULK,
     crm::IMPORTS,
     crm::REPORTS,
     crm::SAVED,

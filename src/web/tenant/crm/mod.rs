@@ -2,6 +2,7 @@
 //! fields, tags, search and the trash. Handlers read the caller from the gate, run their
 //! work in one transaction on the tenant's own database, and leave the rules to `crate::crm`.
 
+mod bulk;
 mod exports;
 mod fields;
 mod files;
@@ -29,6 +30,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::identity::users;
 use crate::web::AppState;
 
+pub use bulk::MODULE as BULK;
 pub use exports::MODULE as EXPORTS;
 pub use fields::MODULE as FIELDS;
 pub use files::MODULE as FILES;

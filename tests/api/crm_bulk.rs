@@ -1,0 +1,121 @@
+//! Bulk changes: many records at once, by id or by filter, all or nothing, one audit entry.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Browser, TestApp, licensed_tenants};
+
+const BASE: &str = "/t/acme/api/v1";
+
+async fn contacts(browser: &mut Browser<'_>) -> Vec<Value> {
+    let (status, body) = browser
+        .get(&format!("{BASE}/contacts?limit=100&sort=first_name"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["records"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn one_change_reaches_every_record_chosen_or_none() {
+    let app = TestApp::spawn().await;
+    let mut people = licensed_tenants(&app, &["acme"]).await.remove(0);
+    let (_, me) = people[2].1.get(&format!("{BASE}/auth/me")).await;
+    let member_id = me["user"]["id"].as_str().unwrap().to_owned();
+    let admin = &mut people[1].1;
+    let mut ids = Vec::new();
+    for (name, stage) in [
+        ("Ada", "lead"),
+        ("Bob", "lead"),
+        ("Cy", "customer"),
+        ("Dee", "lead"),
+    ] {
+        let (status, body) = admin
+            .post(
+                &format!("{BASE}/contacts"),
+                json!({ "first_name": name, "lifecycle_stage": stage, "tags": ["old", "keep"] }),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        ids.push(body["contact"]["id"].as_str().unwrap().to_owned());
+    }
+    // By filter: every lead gets the member as owner, a tag more and one less.
+    let (status, body) = admin
+        .post(
+            &format!("{BASE}/bulk/contacts"),
+            json!({
+                "filters": [{ "field": "lifecycle_stage", "op": "eq", "value": "lead" }],
+                "set": { "owner_id": member_id, "lifecycle_stage": "qualified" },
+                "add_tags": ["Spring campaign"],
+                "remove_tags": ["old"],
+            }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!({ "matched": 3, "changed": 3 }));
+    let all = contacts(admin).await;
+    for c in &all {
+        let lead = c["first_name"] != "Cy";
+        assert_eq!(
+            c["lifecycle_stage"],
+            if lead { "qualified" } else { "customer" },
+            "{c}"
+        );
+        let tags = if lead {
+            json!(["keep", "Spring campaign"])
+        } else {
+            json!(["keep", "old"])
+        };
+        assert_eq!(c["tags"], tags, "{c}");
+        assert_eq!(c["owner_id"] == json!(member_id), lead, "{c}");
+    }
+    let (_, timeline) = admin
+        .get(&format!("{BASE}/contacts/{}/timeline", ids[0]))
+        .await;
+    assert_eq!(timeline["entries"][0]["detail"]["bulk"], true, "{timeline}");
+
+    // One bad value, or one id that is not there: nothing changes.
+    let before = contacts(admin).await;
+    for body in [
+        json!({ "ids": [ids[0], ids[1]], "set": { "lifecycle_stage": "nonsense" } }),
+        json!({ "ids": [ids[0], "0123456789abcdef0123456789abcdef"], "delete": true }),
+        json!({ "ids": [ids[0]], "filters": [], "delete": true }),
+        json!({ "ids": [ids[0]] }),
+        json!({ "ids": [ids[0]], "set": { "owner_id": "0123456789abcdef0123456789abcdef" } }),
+    ] {
+        let (status, answer) = admin
+            .post(&format!("{BASE}/bulk/contacts"), body.clone())
+            .await;
+        assert_eq!(
+            (status, answer["error"]["code"].as_str()),
+            (422, Some("invalid_input")),
+            "{body}: {answer}"
+        );
+    }
+    assert_eq!(contacts(admin).await, before);
+
+    // By id, to the trash.
+    let (status, body) = admin
+        .post(
+            &format!("{BASE}/bulk/contacts"),
+            json!({ "ids": [ids[0], ids[1], ids[0]], "delete": true }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!({ "matched": 2, "changed": 2 }));
+    assert_eq!(contacts(admin).await.len(), 2);
+    let (_, audit) = admin.get(&format!("{BASE}/audit")).await;
+    let targets: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["outcome"] == "success")
+        .filter_map(|e| e["target"].as_str())
+        .filter(|t| t.starts_with("bulk"))
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            "bulk trash of contacts: 2 chosen, 2 changed",
+            "bulk change of contacts: 3 chosen, 3 changed"
+        ]
+    );
+}
