@@ -119,3 +119,33 @@ async fn one_change_reaches_every_record_chosen_or_none() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_write_that_waited_out_a_long_change_is_told_to_try_again() {
+    let app = TestApp::spawn().await;
+    let mut people = licensed_tenants(&app, &["acme"]).await.remove(0);
+    let db = std::fs::read_dir(app.data_dir().join("tenants"))
+        .unwrap()
+        .flatten()
+        .find(|e| e.path().extension().is_some_and(|x| x == "db"))
+        .unwrap()
+        .path();
+    // Another connection holds the write lock longer than a writer waits (a large change).
+    let holder = rusqlite::Connection::open(&db).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let (status, headers, body) = people[1]
+        .1
+        .send(
+            reqwest::Method::POST,
+            &format!("{BASE}/contacts"),
+            Some(json!({ "first_name": "Ada" })),
+        )
+        .await;
+    holder.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (503, Some("not_ready")),
+        "{body}"
+    );
+    assert_eq!(headers["retry-after"], "2");
+}

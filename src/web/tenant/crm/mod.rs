@@ -126,9 +126,20 @@ where
         } else {
             TransactionBehavior::Deferred
         };
-        let tx = conn
-            .transaction_with_behavior(behavior)
-            .map_err(ApiError::internal)?;
+        let tx = conn.transaction_with_behavior(behavior).map_err(|e| {
+            // Another writer held the tenant's lock for the whole busy timeout (a long
+            // import batch or bulk change): busy, not broken.
+            if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) {
+                ApiError::with_message(
+                    ErrorCode::NotReady,
+                    "This tenant's database is busy with a large change; try again shortly.",
+                )
+                .caused_by(e)
+                .retry_after(2)
+            } else {
+                ApiError::internal(e)
+            }
+        })?;
         let visibility = crate::crm::teams::visibility_of(&tx, &actor)?;
         let out = work(&tx, &Who { actor, visibility })?;
         tx.commit().map_err(ApiError::internal)?;
