@@ -15,7 +15,7 @@ use crate::crm::list::{self, Filter, Query};
 use crate::crm::visibility::Visibility;
 use crate::crm::{Actor, CrmError, Kind, pipelines, teams, views};
 use crate::error::{ApiError, ErrorCode};
-use crate::identity::{Role, users};
+use crate::identity::Role;
 use crate::web::AppState;
 use crate::web::endpoint::{Access, Area, endpoints};
 use crate::web::tenant::TenantSession;
@@ -164,21 +164,11 @@ async fn export(
         })
         .await?;
     }
-    let tenant_id = session.current.tenant.id.clone();
-    let user_emails: HashMap<String, String> = {
-        let tenant_id = tenant_id.clone();
-        state
-            .control_db
-            .run_as(move |conn| users::list(conn, &tenant_id))
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.email))
-            .collect()
-    };
-    let db = state
-        .tenant_dbs
-        .get(&tenant_id.parse().map_err(ApiError::internal)?)
-        .map_err(ApiError::internal)?;
+    let user_emails: HashMap<String, String> = super::user_emails(&state, &session)
+        .await?
+        .into_iter()
+        .collect();
+    let db = super::tenant_db(&state, &session)?;
     let actor = actor_of(&session);
     let (tx, mut rx) = mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
     tokio::task::spawn_blocking(move || {

@@ -87,11 +87,7 @@ async fn body_within(
             format!("Attachments of this tenant are at most {cap} bytes."),
         )
     };
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
+    let declared = super::declared_length(req).and_then(|n| usize::try_from(n).ok());
     if declared.is_some_and(|n| n > cap) {
         return Err(too_large());
     }

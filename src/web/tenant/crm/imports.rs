@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt as _;
 use serde::{Deserialize, Serialize};
@@ -194,17 +193,7 @@ async fn recover(
     session: &TenantSession,
     files: &Files,
 ) -> Result<(), ApiError> {
-    let db = state
-        .tenant_dbs
-        .get(
-            &session
-                .current
-                .tenant
-                .id
-                .parse()
-                .map_err(ApiError::internal)?,
-        )
-        .map_err(ApiError::internal)?;
+    let db = super::tenant_db(state, session)?;
     let files = files.clone();
     db.run_as(move |conn| {
         import::recover(conn, &files)
@@ -243,12 +232,7 @@ async fn save_body(
             format!("Files to import are at most {cap} bytes (max_import_bytes)."),
         )
     };
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > cap) {
+    if super::declared_length(req).is_some_and(|n| n > cap) {
         return Err(too_large());
     }
     files.create_dir().map_err(ApiError::internal)?;
@@ -367,17 +351,7 @@ async fn launch(
     dry_run: bool,
 ) -> Result<HttpResponse, ApiError> {
     note_target(&req, format!("import {id}"));
-    let tenant_id = session.current.tenant.id.clone();
-    let users: Vec<(String, String)> = {
-        let tenant_id = tenant_id.clone();
-        state
-            .control_db
-            .run_as(move |conn| users::list(conn, &tenant_id))
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.email))
-            .collect()
-    };
+    let users = super::user_emails(&state, &session).await?;
     let runner = Runner {
         actor: actor_of(&session),
         users,
@@ -385,10 +359,7 @@ async fn launch(
     };
     let files = files(&state, &session);
     recover(&state, &session, &files).await?;
-    let db = state
-        .tenant_dbs
-        .get(&tenant_id.parse().map_err(ApiError::internal)?)
-        .map_err(ApiError::internal)?;
+    let db = super::tenant_db(&state, &session)?;
     let (started_tx, started_rx) = tokio::sync::oneshot::channel::<Result<Import, ApiError>>();
     tokio::task::spawn_blocking(move || {
         let begun = (|| -> Result<(rusqlite::Connection, import::Held, Import), ApiError> {

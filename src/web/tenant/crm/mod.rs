@@ -206,12 +206,47 @@ pub async fn all_users(
     state: &web::Data<AppState>,
     session: &TenantSession,
 ) -> Result<HashSet<String>, ApiError> {
+    Ok(user_emails(state, session)
+        .await?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect())
+}
+
+/// The tenant's users as (id, e-mail address).
+pub async fn user_emails(
+    state: &web::Data<AppState>,
+    session: &TenantSession,
+) -> Result<Vec<(String, String)>, ApiError> {
     let tenant_id = session.current.tenant.id.clone();
     let all = state
         .control_db
         .run_as(move |conn| users::list(conn, &tenant_id))
         .await?;
-    Ok(all.into_iter().map(|u| u.id).collect())
+    Ok(all.into_iter().map(|u| (u.id, u.email)).collect())
+}
+
+/// The tenant's database (opened if it is not: blocking on first use, as every handler's
+/// first trip to it is).
+pub fn tenant_db(
+    state: &AppState,
+    session: &TenantSession,
+) -> Result<crate::storage::Database, ApiError> {
+    let id = session
+        .current
+        .tenant
+        .id
+        .parse()
+        .map_err(ApiError::internal)?;
+    state.tenant_dbs.get(&id).map_err(ApiError::internal)
+}
+
+/// The size a request body says it has (`Content-Length`), if it says.
+pub fn declared_length(req: &HttpRequest) -> Option<u64> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
 }
 
 /// The ids of the tenant's users if a write of `kind` names one (only then is the control
