@@ -535,3 +535,36 @@ async fn rows_of_one_file_that_match_each_other_follow_the_policy_too() {
         assert_eq!(page["records"][0]["title"].as_str(), title, "{policy}");
     }
 }
+
+#[tokio::test]
+async fn an_update_that_would_move_a_deal_is_refused_not_dropped() {
+    let app = TestApp::spawn().await;
+    let mut people = licensed_tenants(&app, &["acme"]).await.remove(0);
+    let admin = &mut people[1].1;
+    let (status, body) = admin
+        .post(&format!("{BASE}/deals"), json!({ "title": "Old title" }))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let deal = body["deal"]["id"].as_str().unwrap().to_owned();
+    for (stage, rejected, updated) in [("Qualified", 1, 0), ("Lead in", 0, 1)] {
+        let file = format!("id,title,stage\n{deal},New title,{stage}\n");
+        let (_, body) = upload(admin, "deal", file.as_bytes()).await;
+        let id = body["import"]["id"].as_str().unwrap().to_owned();
+        let done = run(
+            admin,
+            &id,
+            "start",
+            json!({ "duplicates": "update", "match_on": "id" }),
+        )
+        .await;
+        assert_eq!(done["counts"]["rejected"], rejected, "{stage}: {done}");
+        assert_eq!(done["counts"]["updated"], updated, "{stage}: {done}");
+        if rejected > 0 {
+            let (_, rows) = admin.get(&format!("{BASE}/imports/{id}/rejected")).await;
+            let reason = rows["rejected"][0]["reason"].as_str().unwrap();
+            assert!(reason.contains("does not move deals"), "{reason}");
+        }
+    }
+    let (_, now) = admin.get(&format!("{BASE}/deals/{deal}")).await;
+    assert_eq!(now["deal"]["title"], "New title");
+}

@@ -580,9 +580,19 @@ impl Writer {
         let mut before = Map::new();
         let mut input = Input::default();
         for (field, value) in prepared.values {
-            // A deal changes stage on the board, where the move is recorded as one.
+            // A deal changes stage by a move (on the board, or a bulk change), which its
+            // timeline records as one: a row that would move it is refused, not dropped.
             if matches!(field.ty, FieldType::Pipeline | FieldType::Stage) {
-                continue;
+                let now = current.body.get(field.name).and_then(Value::as_str);
+                match (&value, now) {
+                    (Sql::Text(given), Some(now)) if given == now => continue,
+                    _ => {
+                        return Err(CrmError::invalid(
+                            field.name,
+                            "an import does not move deals; move them on the board or with a bulk change",
+                        ));
+                    }
+                }
             }
             before.insert(
                 field.name.into(),
