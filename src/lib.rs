@@ -4,6 +4,7 @@
 //! so that integration tests can start the real [`web::Application`] in-process.
 
 pub mod appliance;
+pub mod archive;
 pub mod audit;
 pub mod build_info;
 pub mod cli;

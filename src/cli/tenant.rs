@@ -58,7 +58,17 @@ pub enum TenantCommand {
     Suspend(SlugArgs),
     /// Let a suspended tenant back in
     Resume(SlugArgs),
-    /// Delete a tenant and its database file (asks for --yes)
+    /// Write a tenant's whole data to one archive (tar of JSON and CSV files with a
+    /// manifest), readable without Holdfast: for a data-protection request, or before
+    /// deleting it
+    Export {
+        slug: String,
+        /// The archive to write (it must not exist)
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+    },
+    /// Delete a tenant and its database file (asks for --yes); export it first with
+    /// `holdfast tenant export SLUG --out FILE` to keep a copy of its data
     Delete {
         slug: String,
         /// Confirm: the tenant's data is removed for good
@@ -177,6 +187,7 @@ pub fn run(global: &GlobalArgs, command: &TenantCommand) -> anyhow::Result<()> {
         TenantCommand::Suspend(args) => ("tenant suspend", &args.slug),
         TenantCommand::Resume(args) => ("tenant resume", &args.slug),
         TenantCommand::Delete { slug, .. } => ("tenant delete", slug),
+        TenantCommand::Export { slug, .. } => ("tenant export", slug),
         TenantCommand::List { .. } | TenantCommand::Show(_) => return result,
     };
     super::audited(
@@ -260,15 +271,69 @@ fn execute(
                 .map_err(refusal)?;
             print(&tenant, args.json)?;
         }
+        TenantCommand::Export { slug: text, out } => {
+            export(config, &conn, &databases, text, out)?;
+        }
         TenantCommand::Delete { slug: text, yes } => {
             if !yes {
                 bail!(
-                    "deleting tenant {text} removes its data for good: run again with --yes to confirm"
+                    "deleting tenant {text} removes its data for good: run again with --yes to confirm \
+                     (keep a copy first: holdfast tenant export {text} --out FILE)"
                 );
             }
             let tenant = registry::delete(&conn, &databases, &slug(text)?).map_err(refusal)?;
             say!("deleted tenant {} and its database", tenant.slug);
         }
     }
+    Ok(())
+}
+
+/// `tenant export`: the tenant's whole data to one new archive file.
+fn export(
+    config: &crate::config::Config,
+    conn: &rusqlite::Connection,
+    databases: &TenantDatabases,
+    text: &str,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    let tenant = registry::find(conn, &slug(text)?)?
+        .ok_or_else(|| anyhow::anyhow!("tenant_not_found: no tenant with slug {text}"))?;
+    let users = crate::identity::users::list(conn, &tenant.id)?;
+    let tenant_db = databases.get(&tenant.id.parse()?)?;
+    let mut tenant_conn = tenant_db.conn()?;
+    let file = std::fs::File::create_new(out)
+        .with_context(|| format!("cannot create {}", out.display()))?;
+    let tx = tenant_conn.transaction()?;
+    let written = crate::archive::write(
+        &tx,
+        &tenant,
+        &users,
+        &config.data_dir,
+        std::io::BufWriter::new(file),
+    );
+    let manifest = match written {
+        Ok(manifest) => manifest,
+        Err(err) => {
+            // A half-written archive is no archive.
+            let _ = std::fs::remove_file(out);
+            return Err(err.into());
+        }
+    };
+    tx.commit()?;
+    let lists: Vec<String> = manifest
+        .files
+        .iter()
+        .filter_map(|f| {
+            f.name
+                .strip_suffix(".json")
+                .map(|list| format!("{} {list}", f.records))
+        })
+        .collect();
+    say!(
+        "wrote {} ({} files: {})",
+        out.display(),
+        manifest.files.len() + 1,
+        lists.join(", ")
+    );
     Ok(())
 }

@@ -25,16 +25,17 @@ pub enum Column {
     Field(&'static Field),
     Custom(FieldDef),
     Tags,
-    /// `created_at`, `updated_at`, `created_by`, `updated_by`, `version`.
+    /// `created_at`, `updated_at`, `created_by`, `updated_by`, `version`, `deleted_at`.
     System(&'static str),
 }
 
-const SYSTEM: [&str; 5] = [
+const SYSTEM: [&str; 6] = [
     "created_at",
     "created_by",
     "updated_at",
     "updated_by",
     "version",
+    "deleted_at",
 ];
 
 impl Column {

@@ -42,6 +42,7 @@ mod setup;
 mod shutdown;
 mod sign_in;
 mod tenant_admin;
+mod tenant_archive;
 mod tenants;
 mod throttling;
 mod tls;

@@ -1,0 +1,126 @@
+//! A tenant's whole data as one archive: complete, and verifiable without Holdfast.
+
+use std::collections::BTreeMap;
+use std::io::Read as _;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::helpers::Holdfast;
+
+#[test]
+fn a_tenant_archive_holds_every_file_its_manifest_vouches_for() {
+    let holdfast = Holdfast::new();
+    let data = holdfast.data_dir();
+    let data = data.to_str().unwrap();
+    holdfast
+        .run(&[
+            "--data-dir",
+            data,
+            "tenant",
+            "create",
+            "--name",
+            "Acme",
+            "acme",
+        ])
+        .assert_ok();
+    let file = holdfast.home.path().join("people.csv");
+    std::fs::write(
+        &file,
+        "first_name,email,company,tags\nAda,ada@example.com,Analytical Ltd,vip\nBob,bob@example.com,,\n",
+    )
+    .unwrap();
+    holdfast
+        .run(&[
+            "--data-dir",
+            data,
+            "import",
+            "--tenant",
+            "acme",
+            "--type",
+            "contacts",
+            file.to_str().unwrap(),
+        ])
+        .assert_ok();
+    let archive = holdfast.home.path().join("acme.tar");
+    let out = archive.to_str().unwrap();
+    let run = holdfast.run(&["--data-dir", data, "tenant", "export", "acme", "--out", out]);
+    run.assert_ok();
+    assert!(
+        run.stdout.contains("2 contacts, 1 companies"),
+        "{}",
+        run.stdout
+    );
+    // Never over an existing file.
+    let again = holdfast.run(&["--data-dir", data, "tenant", "export", "acme", "--out", out]);
+    assert_eq!(again.code, 1);
+
+    let files = unpack(&archive);
+    let manifest: Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    assert_eq!(manifest["tenant"]["slug"], "acme");
+    let listed = manifest["files"].as_array().unwrap();
+    assert_eq!(
+        listed.len() + 1,
+        files.len(),
+        "every file is in the manifest"
+    );
+    for entry in listed {
+        let name = entry["name"].as_str().unwrap();
+        let bytes = &files[name];
+        assert_eq!(entry["bytes"], bytes.len(), "{name}");
+        let digest = holdfast::license::hex(&Sha256::digest(bytes));
+        assert_eq!(entry["sha256"], digest, "{name}");
+        if std::path::Path::new(name)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        {
+            let list: Vec<Value> = serde_json::from_slice(bytes).unwrap();
+            assert_eq!(entry["records"], list.len(), "{name}");
+        }
+    }
+    for name in [
+        "contacts.json",
+        "contacts.csv",
+        "companies.json",
+        "companies.csv",
+        "deals.json",
+        "deals.csv",
+        "activities.json",
+        "activities.csv",
+        "timeline.json",
+        "pipelines.json",
+        "custom_fields.json",
+        "tags.json",
+        "teams.json",
+        "users.json",
+        "audit_log.json",
+    ] {
+        assert!(files.contains_key(name), "{name} is in the archive");
+    }
+    let contacts: Vec<Value> = serde_json::from_slice(&files["contacts.json"]).unwrap();
+    assert_eq!(contacts.len(), 2);
+    assert_eq!(contacts[0]["tags"], serde_json::json!(["vip"]));
+    let csv = String::from_utf8(files["contacts.csv"].clone()).unwrap();
+    assert!(
+        csv.lines().nth(1).unwrap().contains("Analytical Ltd"),
+        "{csv}"
+    );
+    let audit: Vec<Value> = serde_json::from_slice(&files["audit_log.json"]).unwrap();
+    assert!(audit.iter().any(|e| e["action"] == "import"), "{audit:?}");
+}
+
+/// The files of an archive by name, each under the tenant's one folder.
+fn unpack(archive: &std::path::Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut reader = tar::Archive::new(std::fs::File::open(archive).unwrap());
+    for entry in reader.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let path = entry.path().unwrap().to_string_lossy().into_owned();
+        let (folder, name) = path.split_once('/').unwrap();
+        assert!(folder.starts_with("holdfast-acme-"), "{path}");
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).unwrap();
+        files.insert(name.to_owned(), bytes);
+    }
+    files
+}
