@@ -5,6 +5,7 @@
 
 pub(crate) mod admin;
 pub mod answers;
+mod archive_download;
 mod assets;
 pub(crate) mod audit_trail;
 pub mod auth;

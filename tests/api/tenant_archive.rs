@@ -124,3 +124,54 @@ fn unpack(archive: &std::path::Path) -> BTreeMap<String, Vec<u8>> {
     }
     files
 }
+
+#[tokio::test]
+async fn operators_and_owners_download_the_archive_and_it_is_on_the_record() {
+    use crate::helpers::{TestApp, install_license, set_up, tenant_with_every_role};
+    let app = TestApp::spawn().await;
+    let mut op = set_up(&app).await;
+    install_license(&mut op, |p| {
+        p.max_tenants = 3;
+        p.max_seats = 20;
+    })
+    .await;
+    let mut people = tenant_with_every_role(&app, &mut op, "acme").await;
+    let owner = &mut people[0].1;
+    let (status, body) = owner
+        .post(
+            "/t/acme/api/v1/contacts",
+            serde_json::json!({ "first_name": "Ada" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    for (browser, path) in [
+        (&mut op, "/api/v1/admin/tenants/acme/archive"),
+        (owner, "/t/acme/api/v1/export/archive"),
+    ] {
+        let (status, headers, bytes) = browser
+            .send_raw(reqwest::Method::GET, path, Vec::new(), "text/plain")
+            .await;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(headers["content-type"], "application/x-tar");
+        let dir = tempfile::tempdir().unwrap();
+        let archive = dir.path().join("a.tar");
+        std::fs::write(&archive, bytes).unwrap();
+        let files = unpack(&archive);
+        let contacts: Vec<Value> = serde_json::from_slice(&files["contacts.json"]).unwrap();
+        assert_eq!(contacts.len(), 1, "{path}");
+        assert_eq!(contacts[0]["first_name"], "Ada");
+        let users: Vec<Value> = serde_json::from_slice(&files["users.json"]).unwrap();
+        assert_eq!(users.len(), 4, "{path}");
+        assert!(!String::from_utf8_lossy(&files["users.json"]).contains("argon2"));
+    }
+    let (status, _) = op.get("/api/v1/admin/tenants/nope/archive").await;
+    assert_eq!(status, 404);
+    let (_, audit) = people[0].1.get("/t/acme/api/v1/audit").await;
+    let archives = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "archive")
+        .count();
+    assert_eq!(archives, 2, "{audit}");
+}

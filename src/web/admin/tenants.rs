@@ -29,6 +29,26 @@ endpoints! { area: Area::Admin;
         [TenantNotFound];
     POST "/tenants/{slug}/resume" => resume, Access::Operator, 200, "Let a suspended tenant back in",
         [TenantNotFound];
+    GET "/tenants/{slug}/archive" => archive, Access::Operator, 200,
+        "The tenant's whole data as one tar of JSON and CSV files with a manifest (sizes, counts, SHA-256)",
+        [TenantNotFound];
+}
+
+async fn archive(
+    state: web::Data<AppState>,
+    operator: OperatorSession,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let slug = slug(&path.into_inner())?;
+    let tenant = state
+        .control_db
+        .run_as(move |conn| {
+            registry::find(conn, &slug)
+                .map_err(ApiError::from)?
+                .ok_or_else(|| ApiError::new(ErrorCode::TenantNotFound))
+        })
+        .await?;
+    crate::web::archive_download::respond(&state, tenant, operator.actor()).await
 }
 
 fn slug(text: &str) -> Result<Slug, ApiError> {

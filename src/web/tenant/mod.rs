@@ -4,6 +4,8 @@
 mod audit;
 mod auth;
 mod crm;
+
+pub(crate) use crm::disposition;
 mod lookup;
 mod resolve;
 mod tokens;

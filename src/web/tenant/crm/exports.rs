@@ -29,6 +29,16 @@ endpoints! { area: Area::Tenant;
         "Every deal of a list as a file (as /export/contacts)", [InvalidQuery, InvalidInput];
     GET "/export/activities" => activities, Access::Tenant(Role::Viewer), 200,
         "Every activity of a list as a file (as /export/contacts)", [InvalidQuery, InvalidInput];
+    GET "/export/archive" => archive, Access::Tenant(Role::Owner), 200,
+        "The tenant's whole data as one tar of JSON and CSV files with a manifest (sizes, counts, SHA-256)", [];
+}
+
+async fn archive(
+    session: TenantSession,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let tenant = session.current.tenant.clone();
+    crate::web::archive_download::respond(&state, tenant, session.actor()).await
 }
 
 /// Bytes gathered before they are sent on.

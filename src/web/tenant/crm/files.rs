@@ -151,7 +151,7 @@ async fn upload(
 }
 
 /// `attachment; filename="…"` with an ASCII stand-in, and the real name in `filename*`.
-pub(super) fn disposition(name: &str) -> ContentDisposition {
+pub(crate) fn disposition(name: &str) -> ContentDisposition {
     let ascii: String = name
         .chars()
         .map(|c| {

@@ -34,6 +34,7 @@ pub use bulk::MODULE as BULK;
 pub use exports::MODULE as EXPORTS;
 pub use fields::MODULE as FIELDS;
 pub use files::MODULE as FILES;
+pub(crate) use files::disposition;
 pub use imports::MODULE as IMPORTS;
 pub use leads::MODULE as LEADS;
 pub use pipelines::MODULE as PIPELINES;
