@@ -19,6 +19,7 @@ mod crm_export;
 mod crm_files;
 mod crm_import;
 mod crm_lists;
+mod crm_merge;
 mod crm_pipelines;
 mod crm_records;
 mod crm_reports;

@@ -34,6 +34,7 @@ pub const MODULES: &[Module] = &[
     crm::FILES,
     crm::EXPORTS,
     crm::BULK,
+    crm::MERGE,
     crm::IMPORTS,
     crm::REPORTS,
     crm::SAVED,
