@@ -10,6 +10,7 @@ pub(crate) mod currency;
 pub mod cursor;
 pub mod custom;
 pub mod duplicates;
+pub mod erase;
 mod error;
 pub mod export;
 pub mod fields;

@@ -109,7 +109,12 @@ pub fn empty(conn: &Connection) -> Result<usize, CrmError> {
     Ok(purged)
 }
 
-/// Purges the trashed records of `kind` matching `condition`, and all that hangs on them.
+/// Purges one record, live or trashed, and all that hangs on it (a contact's erasure).
+pub fn purge(conn: &Connection, kind: Kind, id: &str) -> Result<usize, CrmError> {
+    purge_where(conn, kind, "id = ?1", vec![Sql::Text(id.to_owned())])
+}
+
+/// Purges the records of `kind` matching `condition`, and all that hangs on them.
 fn purge_where(
     conn: &Connection,
     kind: Kind,
@@ -118,9 +123,7 @@ fn purge_where(
 ) -> Result<usize, CrmError> {
     let table = kind.table();
     let ids: Vec<String> = conn
-        .prepare(&format!(
-            "SELECT id FROM {table} WHERE deleted_at IS NOT NULL AND {condition}"
-        ))?
+        .prepare(&format!("SELECT id FROM {table} WHERE {condition}"))?
         .query_map(params_from_iter(params), |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     for id in &ids {

@@ -234,6 +234,8 @@ pub const READ_ONLY_ALLOWED: &[&str] = &[
     "POST /api/v1/admin/tenants/{slug}/resume",
     "DELETE /api/v1/admin/tenants/{slug}",
     "POST /api/v1/admin/operators/{id}/deactivate",
+    // Erasing a person's data on request: a duty under data-protection law, licensed or not.
+    "POST /api/v1/contacts/{id}/erase",
     // Operators take no seat and are who renews.
     "POST /api/v1/admin/operators",
 ];

@@ -12,7 +12,7 @@ use crate::helpers::{Browser, Holdfast, TestApp, licensed_tenants};
 const BASE: &str = "/t/acme/api/v1";
 
 /// Uploads `bytes` as a file to import into records of `kind`; answers the status and body.
-async fn upload(browser: &mut Browser<'_>, kind: &str, bytes: &[u8]) -> (u16, Value) {
+pub async fn upload(browser: &mut Browser<'_>, kind: &str, bytes: &[u8]) -> (u16, Value) {
     let (status, _, body) = browser
         .send_raw(
             Method::POST,
@@ -25,7 +25,7 @@ async fn upload(browser: &mut Browser<'_>, kind: &str, bytes: &[u8]) -> (u16, Va
 }
 
 /// Starts a check or an import of `id` with `plan`, and waits for it to end.
-async fn run(browser: &mut Browser<'_>, id: &str, action: &str, plan: Value) -> Value {
+pub async fn run(browser: &mut Browser<'_>, id: &str, action: &str, plan: Value) -> Value {
     let (status, body) = browser
         .post(&format!("{BASE}/imports/{id}/{action}"), plan)
         .await;

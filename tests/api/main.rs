@@ -15,6 +15,7 @@ mod cli;
 mod config;
 mod crm_answers;
 mod crm_bulk;
+mod crm_erase;
 mod crm_export;
 mod crm_files;
 mod crm_import;

@@ -35,6 +35,7 @@ pub const MODULES: &[Module] = &[
     crm::EXPORTS,
     crm::BULK,
     crm::MERGE,
+    crm::ERASE,
     crm::IMPORTS,
     crm::REPORTS,
     crm::SAVED,

@@ -3,6 +3,7 @@
 //! work in one transaction on the tenant's own database, and leave the rules to `crate::crm`.
 
 mod bulk;
+mod erase;
 mod exports;
 mod fields;
 mod files;
@@ -32,6 +33,7 @@ use crate::identity::users;
 use crate::web::AppState;
 
 pub use bulk::MODULE as BULK;
+pub use erase::MODULE as ERASE;
 pub use exports::MODULE as EXPORTS;
 pub use fields::MODULE as FIELDS;
 pub use files::MODULE as FILES;
