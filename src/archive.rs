@@ -1,11 +1,14 @@
 //! A tenant's whole data as one archive, readable without Holdfast: a tar file of JSON and
 //! CSV files — every record of every kind (those in the trash too), the timeline,
-//! pipelines, custom field definitions, tags, teams, the tenant's users (no secrets) and its
-//! audit log — and a manifest first with the schema version, each file's size, record count
+//! pipelines, custom field definitions, tags, teams, saved views, settings, exchange rates,
+//! imports, the tenant's users (no secrets) and its audit log — every attached file as it was
+//! uploaded, and a manifest first with the schema version, each file's size, record count
 //! and SHA-256. This is the answer to a data-protection request for a whole tenant.
 //!
-//! Each file is written to an unnamed temporary file beside the data (never held in
-//! memory), hashed as it is written, then copied into the archive.
+//! Each list is written to an unnamed temporary file beside the data (never held in
+//! memory), hashed as it is written, then copied into the archive. Attached files stream
+//! straight from the database into the archive; their manifest entries are the size and
+//! SHA-256 taken when they were uploaded, so a file damaged since shows as a mismatch.
 
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom, Write};
@@ -193,8 +196,9 @@ fn records_of(
     Ok([json_file, csv_file])
 }
 
-/// Every row of `sql` as a JSON object by column name.
-fn rows_as_json(conn: &Connection, sql: &str) -> Result<Vec<Value>, ArchiveError> {
+/// Every row of `sql` as a JSON object by column name; the columns named in `json` hold JSON
+/// as text, which stays JSON.
+fn rows_as_json(conn: &Connection, sql: &str, json: &[&str]) -> Result<Vec<Value>, ArchiveError> {
     let mut stmt = conn.prepare(sql)?;
     let names: Vec<String> = stmt
         .column_names()
@@ -209,8 +213,7 @@ fn rows_as_json(conn: &Connection, sql: &str) -> Result<Vec<Value>, ArchiveError
                 rusqlite::types::Value::Integer(n) => json!(n),
                 rusqlite::types::Value::Real(x) => json!(x),
                 rusqlite::types::Value::Text(t) => {
-                    // JSON kept as text (a timeline entry's detail) stays JSON.
-                    if name == "detail" {
+                    if json.contains(&name.as_str()) {
                         serde_json::from_str(&t).unwrap_or(Value::String(t))
                     } else {
                         Value::String(t)
@@ -224,15 +227,8 @@ fn rows_as_json(conn: &Connection, sql: &str) -> Result<Vec<Value>, ArchiveError
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Writes the archive of `tenant` to `out`: `conn` is the tenant's database (read in one
-/// transaction by the caller), `users` the tenant's users; temporary files go to `scratch`.
-pub fn write(
-    conn: &Connection,
-    tenant: &Tenant,
-    users: &[User],
-    scratch: &Path,
-    out: impl Write,
-) -> Result<Manifest, ArchiveError> {
+/// Every list of the archive but the attachments', each in its temporary file.
+fn lists(conn: &Connection, users: &[User], scratch: &Path) -> Result<Vec<Member>, ArchiveError> {
     let user_emails = users
         .iter()
         .map(|u| (u.id.clone(), u.email.clone()))
@@ -248,6 +244,7 @@ pub fn write(
         rows_as_json(
             conn,
             "SELECT seq, record_kind, record_id, at, actor, event, detail FROM timeline ORDER BY seq",
+            &["detail"],
         )?,
     )?);
     members.push(json_list(
@@ -279,8 +276,31 @@ pub fn write(
             conn,
             "SELECT seq, at, actor, action, target, address, outcome, prev_hash, hash
              FROM audit_log ORDER BY seq",
+            &[],
         )?,
     )?);
+    for (name, sql, json) in SETTINGS_AND_HISTORY {
+        members.push(json_list(scratch, name, rows_as_json(conn, sql, json)?)?);
+    }
+    Ok(members)
+}
+
+/// Writes the archive of `tenant` to `out`: `conn` is the tenant's database (read in one
+/// transaction by the caller), `users` the tenant's users; temporary files go to `scratch`.
+pub fn write(
+    conn: &Connection,
+    tenant: &Tenant,
+    users: &[User],
+    scratch: &Path,
+    out: impl Write,
+) -> Result<Manifest, ArchiveError> {
+    let mut members = lists(conn, users, scratch)?;
+    let files = attached_files(conn)?;
+    let mut listed = rows_as_json(conn, ATTACHMENTS, &[])?;
+    for (row, file) in listed.iter_mut().zip(&files) {
+        row["path"] = json!(file.path);
+    }
+    members.push(json_list(scratch, "attachments.json", listed)?);
     let schema_version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let created = crate::crm::now();
     let manifest = Manifest {
@@ -302,6 +322,12 @@ pub fn write(
                 sha256: crate::license::hex(&std::mem::take(&mut m.hasher).finalize()),
                 records: m.records,
             })
+            .chain(files.iter().map(|f| FileEntry {
+                name: f.path.clone(),
+                bytes: f.bytes,
+                sha256: f.sha256.clone(),
+                records: 0,
+            }))
             .collect(),
     };
     let folder = format!("holdfast-{}-{}", tenant.slug, &manifest.created_at[..10]);
@@ -320,8 +346,112 @@ pub fn write(
         let name = format!("{folder}/{}", member.name);
         append(&mut tar, &name, member.bytes, mtime, &mut member.file)?;
     }
+    for file in &files {
+        let blob = conn.blob_open(
+            rusqlite::MAIN_DB,
+            "attachment_data",
+            "data",
+            file.rowid,
+            true,
+        )?;
+        let size = blob.len() as u64;
+        append(
+            &mut tar,
+            &format!("{folder}/{}", file.path),
+            size,
+            mtime,
+            blob,
+        )?;
+    }
     tar.into_inner()?.flush()?;
     Ok(manifest)
+}
+
+/// Lists kept as they are stored: `(file, query, columns holding JSON)`.
+const SETTINGS_AND_HISTORY: &[(&str, &str, &[&str])] = &[
+    (
+        "settings.json",
+        "SELECT key, value FROM crm_settings ORDER BY key",
+        &["value"],
+    ),
+    (
+        "saved_views.json",
+        "SELECT id, record_kind, name, owner_id, shared, filters, sort, columns, version,
+                created_at, updated_at FROM saved_views ORDER BY seq",
+        &["filters", "sort", "columns"],
+    ),
+    (
+        "exchange_rates.json",
+        "SELECT currency, rate, updated_at FROM exchange_rates ORDER BY currency",
+        &[],
+    ),
+    (
+        "imports.json",
+        "SELECT * FROM imports ORDER BY seq",
+        &["header", "plan", "outcome"],
+    ),
+    (
+        "import_rejects.json",
+        "SELECT imports.id AS import_id, line, column, reason, fields
+         FROM import_rejects JOIN imports ON imports.seq = import_rejects.import_seq
+         ORDER BY import_seq, line",
+        &["fields"],
+    ),
+];
+
+/// Attachments' details, in the order of [`attached_files`].
+const ATTACHMENTS: &str =
+    "SELECT attachments.id, record_kind, record_id, file_name, content_type, size, sha256,
+            created_at, created_by, deleted_at
+     FROM attachments JOIN attachment_data ON attachment_data.attachment_id = attachments.id
+     ORDER BY attachments.seq";
+
+/// An attached file: where it goes in the archive, and what its upload measured.
+struct AttachedFile {
+    path: String,
+    rowid: i64,
+    bytes: u64,
+    sha256: String,
+}
+
+fn attached_files(conn: &Connection) -> Result<Vec<AttachedFile>, ArchiveError> {
+    let mut stmt = conn.prepare(
+        "SELECT attachments.id, file_name, attachment_data.rowid, size, sha256
+         FROM attachments JOIN attachment_data ON attachment_data.attachment_id = attachments.id
+         ORDER BY attachments.seq",
+    )?;
+    let files = stmt.query_map([], |r| {
+        let id: String = r.get(0)?;
+        let name: String = r.get(1)?;
+        Ok(AttachedFile {
+            path: format!("attachments/{id}/{}", safe_file_name(&name)),
+            rowid: r.get(2)?,
+            bytes: r.get::<_, i64>(3)?.try_into().unwrap_or(0),
+            sha256: r.get(4)?,
+        })
+    })?;
+    Ok(files.collect::<Result<_, _>>()?)
+}
+
+/// A file name any unpacking tool writes where it should: letters, digits, `.`, `-`, `_` and
+/// spaces kept, anything else `_`, no leading dot, at most 100 characters.
+fn safe_file_name(name: &str) -> String {
+    let kept: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | ' ') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let kept: String = kept.trim_start_matches('.').chars().take(100).collect();
+    if kept.trim().is_empty() {
+        "file".to_owned()
+    } else {
+        kept
+    }
 }
 
 fn append<W: Write>(
@@ -337,4 +467,18 @@ fn append<W: Write>(
     header.set_mtime(mtime);
     header.set_entry_type(tar::EntryType::Regular);
     tar.append_data(&mut header, path, data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_file_name;
+
+    #[test]
+    fn attached_file_names_cannot_leave_their_folder() {
+        assert_eq!(safe_file_name("report 2026.pdf"), "report 2026.pdf");
+        assert_eq!(safe_file_name("../../etc/passwd"), "_.._etc_passwd");
+        assert_eq!(safe_file_name(".."), "file");
+        assert_eq!(safe_file_name("a\u{202e}b\nc"), "a_b_c");
+        assert_eq!(safe_file_name(&"x".repeat(300)).len(), 100);
+    }
 }

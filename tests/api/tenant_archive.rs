@@ -3,10 +3,35 @@
 use std::collections::BTreeMap;
 use std::io::Read as _;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::helpers::Holdfast;
+
+/// The lists every archive holds.
+const EVERY_LIST: &[&str] = &[
+    "contacts.json",
+    "contacts.csv",
+    "companies.json",
+    "companies.csv",
+    "deals.json",
+    "deals.csv",
+    "activities.json",
+    "activities.csv",
+    "timeline.json",
+    "pipelines.json",
+    "custom_fields.json",
+    "tags.json",
+    "teams.json",
+    "users.json",
+    "audit_log.json",
+    "settings.json",
+    "saved_views.json",
+    "exchange_rates.json",
+    "imports.json",
+    "import_rejects.json",
+    "attachments.json",
+];
 
 #[test]
 fn a_tenant_archive_holds_every_file_its_manifest_vouches_for() {
@@ -78,24 +103,8 @@ fn a_tenant_archive_holds_every_file_its_manifest_vouches_for() {
             assert_eq!(entry["records"], list.len(), "{name}");
         }
     }
-    for name in [
-        "contacts.json",
-        "contacts.csv",
-        "companies.json",
-        "companies.csv",
-        "deals.json",
-        "deals.csv",
-        "activities.json",
-        "activities.csv",
-        "timeline.json",
-        "pipelines.json",
-        "custom_fields.json",
-        "tags.json",
-        "teams.json",
-        "users.json",
-        "audit_log.json",
-    ] {
-        assert!(files.contains_key(name), "{name} is in the archive");
+    for name in EVERY_LIST {
+        assert!(files.contains_key(*name), "{name} is in the archive");
     }
     let contacts: Vec<Value> = serde_json::from_slice(&files["contacts.json"]).unwrap();
     assert_eq!(contacts.len(), 2);
@@ -107,6 +116,8 @@ fn a_tenant_archive_holds_every_file_its_manifest_vouches_for() {
     );
     let audit: Vec<Value> = serde_json::from_slice(&files["audit_log.json"]).unwrap();
     assert!(audit.iter().any(|e| e["action"] == "import"), "{audit:?}");
+    let imports: Vec<Value> = serde_json::from_slice(&files["imports.json"]).unwrap();
+    assert_eq!(imports[0]["created"], 2, "{imports:?}");
 }
 
 /// The files of an archive by name, each under the tenant's one folder.
@@ -144,6 +155,21 @@ async fn operators_and_owners_download_the_archive_and_it_is_on_the_record() {
         )
         .await;
     assert_eq!(status, 201, "{body}");
+    let contact = body["contact"]["id"].as_str().unwrap().to_owned();
+    let (status, _, upload) = owner
+        .send_raw(
+            reqwest::Method::POST,
+            &format!("/t/acme/api/v1/attachments?record_kind=contact&record_id={contact}&file_name=notes.txt"),
+            b"met at the fair".to_vec(),
+            "text/plain",
+        )
+        .await;
+    assert_eq!(status, 201);
+    let upload: Value = serde_json::from_slice(&upload).unwrap();
+    let attached = format!(
+        "attachments/{}/notes.txt",
+        upload["attachment"]["id"].as_str().unwrap()
+    );
     for (browser, path) in [
         (&mut op, "/api/v1/admin/tenants/acme/archive"),
         (owner, "/t/acme/api/v1/export/archive"),
@@ -163,6 +189,21 @@ async fn operators_and_owners_download_the_archive_and_it_is_on_the_record() {
         let users: Vec<Value> = serde_json::from_slice(&files["users.json"]).unwrap();
         assert_eq!(users.len(), 4, "{path}");
         assert!(!String::from_utf8_lossy(&files["users.json"]).contains("argon2"));
+        let listed: Vec<Value> = serde_json::from_slice(&files["attachments.json"]).unwrap();
+        assert_eq!(listed[0]["path"], attached.as_str(), "{listed:?}");
+        assert_eq!(files[&attached], b"met at the fair", "{path}");
+        let manifest: Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+        let entry = manifest["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == attached.as_str())
+            .unwrap();
+        let digest = holdfast::license::hex(&Sha256::digest(b"met at the fair"));
+        assert_eq!(
+            (&entry["bytes"], &entry["sha256"]),
+            (&json!(15), &json!(digest))
+        );
     }
     let (status, _) = op.get("/api/v1/admin/tenants/nope/archive").await;
     assert_eq!(status, 404);
