@@ -16,6 +16,33 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
 }
 
+/// The data directory taken by one process that writes its databases as it likes (`serve`,
+/// `restore`): an exclusive lock on `holdfast.lock` inside it, held while this lives and let
+/// go by the system when the process ends, however it ends.
+#[derive(Debug)]
+pub struct DataDirLock {
+    _file: fs::File,
+}
+
+impl DataDirLock {
+    /// Takes the lock, or fails at once if another process holds it.
+    pub fn take(data_dir: &Path) -> io::Result<Self> {
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(data_dir.join("holdfast.lock"))?;
+        file.try_lock().map_err(|e| match e {
+            fs::TryLockError::WouldBlock => io::Error::new(
+                io::ErrorKind::WouldBlock,
+                "another process holds the data directory",
+            ),
+            fs::TryLockError::Error(e) => e,
+        })?;
+        Ok(Self { _file: file })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -27,5 +54,14 @@ mod tests {
         create_private_dir(&dir).unwrap();
         let mode = fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700);
+    }
+
+    #[test]
+    fn a_data_directory_is_taken_by_one_holder_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = DataDirLock::take(dir.path()).unwrap();
+        assert!(DataDirLock::take(dir.path()).is_err());
+        drop(first);
+        DataDirLock::take(dir.path()).unwrap();
     }
 }

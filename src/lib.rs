@@ -6,12 +6,13 @@
 pub mod appliance;
 pub mod archive;
 pub mod audit;
+pub mod backup;
 pub mod build_info;
 pub mod cli;
 pub mod config;
 pub mod crm;
 pub mod error;
-mod fsutil;
+pub mod fsutil;
 pub mod identity;
 pub mod license;
 pub mod provision;

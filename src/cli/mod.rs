@@ -15,6 +15,7 @@ macro_rules! say {
 
 mod admin;
 mod audit;
+mod backup;
 mod config_cmd;
 mod healthcheck;
 mod import;
@@ -98,6 +99,12 @@ enum Command {
     /// Import a CSV file of contacts, companies or deals into a tenant (or check it first
     /// with --dry-run); all of it, or nothing
     Import(import::ImportArgs),
+    /// Back up every database (consistent, while the server runs) into one archive with a
+    /// manifest; `backup verify FILE` checks one
+    Backup(backup::BackupArgs),
+    /// Restore a backup into the data directory (the server stopped); what it replaces is
+    /// kept aside
+    Restore(backup::RestoreArgs),
     /// Exit 0 when a running server answers /healthz (for Docker's HEALTHCHECK)
     Healthcheck(healthcheck::HealthcheckArgs),
     /// Print version, git commit and build date
@@ -161,6 +168,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tenant(cmd) => tenant::run(&cli.global, &cmd),
         Command::User(cmd) => user::run(&cli.global, &cmd),
         Command::Import(args) => import::run(&cli.global, &args),
+        Command::Backup(args) => backup::run(&cli.global, &args),
+        Command::Restore(args) => backup::restore(&cli.global, &args),
         Command::Healthcheck(args) => healthcheck::run(&cli.global, &args),
         Command::Version(args) => version::run(&args),
     }

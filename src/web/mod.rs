@@ -71,6 +71,8 @@ pub struct Application {
     migration: MigrationReport,
     state: AppState,
     setup_token: Option<String>,
+    /// Held while serving, so that a restore never replaces databases under a server.
+    _data_lock: crate::fsutil::DataDirLock,
 }
 
 impl std::fmt::Debug for Application {
@@ -87,7 +89,8 @@ impl Application {
     /// listener. Nothing is served until [`Application::run_until_stopped`].
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let config = Arc::new(config);
-        let (control_db, migration, callers) = open_control_db(Arc::clone(&config)).await?;
+        let (data_lock, control_db, migration, callers) =
+            open_control_db(Arc::clone(&config)).await?;
         let license = {
             let db = control_db.clone();
             tokio::task::spawn_blocking(move || LicenseService::load(&db, TrustedKeys::builtin()))
@@ -158,6 +161,7 @@ impl Application {
             migration,
             state: state_for_callers,
             setup_token,
+            _data_lock: data_lock,
         })
     }
 
@@ -211,19 +215,30 @@ impl Application {
     }
 }
 
-/// Creates the data directory layout and opens the control database, and the gates' cache
-/// of it, off the executor.
+/// Creates the data directory layout, takes it, and opens the control database, and the
+/// gates' cache of it, off the executor.
 async fn open_control_db(
     config: Arc<Config>,
-) -> anyhow::Result<(Database, MigrationReport, callers::CallerCache)> {
+) -> anyhow::Result<(
+    crate::fsutil::DataDirLock,
+    Database,
+    MigrationReport,
+    callers::CallerCache,
+)> {
     tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         prepare_data_dir(&config)?;
+        let lock = crate::fsutil::DataDirLock::take(&config.data_dir).with_context(|| {
+            format!(
+                "another Holdfast server is running on {}",
+                config.data_dir.display()
+            )
+        })?;
         let path = config.control_db_path();
         let cannot_open = || format!("cannot open {}", path.display());
         let (db, report) = Database::open(&path, Schema::Control, config.db_pool_size)
             .with_context(cannot_open)?;
         let callers = callers::CallerCache::open(&path).with_context(cannot_open)?;
-        Ok((db, report, callers))
+        Ok((lock, db, report, callers))
     })
     .await
     .context("database start-up task failed")?

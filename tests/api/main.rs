@@ -9,6 +9,7 @@ mod helpers;
 
 mod assets;
 mod audit;
+mod backup;
 mod caching;
 mod changes;
 mod cli;
