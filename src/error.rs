@@ -124,6 +124,9 @@ error_codes! {
     InvalidCursor => ("invalid_cursor", 400, "The cursor is not valid for this list."),
     /// A file to import that is not CSV text Holdfast can read (binary, not UTF-8, no rows).
     InvalidFile => ("invalid_file", 422, "The file cannot be imported: it is not a CSV file Holdfast can read."),
+    /// A backup that could not be made (a full disk, a database that cannot be read); the log
+    /// says why.
+    BackupFailed => ("backup_failed", 500, "The backup could not be made; the server's log says why."),
     /// A dependency (the control database) cannot be reached.
     NotReady => ("not_ready", 503, "Holdfast is not ready to serve requests."),
     /// Anything unexpected; details are in the log under the request id.

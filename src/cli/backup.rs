@@ -12,7 +12,7 @@ use crate::backup::{self, Manifest};
 pub struct BackupArgs {
     #[command(subcommand)]
     command: Option<BackupCommand>,
-    /// Directory the archive goes to [default: <data dir>/backups]
+    /// Directory the archive goes to [default: the `backup_dir` setting, `<data dir>/backups`]
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
 }
@@ -46,7 +46,7 @@ pub fn run(global: &GlobalArgs, args: &BackupArgs) -> anyhow::Result<()> {
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| config.data_dir.join("backups"));
+        .unwrap_or_else(|| config.backup_dir.clone());
     let db = open_control_db(&config)?;
     let result = backup::create(&config, &out);
     let target = match &result {

@@ -28,6 +28,9 @@ pub const DB_POOL_SIZE_RANGE: (u32, u32) = (1, 64);
 pub const MAX_OPEN_TENANT_DBS_RANGE: (u32, u32) = (1, 10_000);
 pub const SESSION_IDLE_MINUTES_RANGE: (u32, u32) = (5, 7 * 24 * 60);
 pub const SESSION_LIFETIME_HOURS_RANGE: (u32, u32) = (1, 366 * 24);
+/// Hours between scheduled backups (0: none), and how many are kept.
+pub const BACKUP_INTERVAL_HOURS_RANGE: (u32, u32) = (0, 366 * 24);
+pub const BACKUP_KEEP_RANGE: (u32, u32) = (1, 1000);
 
 /// How log lines are written, to stdout and to the log files alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -85,6 +88,13 @@ pub struct Settings {
     /// Comma-separated host names (or IP addresses) where the console and the prefix-routed
     /// tenants answer; empty means any host that is not a tenant's.
     pub appliance_hosts: String,
+    /// Where backups go (scheduled ones, and `holdfast backup` without `--out`); empty means
+    /// `<data_dir>/backups`.
+    pub backup_dir: Option<PathBuf>,
+    /// `serve` makes a backup when the newest is this many hours old; 0 turns it off.
+    pub backup_interval_hours: u32,
+    /// Scheduled backups kept; older ones are deleted after a new one succeeds.
+    pub backup_keep: u32,
 }
 
 impl Default for Settings {
@@ -110,6 +120,9 @@ impl Default for Settings {
             cookie_secure: false,
             trusted_proxies: String::new(),
             appliance_hosts: String::new(),
+            backup_dir: None,
+            backup_interval_hours: 24,
+            backup_keep: 7,
         }
     }
 }
@@ -137,6 +150,9 @@ impl Settings {
         "cookie_secure",
         "trusted_proxies",
         "appliance_hosts",
+        "backup_dir",
+        "backup_interval_hours",
+        "backup_keep",
     ];
 
     /// Settings whose values are secrets and are shown redacted. None of today's settings is a
@@ -178,6 +194,10 @@ pub struct Config {
     /// The appliance's own host names (lower-case; IP addresses without brackets), where the
     /// console and the prefix-routed tenants answer; empty: any host that is not a tenant's.
     pub appliance_hosts: Vec<String>,
+    pub backup_dir: PathBuf,
+    /// None: no scheduled backups.
+    pub backup_interval: Option<Duration>,
+    pub backup_keep: u32,
 }
 
 impl Config {

@@ -29,6 +29,7 @@ pub fn show(loaded: &Loaded) -> Vec<ShownSetting> {
             let value = match *key {
                 "data_dir" => Value::from(loaded.config.data_dir.display().to_string()),
                 "log_dir" => Value::from(loaded.config.log_dir.display().to_string()),
+                "backup_dir" => Value::from(loaded.config.backup_dir.display().to_string()),
                 _ => raw.get(key).cloned().unwrap_or(Value::Null),
             };
             let value = if Settings::SECRET_KEYS.contains(key) && !value.is_null() {

@@ -9,10 +9,10 @@ use actix_web::http::Uri;
 
 use super::load::Source;
 use super::{
-    Config, DB_POOL_SIZE_RANGE, LOG_RETENTION_DAYS_RANGE, MAX_BODY_BYTES_RANGE,
-    MAX_IMPORT_BYTES_RANGE, MAX_OPEN_TENANT_DBS_RANGE, SESSION_IDLE_MINUTES_RANGE,
-    SESSION_LIFETIME_HOURS_RANGE, SHUTDOWN_TIMEOUT_SECS_RANGE, Settings, TlsPaths,
-    default_data_dir,
+    BACKUP_INTERVAL_HOURS_RANGE, BACKUP_KEEP_RANGE, Config, DB_POOL_SIZE_RANGE,
+    LOG_RETENTION_DAYS_RANGE, MAX_BODY_BYTES_RANGE, MAX_IMPORT_BYTES_RANGE,
+    MAX_OPEN_TENANT_DBS_RANGE, SESSION_IDLE_MINUTES_RANGE, SESSION_LIFETIME_HOURS_RANGE,
+    SHUTDOWN_TIMEOUT_SECS_RANGE, Settings, TlsPaths, default_data_dir,
 };
 
 /// A configuration Holdfast refuses to start with. Displays as one line naming the setting.
@@ -115,6 +115,12 @@ fn in_range<T: PartialOrd + fmt::Display + Copy>(
         ));
     }
     Ok(value)
+}
+
+/// Time between scheduled backups; none when `hours` is 0.
+fn backup_interval(hours: u32) -> Result<Option<Duration>, ConfigError> {
+    let hours = in_range("backup_interval_hours", hours, BACKUP_INTERVAL_HOURS_RANGE)?;
+    Ok((hours > 0).then(|| Duration::from_secs(3600 * u64::from(hours))))
 }
 
 fn directory(key: &str, value: Option<&Path>) -> Result<Option<PathBuf>, ConfigError> {
@@ -282,6 +288,8 @@ impl Config {
             .transpose()?;
         Ok(Config {
             listen,
+            backup_dir: directory("backup_dir", settings.backup_dir.as_deref())?
+                .unwrap_or_else(|| data_dir.join("backups")),
             data_dir,
             log_dir,
             log_format: settings.log_format,
@@ -304,6 +312,8 @@ impl Config {
                 .transpose()?,
             tls,
             max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(usize::MAX),
+            backup_interval: backup_interval(settings.backup_interval_hours)?,
+            backup_keep: in_range("backup_keep", settings.backup_keep, BACKUP_KEEP_RANGE)?,
             max_import_bytes: in_range(
                 "max_import_bytes",
                 settings.max_import_bytes,

@@ -56,7 +56,19 @@ pub async fn respond(
     })
     .await
     .map_err(ApiError::internal)??;
-    let body = futures_util::stream::unfold(Some(file), |file| async move {
+    let name = format!("holdfast-{slug}-{}.tar", &date[..10]);
+    Ok(HttpResponse::Ok()
+        .content_type("application/x-tar")
+        .insert_header(super::tenant::disposition(&name))
+        .no_chunking(size)
+        .streaming(file_body(file)))
+}
+
+/// A file's bytes as a response body, read in slices on the blocking pool.
+pub fn file_body(
+    file: std::fs::File,
+) -> impl futures_util::Stream<Item = Result<web::Bytes, std::io::Error>> {
+    futures_util::stream::unfold(Some(file), |file| async move {
         let mut file = file?;
         let read = web::block(move || {
             let mut slice = vec![0; SLICE];
@@ -73,11 +85,5 @@ pub async fn respond(
             Ok(Err(err)) => Some((Err(err), None)),
             Err(err) => Some((Err(std::io::Error::other(err.to_string())), None)),
         }
-    });
-    let name = format!("holdfast-{slug}-{}.tar", &date[..10]);
-    Ok(HttpResponse::Ok()
-        .content_type("application/x-tar")
-        .insert_header(super::tenant::disposition(&name))
-        .no_chunking(size)
-        .streaming(body))
+    })
 }

@@ -236,6 +236,8 @@ pub const READ_ONLY_ALLOWED: &[&str] = &[
     "POST /api/v1/admin/operators/{id}/deactivate",
     // Erasing a person's data on request: a duty under data-protection law, licensed or not.
     "POST /api/v1/contacts/{id}/erase",
+    // A backup protects the data whatever the license says.
+    "POST /api/v1/admin/backups",
     // Operators take no seat and are who renews.
     "POST /api/v1/admin/operators",
 ];

@@ -5,10 +5,11 @@
 
 pub(crate) mod admin;
 pub mod answers;
-mod archive_download;
+pub(crate) mod archive_download;
 mod assets;
 pub(crate) mod audit_trail;
 pub mod auth;
+pub mod backups;
 pub mod callers;
 pub mod endpoint;
 mod extractors;
@@ -61,6 +62,8 @@ pub struct AppState {
     pub link_throttle: Arc<crate::identity::throttle::Throttle>,
     /// Anonymous refusals written to the audit logs, per client address.
     pub anonymous_refusals: Arc<crate::identity::throttle::Throttle>,
+    /// The last backup's result, and the one running.
+    pub backups: Arc<backups::BackupState>,
 }
 
 /// A bound, ready-to-run Holdfast server.
@@ -123,9 +126,11 @@ impl Application {
             anonymous_refusals: Arc::new(crate::identity::throttle::Throttle::new(
                 audit_trail::ANONYMOUS_REFUSAL_BUDGET,
             )),
+            backups: Arc::default(),
         };
 
         tokio::spawn(trash_sweeper::run(state.clone()));
+        tokio::spawn(backups::run(state.clone()));
 
         let listener = TcpListener::bind(config.listen)
             .with_context(|| format!("cannot listen on {}", config.listen))?;

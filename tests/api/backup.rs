@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::helpers::{Holdfast, TestApp, licensed_tenants};
+use crate::helpers::{Holdfast, TestApp, licensed_tenants, set_up};
 
 fn contacts_in(data_dir: &Path) -> Vec<i64> {
     let mut counts = Vec::new();
@@ -186,4 +186,76 @@ async fn a_restore_refuses_a_running_server_and_a_damaged_backup_and_changes_not
     std::fs::write(&text, "hello").unwrap();
     let refused = holdfast.run(&["backup", "verify", text.to_str().unwrap()]);
     refused.assert_refused();
+}
+
+#[tokio::test]
+async fn the_server_backs_up_on_schedule_keeps_the_newest_and_operators_download_them() {
+    let app = TestApp::spawn_with(|s| {
+        s.backup_interval_hours = 24;
+        s.backup_keep = 2;
+    })
+    .await;
+    let mut op = set_up(&app).await;
+    // None yet: the first is made at once.
+    let mut listed = serde_json::Value::Null;
+    for _ in 0..200 {
+        let (status, body) = op.get("/api/v1/admin/backups").await;
+        assert_eq!(status, 200, "{body}");
+        listed = body;
+        if listed["last"]["ok"] == true {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(listed["last"]["by"], "schedule", "{listed}");
+    assert_eq!(listed["interval_hours"], 24);
+    assert_eq!(listed["backups"].as_array().unwrap().len(), 1, "{listed}");
+
+    let mut names = Vec::new();
+    for _ in 0..2 {
+        let (status, made) = op.post("/api/v1/admin/backups", json!({})).await;
+        assert_eq!(status, 201, "{made}");
+        assert_eq!(made["databases"], 1);
+        names.push(made["name"].as_str().unwrap().to_owned());
+    }
+    let (_, listed) = op.get("/api/v1/admin/backups").await;
+    let kept: Vec<&str> = listed["backups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(kept.len(), 2, "only the newest two are kept: {listed}");
+    assert!(kept.contains(&names[1].as_str()), "{listed}");
+    assert!(
+        listed["last"]["by"]
+            .as_str()
+            .unwrap()
+            .starts_with("operator:")
+    );
+
+    let (status, headers, bytes) = op
+        .send_raw(
+            reqwest::Method::GET,
+            &format!("/api/v1/admin/backups/{}", names[1]),
+            Vec::new(),
+            "text/plain",
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/x-tar");
+    let holdfast = Holdfast::new();
+    let file = holdfast.home.path().join("downloaded.tar");
+    std::fs::write(&file, bytes).unwrap();
+    holdfast
+        .run(&["backup", "verify", file.to_str().unwrap()])
+        .assert_ok();
+    for name in [
+        "holdfast-backup-19700101T000000Z.tar",
+        "..%2Fholdfast.db",
+        "holdfast.db",
+    ] {
+        let (status, _) = op.get(&format!("/api/v1/admin/backups/{name}")).await;
+        assert_eq!(status, 404, "{name}");
+    }
 }

@@ -33,6 +33,8 @@ impl TestApp {
         let mut settings = Settings {
             listen: "127.0.0.1:0".to_owned(),
             data_dir: Some(data_dir.path().join("data")),
+            // Scheduled backups only where a test asks for them.
+            backup_interval_hours: 0,
             ..Settings::default()
         };
         change(&mut settings);

@@ -3,6 +3,7 @@
 
 mod audit;
 mod auth;
+mod backups;
 mod license;
 mod operators;
 mod tenants;
@@ -20,6 +21,7 @@ use crate::identity::sessions::{self, Freshness, Principal, Session};
 pub const MODULES: &[Module] = &[
     auth::MODULE,
     audit::MODULE,
+    backups::MODULE,
     license::MODULE,
     tenants::MODULE,
     operators::MODULE,
