@@ -100,6 +100,16 @@ impl TenantDatabases {
         Ok(db)
     }
 
+    /// Held while a tenant's database file and its row in the control database disagree (a
+    /// tenant being created or deleted), by any process: a shared lock on `tenants/.lock`,
+    /// which the search for databases no tenant owns takes exclusively, so it never takes a
+    /// tenant that is half made. Blocking while that search runs (a moment).
+    pub fn changing(&self) -> std::io::Result<std::fs::File> {
+        let file = super::orphans::lock_file(&self.dir)?;
+        file.lock_shared()?;
+        Ok(file)
+    }
+
     /// Closes the tenant's database (if open) so its file can be removed or replaced.
     /// Requests already holding it finish with their handle.
     pub fn forget(&self, id: &TenantId) {

@@ -3,6 +3,7 @@
 
 mod databases;
 mod id;
+pub mod orphans;
 pub mod registry;
 mod slug;
 pub mod statistics;

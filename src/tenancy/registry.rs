@@ -60,6 +60,8 @@ pub enum TenantError {
     Storage(#[from] StorageError),
     #[error(transparent)]
     Database(#[from] TenantDbError),
+    #[error("cannot lock the tenants' directory: {0}")]
+    Lock(#[from] std::io::Error),
 }
 
 impl From<rusqlite::Error> for TenantError {
@@ -280,6 +282,7 @@ pub fn create(
 
     let id = TenantId::generate();
     let now = OffsetDateTime::now_utc().unix_timestamp();
+    let _changing = databases.changing()?;
     databases.create(&id)?;
     let inserted = tx
         .execute(
@@ -350,6 +353,7 @@ pub fn delete(
     slug: &Slug,
 ) -> Result<Tenant, TenantError> {
     let tenant = find(conn, slug)?.ok_or_else(|| TenantError::NotFound(slug.to_string()))?;
+    let _changing = databases.changing()?;
     conn.execute("DELETE FROM tenants WHERE id = ?1", [&tenant.id])?;
     if let Ok(id) = tenant.id.parse::<TenantId>() {
         databases.remove(&id);

@@ -243,10 +243,29 @@ async fn open_control_db(
         let (db, report) = Database::open(&path, Schema::Control, config.db_pool_size)
             .with_context(cannot_open)?;
         let callers = callers::CallerCache::open(&path).with_context(cannot_open)?;
+        tidy_orphans(&config, &*db.conn()?);
         Ok((lock, db, report, callers))
     })
     .await
     .context("database start-up task failed")?
+}
+
+/// Moves tenant databases that no tenant owns (left by a crash while a tenant was being
+/// created or deleted) to `orphans/`, saying so in the log. Blocking.
+pub(crate) fn tidy_orphans(config: &Config, conn: &rusqlite::Connection) {
+    let orphans = config.data_dir.join("orphans");
+    match crate::tenancy::orphans::tidy(conn, &config.tenants_dir(), &orphans) {
+        Ok(moved) => {
+            for orphan in moved {
+                tracing::warn!(
+                    file = %orphan.file.display(),
+                    moved_to = %orphan.moved_to.display(),
+                    "a tenant database that no tenant owns was moved aside"
+                );
+            }
+        }
+        Err(err) => tracing::warn!("cannot look for tenant databases no tenant owns: {err}"),
+    }
 }
 
 /// The data directory and its `tenants/` folder exist and are private (0700).

@@ -1,5 +1,6 @@
 //! Purges what has been in each tenant's trash longer than the tenant keeps it, once an hour
-//! (and refreshes each database's planner statistics, and tidies up imports),
+//! (and refreshes each database's planner statistics, tidies up imports, and moves aside
+//! tenant databases no tenant owns),
 //! so deleted data really goes even from a tenant nobody opens. Not while the appliance is
 //! read-only: then nothing changes, expired records are only left out of the trash's list.
 
@@ -38,10 +39,11 @@ pub async fn run(state: AppState) {
     }
 }
 
-/// Takes back the imports that lost their runner (Holdfast or the CLI stopped while they
-/// ran) and forgets files uploaded but not imported within a day. Also while read-only:
-/// this only undoes. Blocking.
+/// Moves aside tenant databases no tenant owns, takes back the imports that lost their
+/// runner (Holdfast or the CLI stopped while they ran) and forgets files uploaded but not
+/// imported within a day. Also while read-only: this only undoes. Blocking.
 fn tidy_imports(state: &AppState) -> anyhow::Result<()> {
+    super::tidy_orphans(&state.config, &*state.control_db.conn()?);
     for tenant in registry::list(&*state.control_db.conn()?)? {
         let db = state.tenant_dbs.get(&tenant.id.parse()?)?;
         let files = crate::crm::import::Files::new(&state.config.data_dir, &tenant.id);

@@ -3,7 +3,7 @@
 
 use std::process::Stdio;
 
-use crate::helpers::{Holdfast, demo_key};
+use crate::helpers::{Holdfast, TestApp, demo_key};
 
 struct Appliance {
     holdfast: Holdfast,
@@ -193,7 +193,7 @@ fn two_processes_creating_at_one_below_the_cap_yield_exactly_one_tenant() {
 
 #[tokio::test]
 async fn the_server_opens_tenant_databases_lazily_and_keeps_a_bounded_number_open() {
-    let app = crate::helpers::TestApp::spawn_with(|s| s.max_open_tenant_dbs = 2).await;
+    let app = TestApp::spawn_with(|s| s.max_open_tenant_dbs = 2).await;
     let dir = app.data_dir().to_str().unwrap().to_owned();
     let ids = tokio::task::spawn_blocking(move || {
         let holdfast = Holdfast::new();
@@ -236,4 +236,33 @@ async fn the_server_opens_tenant_databases_lazily_and_keeps_a_bounded_number_ope
         assert_eq!(count, 1);
     }
     assert_eq!(dbs.open_count(), 2, "the bound holds");
+}
+
+/// A crash between writing a tenant's database and committing its row (or between removing
+/// the row and the file) leaves a database no tenant owns: the server moves it aside at start
+/// and says so, and never deletes it.
+#[tokio::test]
+async fn a_database_no_tenant_owns_is_moved_aside_at_start() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    std::fs::create_dir_all(data.join("tenants")).unwrap();
+    let id = holdfast::tenancy::TenantId::generate();
+    let lost = data.join("tenants").join(format!("{id}.db"));
+    rusqlite::Connection::open(&lost)
+        .unwrap()
+        .execute_batch("CREATE TABLE kept (text TEXT); INSERT INTO kept VALUES ('precious');")
+        .unwrap();
+    let app = TestApp::spawn_with(|s| s.data_dir = Some(data.clone())).await;
+    assert!(!lost.exists());
+    let aside: Vec<_> = std::fs::read_dir(app.data_dir().join("orphans"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    let kept: String = rusqlite::Connection::open(&aside[0])
+        .unwrap()
+        .query_row("SELECT text FROM kept", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(kept, "precious");
 }
