@@ -95,6 +95,9 @@ pub struct Settings {
     pub backup_interval_hours: u32,
     /// Scheduled backups kept; older ones are deleted after a new one succeeds.
     pub backup_keep: u32,
+    /// The bearer token `GET /metrics` asks for (at least 16 characters); unset, `/metrics`
+    /// is off.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Settings {
@@ -123,6 +126,7 @@ impl Default for Settings {
             backup_dir: None,
             backup_interval_hours: 24,
             backup_keep: 7,
+            metrics_token: None,
         }
     }
 }
@@ -153,11 +157,12 @@ impl Settings {
         "backup_dir",
         "backup_interval_hours",
         "backup_keep",
+        "metrics_token",
     ];
 
-    /// Settings whose values are secrets and are shown redacted. None of today's settings is a
-    /// secret (TLS settings are paths, not keys); a secret added later goes here.
-    pub const SECRET_KEYS: &'static [&'static str] = &[];
+    /// Settings whose values are secrets and are shown redacted (TLS settings are paths, not
+    /// keys).
+    pub const SECRET_KEYS: &'static [&'static str] = &["metrics_token"];
 }
 
 /// Built-in TLS material, both paths known to be set.
@@ -198,6 +203,7 @@ pub struct Config {
     /// None: no scheduled backups.
     pub backup_interval: Option<Duration>,
     pub backup_keep: u32,
+    pub metrics_token: Option<String>,
 }
 
 impl Config {

@@ -117,6 +117,24 @@ fn in_range<T: PartialOrd + fmt::Display + Copy>(
     Ok(value)
 }
 
+fn minutes(n: u32) -> Duration {
+    Duration::from_secs(60 * u64::from(n))
+}
+
+/// The metrics token: none when unset or empty; else at least 16 visible ASCII characters,
+/// so that it cannot be guessed and sits in a header as it is.
+fn metrics_token(token: Option<String>) -> Result<Option<String>, ConfigError> {
+    match token {
+        None => Ok(None),
+        Some(t) if t.is_empty() => Ok(None),
+        Some(t) if t.len() >= 16 && t.bytes().all(|b| b.is_ascii_graphic()) => Ok(Some(t)),
+        Some(_) => Err(ConfigError::invalid(
+            "metrics_token",
+            "must be at least 16 visible ASCII characters (no spaces)",
+        )),
+    }
+}
+
 /// Time between scheduled backups; none when `hours` is 0.
 fn backup_interval(hours: u32) -> Result<Option<Duration>, ConfigError> {
     let hours = in_range("backup_interval_hours", hours, BACKUP_INTERVAL_HOURS_RANGE)?;
@@ -314,6 +332,7 @@ impl Config {
             max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(usize::MAX),
             backup_interval: backup_interval(settings.backup_interval_hours)?,
             backup_keep: in_range("backup_keep", settings.backup_keep, BACKUP_KEEP_RANGE)?,
+            metrics_token: metrics_token(settings.metrics_token)?,
             max_import_bytes: in_range(
                 "max_import_bytes",
                 settings.max_import_bytes,
@@ -331,19 +350,17 @@ impl Config {
                 MAX_OPEN_TENANT_DBS_RANGE,
             )? as usize)
             .unwrap_or(std::num::NonZeroUsize::MIN),
-            session_idle: Duration::from_secs(
-                60 * u64::from(in_range(
-                    "session_idle_minutes",
-                    settings.session_idle_minutes,
-                    SESSION_IDLE_MINUTES_RANGE,
-                )?),
-            ),
-            session_lifetime: Duration::from_secs(
-                3600 * u64::from(in_range(
+            session_idle: minutes(in_range(
+                "session_idle_minutes",
+                settings.session_idle_minutes,
+                SESSION_IDLE_MINUTES_RANGE,
+            )?),
+            session_lifetime: minutes(
+                60 * in_range(
                     "session_lifetime_hours",
                     settings.session_lifetime_hours,
                     SESSION_LIFETIME_HOURS_RANGE,
-                )?),
+                )?,
             ),
             trusted_proxies: ip_list("trusted_proxies", &settings.trusted_proxies)?,
             cookie_secure: settings.cookie_secure

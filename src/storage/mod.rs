@@ -82,6 +82,34 @@ pub struct Database {
     path: PathBuf,
     /// Moves whenever anyone commits to the file: stamps cached answers read from it.
     generations: Arc<Generations>,
+    /// Connections asked for when none was idle: how often, and how long they took.
+    waits: Arc<PoolWaits>,
+}
+
+/// Waits for a pooled connection, counted for the metrics.
+#[derive(Debug, Default)]
+pub struct PoolWaits {
+    pub count: std::sync::atomic::AtomicU64,
+    pub micros: std::sync::atomic::AtomicU64,
+}
+
+impl PoolWaits {
+    /// A connection from `pool`, counting the wait if none was idle.
+    fn get(
+        &self,
+        pool: &Pool<SqliteConnectionManager>,
+    ) -> Result<PooledConnection<SqliteConnectionManager>, r2d2::Error> {
+        use std::sync::atomic::Ordering::Relaxed;
+        if pool.state().idle_connections > 0 {
+            return pool.get();
+        }
+        let started = std::time::Instant::now();
+        let conn = pool.get();
+        self.count.fetch_add(1, Relaxed);
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.micros.fetch_add(micros, Relaxed);
+        conn
+    }
 }
 
 impl Database {
@@ -130,6 +158,7 @@ impl Database {
                 pool,
                 path: path.to_path_buf(),
                 generations: Arc::default(),
+                waits: Arc::default(),
             },
             report,
         ))
@@ -139,6 +168,17 @@ impl Database {
         &self.path
     }
 
+    /// Waits for a connection of this pool so far.
+    pub fn pool_waits(&self) -> &PoolWaits {
+        &self.waits
+    }
+
+    /// Connections the pool holds, and how many of them are idle.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections)
+    }
+
     /// What has been committed to this file, as a number: see [`Generations`].
     pub fn generations(&self) -> &Generations {
         &self.generations
@@ -146,7 +186,7 @@ impl Database {
 
     /// A pooled connection for blocking callers (the CLI). Async code uses [`Database::run`].
     pub fn conn(&self) -> Result<PooledConnection<SqliteConnectionManager>, StorageError> {
-        Ok(self.pool.get()?)
+        Ok(self.waits.get(&self.pool)?)
     }
 
     /// Runs `work` with a connection on the blocking thread pool, so SQLite never stalls the
@@ -156,9 +196,9 @@ impl Database {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StorageError> + Send + 'static,
     {
-        let pool = self.pool.clone();
+        let (pool, waits) = (self.pool.clone(), Arc::clone(&self.waits));
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get()?;
+            let mut conn = waits.get(&pool)?;
             work(&mut conn)
         })
         .await
@@ -173,9 +213,9 @@ impl Database {
         E: From<StorageError> + Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
     {
-        let pool = self.pool.clone();
+        let (pool, waits) = (self.pool.clone(), Arc::clone(&self.waits));
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(StorageError::from)?;
+            let mut conn = waits.get(&pool).map_err(StorageError::from)?;
             work(&mut conn)
         })
         .await

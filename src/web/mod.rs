@@ -17,6 +17,7 @@ pub mod forwarded;
 mod health;
 pub mod hosts;
 mod license_refresher;
+pub mod metrics;
 mod openapi;
 mod pages;
 pub(crate) mod refusals;
@@ -64,6 +65,8 @@ pub struct AppState {
     pub anonymous_refusals: Arc<crate::identity::throttle::Throttle>,
     /// The last backup's result, and the one running.
     pub backups: Arc<backups::BackupState>,
+    /// What `/metrics` reports.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// A bound, ready-to-run Holdfast server.
@@ -127,6 +130,7 @@ impl Application {
                 audit_trail::ANONYMOUS_REFUSAL_BUDGET,
             )),
             backups: Arc::default(),
+            metrics: Arc::default(),
         };
 
         tokio::spawn(trash_sweeper::run(state.clone()));
@@ -279,6 +283,7 @@ pub fn prepare_data_dir(config: &Config) -> anyhow::Result<()> {
 
 fn routes(cfg: &mut web::ServiceConfig) {
     health::routes(cfg);
+    metrics::routes(cfg);
     assets::routes(cfg);
     endpoint::register(cfg, ROOT_MODULES);
     // The operator API before the tenant API: `/api/v1/admin/…` is never a tenant route.

@@ -109,6 +109,23 @@ pub async fn request_span(
             .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
     log_outcome(&span, res.status(), res.response().error(), probe);
+    if let Some(state) = res
+        .request()
+        .app_data::<actix_web::web::Data<super::AppState>>()
+    {
+        let code = res
+            .response()
+            .error()
+            .and_then(|e| e.as_error::<ApiError>())
+            .map(|api| api.code().as_str());
+        state.metrics.observe(
+            &route,
+            res.request().method().as_str(),
+            res.status().as_u16(),
+            code,
+            started.elapsed().as_secs_f64(),
+        );
+    }
     Ok(res)
 }
 
