@@ -17,6 +17,7 @@ pub mod identity;
 pub mod license;
 pub mod provision;
 pub mod storage;
+pub mod support;
 pub mod telemetry;
 pub mod tenancy;
 pub mod text;

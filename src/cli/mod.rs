@@ -22,6 +22,7 @@ mod import;
 mod license;
 mod migrate;
 mod serve;
+mod support;
 mod tenant;
 mod user;
 mod version;
@@ -105,6 +106,9 @@ enum Command {
     /// Restore a backup into the data directory (the server stopped); what it replaces is
     /// kept aside
     Restore(backup::RestoreArgs),
+    /// Write what a support desk asks for (version, redacted config, license status, schema
+    /// versions, integrity checks, recent logs) into one file, nothing secret inside
+    SupportBundle(support::SupportArgs),
     /// Exit 0 when a running server answers /healthz (for Docker's HEALTHCHECK)
     Healthcheck(healthcheck::HealthcheckArgs),
     /// Print version, git commit and build date
@@ -170,6 +174,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => import::run(&cli.global, &args),
         Command::Backup(args) => backup::run(&cli.global, &args),
         Command::Restore(args) => backup::restore(&cli.global, &args),
+        Command::SupportBundle(args) => support::run(&cli.global, &args),
         Command::Healthcheck(args) => healthcheck::run(&cli.global, &args),
         Command::Version(args) => version::run(&args),
     }

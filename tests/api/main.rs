@@ -45,6 +45,7 @@ mod refusals;
 mod setup;
 mod shutdown;
 mod sign_in;
+mod support;
 mod tenant_admin;
 mod tenant_archive;
 mod tenants;
