@@ -13,7 +13,7 @@
 mod restore;
 mod verify;
 
-pub use restore::{RestoreError, Restored, restore};
+pub use restore::{RestoreError, Restored, restore, restore_tenant};
 pub use verify::{VerifyError, verify};
 
 use std::fs::{self, File};
@@ -42,7 +42,18 @@ pub struct Manifest {
     pub instance_id: String,
     pub holdfast_version: String,
     pub created_at: String,
+    /// Set for one tenant's backup (`holdfast tenant backup`), which holds only its database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<TenantScope>,
     pub files: Vec<BackupFile>,
+}
+
+/// The tenant a one-tenant backup is of.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TenantScope {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
 }
 
 /// One database in a backup.
@@ -104,27 +115,69 @@ pub fn create(config: &Config, out_dir: &Path) -> Result<(PathBuf, Manifest), Ba
         copy_database(&source, &copy)?;
         files.push(described(&copy, &name, Some(slug))?);
     }
-    let created = time::OffsetDateTime::now_utc();
     let manifest = Manifest {
         format: FORMAT.into(),
         format_version: FORMAT_VERSION,
         instance_id,
         holdfast_version: crate::build_info::VERSION.into(),
-        created_at: crate::crm::values::rfc3339(created.unix_timestamp()),
+        created_at: crate::crm::values::rfc3339(crate::crm::now()),
+        tenant: None,
         files,
     };
-    let stamp = manifest.created_at.replace([':', '-'], "");
-    let path = unused_name(out_dir, &format!("holdfast-backup-{stamp}"));
-    let partial = scratch.path().join("archive.tar");
-    write_archive(
-        &partial,
-        &manifest,
-        scratch.path(),
-        created.unix_timestamp(),
+    let path = finish(&manifest, scratch.path(), out_dir, "holdfast-backup")?;
+    Ok((path, manifest))
+}
+
+/// Writes a backup of one tenant's database into `out_dir`, while the server runs.
+pub fn create_tenant(
+    config: &Config,
+    tenant: &crate::tenancy::Tenant,
+    instance_id: &str,
+    out_dir: &Path,
+) -> Result<(PathBuf, Manifest), BackupError> {
+    crate::fsutil::create_private_dir(out_dir)?;
+    let scratch = tempfile::Builder::new()
+        .prefix(".backup-")
+        .tempdir_in(out_dir)?;
+    fs::create_dir(scratch.path().join("tenants"))?;
+    let name = format!("tenants/{}.db", tenant.id);
+    let copy = scratch.path().join(&name);
+    copy_database(
+        &config.tenants_dir().join(format!("{}.db", tenant.id)),
+        &copy,
     )?;
+    let manifest = Manifest {
+        format: FORMAT.into(),
+        format_version: FORMAT_VERSION,
+        instance_id: instance_id.into(),
+        holdfast_version: crate::build_info::VERSION.into(),
+        created_at: crate::crm::values::rfc3339(crate::crm::now()),
+        tenant: Some(TenantScope {
+            id: tenant.id.clone(),
+            slug: tenant.slug.clone(),
+            name: tenant.name.clone(),
+        }),
+        files: vec![described(&copy, &name, Some(tenant.slug.clone()))?],
+    };
+    let stem = format!("holdfast-tenant-{}", tenant.slug);
+    let path = finish(&manifest, scratch.path(), out_dir, &stem)?;
+    Ok((path, manifest))
+}
+
+/// Writes the archive of the files in `scratch` and gives it its name in `out_dir`.
+fn finish(
+    manifest: &Manifest,
+    scratch: &Path,
+    out_dir: &Path,
+    stem: &str,
+) -> Result<PathBuf, BackupError> {
+    let stamp = manifest.created_at.replace([':', '-'], "");
+    let path = unused_name(out_dir, &format!("{stem}-{stamp}"));
+    let partial = scratch.join("archive.tar");
+    write_archive(&partial, manifest, scratch, crate::crm::now())?;
     fs::rename(&partial, &path)?;
     File::open(out_dir)?.sync_all()?;
-    Ok((path, manifest))
+    Ok(path)
 }
 
 /// `out_dir/<stem>.tar`, or with `-2`, `-3`… if taken (two backups in one second).

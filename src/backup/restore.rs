@@ -34,6 +34,14 @@ pub enum RestoreError {
     Migrate(String),
     #[error(transparent)]
     Backup(#[from] BackupError),
+    #[error("{0}")]
+    WrongKind(&'static str),
+    #[error(
+        "no tenant with slug {0}: create it first (holdfast tenant create), then restore into it"
+    )]
+    NoTenant(String),
+    #[error("the control database cannot be read: {0}")]
+    Control(String),
 }
 
 /// What a restore did.
@@ -54,20 +62,12 @@ pub fn restore(config: &Config, file: &Path) -> Result<Restored, RestoreError> {
         .prefix(".restore-")
         .tempdir_in(data)?;
     let manifest = verify(file, incoming.path())?;
-    for entry in &manifest.files {
-        let schema = if entry.name == CONTROL_FILE {
-            Schema::Control
-        } else {
-            Schema::Tenant
-        };
-        if entry.schema_version > schema.latest_version() {
-            return Err(RestoreError::Newer {
-                name: entry.name.clone(),
-                found: entry.schema_version,
-                known: schema.latest_version(),
-            });
-        }
+    if manifest.tenant.is_some() {
+        return Err(RestoreError::WrongKind(
+            "this is one tenant's backup: restore it with holdfast tenant restore SLUG FILE",
+        ));
     }
+    newer_than_known(&manifest)?;
     let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
     let aside = data.join(format!("replaced-{stamp}"));
     let moved = set_aside(data, &aside)?;
@@ -82,6 +82,100 @@ pub fn restore(config: &Config, file: &Path) -> Result<Restored, RestoreError> {
         manifest,
         aside: (!moved.is_empty()).then_some(aside),
     })
+}
+
+/// Restores one tenant's backup into the tenant `slug`, which must exist (its users stay as
+/// they are; records keep naming the users they named). The server must be stopped.
+pub fn restore_tenant(
+    config: &Config,
+    slug: &crate::tenancy::Slug,
+    file: &Path,
+) -> Result<Restored, RestoreError> {
+    let data = &config.data_dir;
+    let _lock =
+        crate::fsutil::DataDirLock::take(data).map_err(|_| RestoreError::Running(data.clone()))?;
+    let incoming = tempfile::Builder::new()
+        .prefix(".restore-")
+        .tempdir_in(data)?;
+    let manifest = verify(file, incoming.path())?;
+    let Some(scope) = manifest.tenant.clone() else {
+        return Err(RestoreError::WrongKind(
+            "this is a backup of the whole appliance: restore it with holdfast restore FILE",
+        ));
+    };
+    newer_than_known(&manifest)?;
+    let (control, _) = Database::open_existing(&config.control_db_path(), Schema::Control, 1)
+        .map_err(|e| RestoreError::Control(e.to_string()))?;
+    let tenant = crate::tenancy::registry::find(
+        &*control
+            .conn()
+            .map_err(|e| RestoreError::Control(e.to_string()))?,
+        slug,
+    )
+    .map_err(|e| RestoreError::Control(e.to_string()))?
+    .ok_or_else(|| RestoreError::NoTenant(slug.to_string()))?;
+    let target = config.tenants_dir().join(format!("{}.db", tenant.id));
+    let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
+    let aside = data.join(format!("replaced-{stamp}"));
+    crate::fsutil::create_private_dir(&aside)?;
+    let mut moved = Vec::new();
+    for suffix in ["", "-wal", "-shm"] {
+        let from = with_suffix(&target, suffix);
+        if from.exists() {
+            let to = aside.join(format!("{}.db{suffix}", tenant.id));
+            fs::rename(&from, &to)?;
+            moved.push((from, to));
+        }
+    }
+    let placed = fs::rename(
+        incoming.path().join(format!("tenants/{}.db", scope.id)),
+        &target,
+    )
+    .map_err(RestoreError::from)
+    .and_then(|()| {
+        Database::open_existing(&target, Schema::Tenant, 1)
+            .map(drop)
+            .map_err(|e| RestoreError::Migrate(e.to_string()))
+    });
+    if let Err(err) = placed {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = fs::remove_file(with_suffix(&target, suffix));
+        }
+        for (from, to) in moved {
+            let _ = fs::rename(to, from);
+        }
+        let _ = fs::remove_dir(&aside);
+        return Err(err);
+    }
+    Ok(Restored {
+        manifest,
+        aside: Some(aside),
+    })
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Refuses a backup whose databases are at a schema step this release does not know.
+fn newer_than_known(manifest: &Manifest) -> Result<(), RestoreError> {
+    for entry in &manifest.files {
+        let schema = if entry.name == CONTROL_FILE {
+            Schema::Control
+        } else {
+            Schema::Tenant
+        };
+        if entry.schema_version > schema.latest_version() {
+            return Err(RestoreError::Newer {
+                name: entry.name.clone(),
+                found: entry.schema_version,
+                known: schema.latest_version(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// What a data directory's databases are made of.

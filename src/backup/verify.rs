@@ -122,12 +122,19 @@ fn read_manifest(entry: tar::Entry<'_, File>) -> Result<Manifest, VerifyError> {
             )));
         }
     }
-    if !seen.contains(CONTROL_FILE) {
-        return Err(VerifyError::NotABackup(format!(
+    match &manifest.tenant {
+        None if !seen.contains(CONTROL_FILE) => Err(VerifyError::NotABackup(format!(
             "it holds no {CONTROL_FILE}"
-        )));
+        ))),
+        Some(tenant)
+            if seen.len() != 1 || !seen.contains(format!("tenants/{}.db", tenant.id).as_str()) =>
+        {
+            Err(VerifyError::NotABackup(
+                "a tenant's backup holds that tenant's database and nothing else".into(),
+            ))
+        }
+        _ => Ok(manifest),
     }
-    Ok(manifest)
 }
 
 /// SQLite's `integrity_check`, and the schema version the manifest gives.

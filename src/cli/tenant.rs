@@ -67,6 +67,21 @@ pub enum TenantCommand {
         #[arg(long, value_name = "FILE")]
         out: std::path::PathBuf,
     },
+    /// Back up one tenant's database (consistent, while the server runs) into one archive
+    /// with a manifest; `holdfast backup verify FILE` checks it
+    Backup {
+        slug: String,
+        /// Directory the archive goes to [default: the `backup_dir` setting]
+        #[arg(long, value_name = "DIR")]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Restore one tenant's backup into the tenant SLUG (the server stopped): its database is
+    /// replaced, the one it replaces kept aside; its users stay as they are
+    Restore {
+        slug: String,
+        /// The tenant's backup archive (verified whole before anything is replaced)
+        file: std::path::PathBuf,
+    },
     /// Delete a tenant and its database file (asks for --yes); export it first with
     /// `holdfast tenant export SLUG --out FILE` to keep a copy of its data
     Delete {
@@ -188,6 +203,8 @@ pub fn run(global: &GlobalArgs, command: &TenantCommand) -> anyhow::Result<()> {
         TenantCommand::Resume(args) => ("tenant resume", &args.slug),
         TenantCommand::Delete { slug, .. } => ("tenant delete", slug),
         TenantCommand::Export { slug, .. } => ("tenant export", slug),
+        TenantCommand::Backup { slug, .. } => ("tenant backup", slug),
+        TenantCommand::Restore { slug, .. } => ("tenant restore", slug),
         TenantCommand::List { .. } | TenantCommand::Show(_) => return result,
     };
     super::audited(
@@ -274,6 +291,8 @@ fn execute(
         TenantCommand::Export { slug: text, out } => {
             export(config, &conn, &databases, text, out)?;
         }
+        TenantCommand::Backup { slug: text, out } => backup(config, &conn, text, out.as_ref())?,
+        TenantCommand::Restore { slug: text, file } => restore(config, text, file)?,
         TenantCommand::Delete { slug: text, yes } => {
             if !yes {
                 bail!(
@@ -284,6 +303,57 @@ fn execute(
             let tenant = registry::delete(&conn, &databases, &slug(text)?).map_err(refusal)?;
             say!("deleted tenant {} and its database", tenant.slug);
         }
+    }
+    Ok(())
+}
+
+/// `tenant backup`: one tenant's database, as of one commit, in one archive.
+fn backup(
+    config: &crate::config::Config,
+    conn: &rusqlite::Connection,
+    text: &str,
+    out: Option<&std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    let tenant = registry::find(conn, &slug(text)?)
+        .map_err(refusal)?
+        .ok_or_else(|| refusal(TenantError::NotFound(text.to_owned())))?;
+    let instance = crate::appliance::instance_id(conn)?;
+    let out = out.cloned().unwrap_or_else(|| config.backup_dir.clone());
+    let (path, manifest) = crate::backup::create_tenant(config, &tenant, instance.as_str(), &out)?;
+    let bytes: u64 = manifest.files.iter().map(|f| f.bytes).sum();
+    say!(
+        "{}: tenant {} at schema version {}, {} KiB",
+        path.display(),
+        tenant.slug,
+        manifest.files[0].schema_version,
+        bytes.div_ceil(1024)
+    );
+    Ok(())
+}
+
+/// `tenant restore`: one tenant's backup into an existing tenant, the server stopped.
+fn restore(
+    config: &crate::config::Config,
+    text: &str,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
+    let restored = crate::backup::restore_tenant(config, &slug(text)?, file)
+        .with_context(|| format!("nothing was changed; cannot restore {}", file.display()))?;
+    let from = restored
+        .manifest
+        .tenant
+        .as_ref()
+        .map_or("", |t| t.slug.as_str());
+    say!(
+        "restored tenant {text} from {} (a backup of tenant {from}, made {})",
+        file.display(),
+        restored.manifest.created_at
+    );
+    if let Some(aside) = &restored.aside {
+        say!(
+            "the database it replaced is in {}; delete it once you are satisfied",
+            aside.display()
+        );
     }
     Ok(())
 }

@@ -72,12 +72,7 @@ async fn a_backup_taken_while_writing_verifies_and_restores_on_a_fresh_machine()
     }
     let run = command.await.unwrap();
     run.assert_ok();
-    let file = std::fs::read_dir(&out)
-        .unwrap()
-        .flatten()
-        .next()
-        .unwrap()
-        .path();
+    let file = first_file(&out);
     assert!(
         run.stdout.contains("2 tenant database(s)"),
         "{}",
@@ -85,7 +80,7 @@ async fn a_backup_taken_while_writing_verifies_and_restores_on_a_fresh_machine()
     );
     assert!(written > 0);
 
-    let verified = holdfast.run(&["backup", "verify", file.to_str().unwrap()]);
+    let verified = holdfast.run(&["backup", "verify", file.as_str()]);
     verified.assert_ok();
     assert!(verified.stdout.contains(": ok"), "{}", verified.stdout);
 
@@ -96,7 +91,7 @@ async fn a_backup_taken_while_writing_verifies_and_restores_on_a_fresh_machine()
         "--data-dir",
         fresh.to_str().unwrap(),
         "restore",
-        file.to_str().unwrap(),
+        file.as_str(),
     ]);
     restored.assert_ok();
     assert_eq!(instance_id(&fresh), instance_id(app.data_dir()));
@@ -127,13 +122,8 @@ async fn a_restore_refuses_a_running_server_and_a_damaged_backup_and_changes_not
             out.to_str().unwrap(),
         ])
         .assert_ok();
-    let file = std::fs::read_dir(&out)
-        .unwrap()
-        .flatten()
-        .next()
-        .unwrap()
-        .path();
-    let file = file.to_str().unwrap();
+    let file = first_file(&out);
+    let file = file.as_str();
 
     let control = std::fs::read(app.data_dir().join("holdfast.db")).unwrap();
     let refused = holdfast.run(&["--data-dir", &data, "restore", file]);
@@ -258,4 +248,116 @@ async fn the_server_backs_up_on_schedule_keeps_the_newest_and_operators_download
         let (status, _) = op.get(&format!("/api/v1/admin/backups/{name}")).await;
         assert_eq!(status, 404, "{name}");
     }
+}
+
+/// Imports contacts named `rows` (one a line) into tenants acme and beta.
+fn import_into(holdfast: &Holdfast, dir: &str, rows: &str) {
+    let file = holdfast.home.path().join("people.csv");
+    std::fs::write(&file, format!("first_name\n{rows}\n")).unwrap();
+    for slug in ["acme", "beta"] {
+        let file = file.to_str().unwrap();
+        holdfast
+            .run(&[
+                "--data-dir",
+                dir,
+                "import",
+                "--tenant",
+                slug,
+                "--type",
+                "contacts",
+                file,
+            ])
+            .assert_ok();
+    }
+}
+
+fn first_file(dir: &Path) -> String {
+    let entry = std::fs::read_dir(dir).unwrap().flatten().next().unwrap();
+    entry.path().to_str().unwrap().to_owned()
+}
+
+#[test]
+fn one_tenant_backs_up_and_restores_on_its_own_and_each_backup_only_as_what_it_is() {
+    let holdfast = Holdfast::new();
+    let data = holdfast.data_dir();
+    let dir = data.to_str().unwrap();
+    let key = crate::helpers::demo_key(|p| p.max_tenants = 3);
+    holdfast
+        .run(&["--data-dir", dir, "license", "install", &key])
+        .assert_ok();
+    for slug in ["acme", "beta"] {
+        holdfast
+            .run(&["--data-dir", dir, "tenant", "create", "--name", slug, slug])
+            .assert_ok();
+    }
+    import_into(&holdfast, dir, "Ada\nBob");
+    let out = holdfast.home.path().join("backups");
+    let out_text = out.to_str().unwrap();
+    let made = holdfast.run(&[
+        "--data-dir",
+        dir,
+        "tenant",
+        "backup",
+        "acme",
+        "--out",
+        out_text,
+    ]);
+    made.assert_ok();
+    let tenant_file = first_file(&out);
+    let tenant_file = tenant_file.as_str();
+    assert!(
+        tenant_file.contains("holdfast-tenant-acme-"),
+        "{tenant_file}"
+    );
+    holdfast.run(&["backup", "verify", tenant_file]).assert_ok();
+    import_into(&holdfast, dir, "Cy\nDee");
+    assert_eq!(contacts_in(&data).iter().sum::<i64>(), 8);
+
+    holdfast
+        .run(&["--data-dir", dir, "tenant", "restore", "acme", tenant_file])
+        .assert_ok();
+    let mut counts = contacts_in(&data);
+    counts.sort_unstable();
+    assert_eq!(
+        counts,
+        [2, 4],
+        "acme is back to two contacts, beta keeps four"
+    );
+
+    let refused = holdfast.run(&["--data-dir", dir, "restore", tenant_file]);
+    assert!(
+        refused.assert_refused().contains("one tenant's backup"),
+        "{}",
+        refused.stderr
+    );
+    let refused = holdfast.run(&["--data-dir", dir, "tenant", "restore", "nope", tenant_file]);
+    assert!(
+        refused.assert_refused().contains("create it first"),
+        "{}",
+        refused.stderr
+    );
+    let whole = holdfast.home.path().join("whole");
+    holdfast
+        .run(&[
+            "--data-dir",
+            dir,
+            "backup",
+            "--out",
+            whole.to_str().unwrap(),
+        ])
+        .assert_ok();
+    let whole_file = first_file(&whole);
+    let refused = holdfast.run(&[
+        "--data-dir",
+        dir,
+        "tenant",
+        "restore",
+        "acme",
+        whole_file.as_str(),
+    ]);
+    assert!(
+        refused.assert_refused().contains("whole appliance"),
+        "{}",
+        refused.stderr
+    );
 }
