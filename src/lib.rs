@@ -15,6 +15,7 @@ pub mod error;
 pub mod fsutil;
 pub mod identity;
 pub mod license;
+pub mod mail;
 pub mod provision;
 pub mod storage;
 pub mod support;

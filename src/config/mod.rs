@@ -98,6 +98,19 @@ pub struct Settings {
     /// The bearer token `GET /metrics` asks for (at least 16 characters); unset, `/metrics`
     /// is off.
     pub metrics_token: Option<String>,
+    /// The SMTP server invitations, password resets and license warnings are mailed through;
+    /// unset, links are only shown.
+    pub smtp_host: Option<String>,
+    /// 0: the usual port of `smtp_security` (587 for starttls, 465 for tls, 25 for none).
+    pub smtp_port: u16,
+    /// `starttls`, `tls` (implicit TLS) or `none` (only for a relay on this machine).
+    pub smtp_security: String,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<String>,
+    /// A file holding the SMTP password (its first line), instead of `smtp_password`.
+    pub smtp_password_file: Option<PathBuf>,
+    /// The sender: `Holdfast <crm@example.com>` or an address.
+    pub smtp_from: Option<String>,
 }
 
 impl Default for Settings {
@@ -127,6 +140,13 @@ impl Default for Settings {
             backup_interval_hours: 24,
             backup_keep: 7,
             metrics_token: None,
+            smtp_host: None,
+            smtp_port: 0,
+            smtp_security: "starttls".to_owned(),
+            smtp_username: None,
+            smtp_password: None,
+            smtp_password_file: None,
+            smtp_from: None,
         }
     }
 }
@@ -158,11 +178,18 @@ impl Settings {
         "backup_interval_hours",
         "backup_keep",
         "metrics_token",
+        "smtp_host",
+        "smtp_port",
+        "smtp_security",
+        "smtp_username",
+        "smtp_password",
+        "smtp_password_file",
+        "smtp_from",
     ];
 
     /// Settings whose values are secrets and are shown redacted (TLS settings are paths, not
     /// keys).
-    pub const SECRET_KEYS: &'static [&'static str] = &["metrics_token"];
+    pub const SECRET_KEYS: &'static [&'static str] = &["metrics_token", "smtp_password"];
 }
 
 /// Built-in TLS material, both paths known to be set.
@@ -204,6 +231,39 @@ pub struct Config {
     pub backup_interval: Option<Duration>,
     pub backup_keep: u32,
     pub metrics_token: Option<String>,
+    /// Mail: none when `smtp_host` is unset.
+    pub smtp: Option<Smtp>,
+}
+
+/// How to reach the SMTP server.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Smtp {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub from: String,
+}
+
+impl std::fmt::Debug for Smtp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Smtp")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    StartTls,
+    Tls,
+    None,
 }
 
 impl Config {

@@ -117,6 +117,78 @@ fn in_range<T: PartialOrd + fmt::Display + Copy>(
     Ok(value)
 }
 
+/// The SMTP settings, when `smtp_host` is set: a sender that is an address, a known
+/// security, one source of password.
+fn smtp(settings: &Settings) -> Result<Option<super::Smtp>, ConfigError> {
+    use super::SmtpSecurity;
+    let Some(host) = settings
+        .smtp_host
+        .as_deref()
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+    else {
+        return Ok(None);
+    };
+    let security = match settings.smtp_security.trim() {
+        "starttls" => SmtpSecurity::StartTls,
+        "tls" => SmtpSecurity::Tls,
+        "none" => SmtpSecurity::None,
+        other => {
+            return Err(ConfigError::invalid(
+                "smtp_security",
+                format!("{other:?} is not starttls, tls or none"),
+            ));
+        }
+    };
+    let port = match (settings.smtp_port, security) {
+        (0, SmtpSecurity::StartTls) => 587,
+        (0, SmtpSecurity::Tls) => 465,
+        (0, SmtpSecurity::None) => 25,
+        (port, _) => port,
+    };
+    let from = settings
+        .smtp_from
+        .as_deref()
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .ok_or_else(|| ConfigError::invalid("smtp_from", "must be set when smtp_host is"))?;
+    if from.parse::<lettre::message::Mailbox>().is_err() {
+        return Err(ConfigError::invalid(
+            "smtp_from",
+            "must be an address, or a name and an address: Holdfast <crm@example.com>",
+        ));
+    }
+    let password = match (&settings.smtp_password, &settings.smtp_password_file) {
+        (Some(_), Some(_)) => {
+            return Err(ConfigError::invalid(
+                "smtp_password_file",
+                "set either smtp_password or smtp_password_file, not both",
+            ));
+        }
+        (Some(password), None) => Some(password.clone()),
+        (None, Some(file)) => {
+            let text = std::fs::read_to_string(file).map_err(|err| {
+                ConfigError::invalid("smtp_password_file", format!("cannot read it: {err}"))
+            })?;
+            Some(text.lines().next().unwrap_or_default().to_owned())
+        }
+        (None, None) => None,
+    };
+    Ok(Some(super::Smtp {
+        host: host.to_owned(),
+        port,
+        security,
+        username: settings.smtp_username.clone().filter(|u| !u.is_empty()),
+        password,
+        from: from.to_owned(),
+    }))
+}
+
+fn max_open(n: u32) -> Result<std::num::NonZeroUsize, ConfigError> {
+    let n = in_range("max_open_tenant_dbs", n, MAX_OPEN_TENANT_DBS_RANGE)?;
+    Ok(std::num::NonZeroUsize::new(n as usize).unwrap_or(std::num::NonZeroUsize::MIN))
+}
+
 fn minutes(n: u32) -> Duration {
     Duration::from_secs(60 * u64::from(n))
 }
@@ -292,6 +364,7 @@ impl Config {
                 format!("{:?} is not a log filter ({err})", settings.log_level),
             )
         })?;
+        let smtp = smtp(&settings)?;
         let tls = tls_paths(settings.tls_cert, settings.tls_key)?;
         let max_body_bytes = in_range(
             "max_body_bytes",
@@ -305,6 +378,7 @@ impl Config {
             .map(|d| dns_name("base_domain", d))
             .transpose()?;
         Ok(Config {
+            smtp,
             listen,
             backup_dir: directory("backup_dir", settings.backup_dir.as_deref())?
                 .unwrap_or_else(|| data_dir.join("backups")),
@@ -344,12 +418,7 @@ impl Config {
                 SHUTDOWN_TIMEOUT_SECS_RANGE,
             )?),
             db_pool_size: in_range("db_pool_size", settings.db_pool_size, DB_POOL_SIZE_RANGE)?,
-            max_open_tenant_dbs: std::num::NonZeroUsize::new(in_range(
-                "max_open_tenant_dbs",
-                settings.max_open_tenant_dbs,
-                MAX_OPEN_TENANT_DBS_RANGE,
-            )? as usize)
-            .unwrap_or(std::num::NonZeroUsize::MIN),
+            max_open_tenant_dbs: max_open(settings.max_open_tenant_dbs)?,
             session_idle: minutes(in_range(
                 "session_idle_minutes",
                 settings.session_idle_minutes,

@@ -17,6 +17,7 @@ pub mod forwarded;
 mod health;
 pub mod hosts;
 mod license_refresher;
+pub mod mailer;
 pub mod metrics;
 mod openapi;
 mod pages;
@@ -135,6 +136,7 @@ impl Application {
 
         tokio::spawn(trash_sweeper::run(state.clone()));
         tokio::spawn(backups::run(state.clone()));
+        tokio::spawn(mailer::run(state.clone()));
 
         let listener = TcpListener::bind(config.listen)
             .with_context(|| format!("cannot listen on {}", config.listen))?;

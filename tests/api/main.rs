@@ -37,6 +37,7 @@ mod license_interop;
 mod license_renewals;
 mod license_signer;
 mod licensing;
+mod mail;
 mod metrics;
 mod migrations;
 mod passwords;

@@ -97,6 +97,7 @@ async fn create(
     let databases = std::sync::Arc::clone(&state.tenant_dbs);
     let license = std::sync::Arc::clone(&state.license);
     let config = std::sync::Arc::clone(&state.config);
+    let owner_email = body.owner_email.clone();
     let (tenant, link) = state
         .control_db
         .run_as(move |conn| -> Result<_, ApiError> {
@@ -112,7 +113,15 @@ async fn create(
             Ok((provisioned.tenant, link))
         })
         .await?;
-    Ok(HttpResponse::Created().json(json!({ "tenant": tenant, "owner_invite_link": link })))
+    let mailed = match (&link, owner_email) {
+        (Some(link), Some(email)) => {
+            let letter = crate::mail::invitation(email.trim(), &tenant.name, "owner", link);
+            crate::web::mailer::deliver(&state, letter).await
+        }
+        _ => false,
+    };
+    Ok(HttpResponse::Created()
+        .json(json!({ "tenant": tenant, "owner_invite_link": link, "mailed": mailed })))
 }
 
 async fn show(

@@ -88,7 +88,20 @@ async fn create(
         })
         .await?;
     let (invite_link, user) = created;
-    Ok(HttpResponse::Created().json(json!({ "user": user, "invite_link": invite_link })))
+    let mailed = match &invite_link {
+        Some(link) => {
+            let letter = crate::mail::invitation(
+                &user.email,
+                &session.current.tenant.name,
+                role.as_str(),
+                link,
+            );
+            crate::web::mailer::deliver(&state, letter).await
+        }
+        None => false,
+    };
+    Ok(HttpResponse::Created()
+        .json(json!({ "user": user, "invite_link": invite_link, "mailed": mailed })))
 }
 
 /// The user `id` of the caller's tenant; any other id is not found. Names them in the
@@ -199,5 +212,7 @@ async fn reset_password(
                 .map(|(user, link)| (user, link.url(&base_url, &tenant.slug)))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "user": user, "link": link })))
+    let letter = crate::mail::password_reset(&user.email, &session.current.tenant.name, &link);
+    let mailed = crate::web::mailer::deliver(&state, letter).await;
+    Ok(HttpResponse::Ok().json(json!({ "user": user, "link": link, "mailed": mailed })))
 }
