@@ -208,6 +208,15 @@ fn open_control_db(config: &config::Config) -> anyhow::Result<crate::storage::Da
     Ok(db)
 }
 
+/// Mails `letter` when SMTP is set, and says what happened; the link was printed anyway.
+fn mail(config: &config::Config, letter: &crate::mail::Letter) {
+    let Some(smtp) = &config.smtp else { return };
+    match crate::mail::send(smtp, letter) {
+        Ok(()) => say!("mailed to {}", letter.to),
+        Err(err) => say!("not mailed to {}: {err}", letter.to),
+    }
+}
+
 /// The audit log a command's action goes to.
 enum AuditLog<'a> {
     /// The control database: appliance actions.

@@ -174,11 +174,11 @@ fn create(
             .path(&tenant.id.parse().context("tenant id")?)
             .display()
     );
-    if let Some(invite) = invite {
-        say!(
-            "one-time owner invite link (valid 7 days): {}",
-            invite.url(&config.base_url(), &tenant.slug)
-        );
+    if let (Some(invite), Some(email)) = (invite, owner_email) {
+        let link = invite.url(&config.base_url(), &tenant.slug);
+        say!("one-time owner invite link (valid 7 days): {link}");
+        let letter = crate::mail::invitation(email.trim(), &tenant.name, "owner", &link);
+        super::mail(config, &letter);
     }
     Ok(())
 }

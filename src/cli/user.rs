@@ -137,10 +137,12 @@ fn execute(
                 tenant.slug
             );
             if let Some(invite) = created.invite {
-                say!(
-                    "one-time invite link (valid 7 days): {}",
-                    invite.url(&config.base_url(), &tenant.slug)
-                );
+                let link = invite.url(&config.base_url(), &tenant.slug);
+                say!("one-time invite link (valid 7 days): {link}");
+                let role = created.user.role.as_str();
+                let letter =
+                    crate::mail::invitation(&created.user.email, &tenant.name, role, &link);
+                super::mail(config, &letter);
             }
         }
         UserCommand::List { tenant: slug, json } => {
@@ -172,11 +174,17 @@ fn execute(
                 crate::identity::LinkPurpose::Invite => "7 days",
                 crate::identity::LinkPurpose::Reset => "24 hours",
             };
-            say!(
-                "one-time link for {} (valid {valid}): {}",
-                user.email,
-                link.url(&config.base_url(), &tenant.slug)
-            );
+            let url = link.url(&config.base_url(), &tenant.slug);
+            say!("one-time link for {} (valid {valid}): {url}", user.email);
+            let letter = match link.purpose {
+                crate::identity::LinkPurpose::Invite => {
+                    crate::mail::invitation(&user.email, &tenant.name, user.role.as_str(), &url)
+                }
+                crate::identity::LinkPurpose::Reset => {
+                    crate::mail::password_reset(&user.email, &tenant.name, &url)
+                }
+            };
+            super::mail(config, &letter);
         }
     }
     Ok(())

@@ -191,3 +191,43 @@ async fn operators_are_warned_once_when_the_license_is_about_to_expire() {
         .unwrap();
     assert_eq!(noted, 1);
 }
+
+#[tokio::test]
+async fn the_command_line_mails_the_invitations_it_prints() {
+    let inbox = Inbox::start().await;
+    let port = inbox.port.to_string();
+    let run = tokio::task::spawn_blocking(move || {
+        let holdfast = Holdfast::new();
+        let data = holdfast.data_dir();
+        let env = [
+            ("HOLDFAST_SMTP_HOST", "127.0.0.1"),
+            ("HOLDFAST_SMTP_PORT", port.as_str()),
+            ("HOLDFAST_SMTP_SECURITY", "none"),
+            ("HOLDFAST_SMTP_FROM", "crm@acme.test"),
+        ];
+        let args = [
+            "--data-dir",
+            data.to_str().unwrap(),
+            "tenant",
+            "create",
+            "--name",
+            "Acme",
+            "--owner-email",
+            "boss@acme.test",
+            "acme",
+        ];
+        holdfast.run_with_env(&args, &env)
+    })
+    .await
+    .unwrap();
+    run.assert_ok();
+    assert!(
+        run.stdout.contains("mailed to boss@acme.test"),
+        "{}",
+        run.stdout
+    );
+    let letters = inbox.letters();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].0, "<boss@acme.test>");
+    assert!(letters[0].1.contains("as owner"), "{}", letters[0].1);
+}
