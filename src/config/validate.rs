@@ -174,6 +174,13 @@ fn smtp(settings: &Settings) -> Result<Option<super::Smtp>, ConfigError> {
         }
         (None, None) => None,
     };
+    let loopback = matches!(host, "localhost" | "127.0.0.1" | "::1" | "[::1]");
+    if security == SmtpSecurity::None && password.is_some() && !loopback {
+        return Err(ConfigError::invalid(
+            "smtp_security",
+            "none would send the SMTP password in the clear: use starttls or tls (none is for a relay on this machine)",
+        ));
+    }
     Ok(Some(super::Smtp {
         host: host.to_owned(),
         port,
@@ -604,5 +611,40 @@ mod tests {
             config.public_url.as_deref(),
             Some("https://crm.example.com")
         );
+    }
+
+    #[test]
+    fn mail_settings_need_a_sender_and_never_send_a_password_in_the_clear() {
+        let smtp = |change: fn(&mut Settings)| {
+            with(|s| {
+                s.smtp_host = Some("mail.example.com".into());
+                s.smtp_from = Some("Holdfast <crm@example.com>".into());
+                change(s);
+            })
+        };
+        let config = smtp(|_| {}).unwrap();
+        let mail = config.smtp.unwrap();
+        assert_eq!(
+            (mail.port, mail.security),
+            (587, super::super::SmtpSecurity::StartTls)
+        );
+        assert!(smtp(|s| s.smtp_from = None).is_err());
+        assert!(smtp(|s| s.smtp_from = Some("not an address".into())).is_err());
+        assert!(smtp(|s| s.smtp_security = "ssl".into()).is_err());
+        assert!(
+            smtp(|s| {
+                s.smtp_security = "none".into();
+                s.smtp_password = Some("secret".into());
+            })
+            .is_err()
+        );
+        assert!(
+            smtp(|s| {
+                s.smtp_password = Some("secret".into());
+                s.smtp_password_file = Some("/etc/holdfast/smtp".into());
+            })
+            .is_err()
+        );
+        assert!(with(|_| {}).unwrap().smtp.is_none());
     }
 }

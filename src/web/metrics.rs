@@ -151,6 +151,11 @@ impl Metrics {
         code: Option<&str>,
         seconds: f64,
     ) {
+        // Methods are any token a client sends: only the standard ones become labels.
+        let method = match method {
+            "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" => method,
+            _ => "other",
+        };
         self.requests
             .with_label_values(&[route, method, &status.to_string()])
             .inc();

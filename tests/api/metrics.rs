@@ -55,7 +55,16 @@ async fn metrics_answer_only_their_token_and_count_requests_refusals_and_backups
     assert_eq!(status, 401);
     let (status, _) = op.post("/api/v1/admin/backups", json!({})).await;
     assert_eq!(status, 201);
+    // A method nobody uses is counted, never a label of its own.
+    let brew = reqwest::Method::from_bytes(b"BREW").unwrap();
+    app.client
+        .request(brew, app.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
     let (_, text) = scrape(&app, Some(TOKEN)).await;
+    assert!(!text.contains("BREW"), "{text}");
+    assert!(text.contains("method=\"other\""), "{text}");
     for line in [
         "holdfast_http_refusals_total{code=\"invalid_credentials\"} 1",
         "holdfast_http_requests_total{method=\"POST\",route=\"/api/v1/admin/auth/login\",status=\"401\"} 1",
