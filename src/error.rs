@@ -129,6 +129,8 @@ error_codes! {
     BackupFailed => ("backup_failed", 500, "The backup could not be made; the server's log says why."),
     /// A dependency (the control database) cannot be reached.
     NotReady => ("not_ready", 503, "Holdfast is not ready to serve requests."),
+    /// The disk under the databases is full: the change was rolled back.
+    StorageFull => ("storage_full", 507, "The server's disk is full, so nothing was changed; the operator must free space."),
     /// Anything unexpected; details are in the log under the request id.
     Internal => ("internal_error", 500, "Something went wrong on our side; the request id in X-Request-Id identifies it in the log."),
 }
@@ -177,9 +179,17 @@ impl ApiError {
         }
     }
 
-    /// An unexpected failure: the user sees the generic message, the log gets `cause`.
+    /// An unexpected failure: the user sees the generic message, the log gets `cause`. A
+    /// full disk is the one failure said as it is (`storage_full`): the caller can do nothing
+    /// about it, the operator must, and the transaction it broke changed nothing.
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
-        Self::new(ErrorCode::Internal).caused_by(cause)
+        let cause = cause.into();
+        let code = if is_disk_full(&cause) {
+            ErrorCode::StorageFull
+        } else {
+            ErrorCode::Internal
+        };
+        Self::new(code).caused_by(cause)
     }
 
     /// Attach the underlying cause, which is logged and never shown.
@@ -300,6 +310,23 @@ impl From<crate::provision::ProvisionError> for ApiError {
             crate::provision::ProvisionError::Owner(err) => err.into(),
         }
     }
+}
+
+/// Whether `err`, or anything it wraps, is SQLite's `SQLITE_FULL` or the system's `ENOSPC`.
+pub fn is_disk_full(err: &anyhow::Error) -> bool {
+    use crate::storage::StorageError;
+    const ENOSPC: i32 = 28;
+    let sqlite_full =
+        |e: &rusqlite::Error| e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull);
+    let storage_full = |e: &StorageError| matches!(e, StorageError::Sqlite(e) if sqlite_full(e));
+    err.chain().any(|e| {
+        e.downcast_ref::<rusqlite::Error>().is_some_and(sqlite_full)
+            || e.downcast_ref::<StorageError>().is_some_and(storage_full)
+            || e.downcast_ref::<crate::crm::CrmError>()
+                .is_some_and(|e| matches!(e, crate::crm::CrmError::Storage(s) if storage_full(s)))
+            || e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.raw_os_error() == Some(ENOSPC))
+    })
 }
 
 impl From<crate::storage::StorageError> for ApiError {
@@ -457,5 +484,26 @@ mod tests {
         let text = String::from_utf8(body.to_vec()).expect("utf-8");
         assert!(text.contains("\"code\":\"internal_error\""), "{text}");
         assert!(!text.contains("/var/lib"), "{text}");
+    }
+
+    #[test]
+    fn a_full_disk_is_said_as_it_is_however_deep_it_lies() {
+        let full = || {
+            rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+                None,
+            )
+        };
+        let crm = crate::crm::CrmError::Storage(crate::storage::StorageError::Sqlite(full()));
+        assert_eq!(ApiError::from(crm).code(), ErrorCode::StorageFull);
+        assert_eq!(ApiError::internal(full()).code(), ErrorCode::StorageFull);
+        let io = std::io::Error::from_raw_os_error(28);
+        assert_eq!(ApiError::internal(io).code(), ErrorCode::StorageFull);
+        let busy = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+            None,
+        );
+        assert_eq!(ApiError::internal(busy).code(), ErrorCode::Internal);
+        assert_eq!(ErrorCode::StorageFull.status().as_u16(), 507);
     }
 }

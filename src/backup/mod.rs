@@ -77,6 +77,8 @@ pub enum BackupError {
     Sqlite(#[from] rusqlite::Error),
     #[error("there is no appliance in {0} (no control database)")]
     NoAppliance(PathBuf),
+    #[error("the disk the backup goes to is full; nothing was kept of this backup")]
+    DiskFull,
 }
 
 /// Writes a backup of the appliance in `config`'s data directory into `out_dir`; answers the
@@ -205,7 +207,14 @@ fn copy_database(source: &Path, target: &Path) -> Result<(), BackupError> {
         [target.to_str().ok_or_else(|| {
             io::Error::new(io::ErrorKind::InvalidInput, "a path that is not UTF-8")
         })?],
-    )?;
+    )
+    .map_err(|e| {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+            BackupError::DiskFull
+        } else {
+            e.into()
+        }
+    })?;
     Ok(())
 }
 
