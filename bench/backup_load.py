@@ -23,8 +23,7 @@ import tempfile
 import threading
 import time
 
-from crash import ROOT, owners_of, start, writer
-from tenants import PASSWORD, Client, free_port
+from crash import ROOT, appliance, build, demo_license, owners_of, writer
 
 
 def restored_contacts(data_dir):
@@ -45,28 +44,12 @@ def main():
     parser.add_argument("--binary", default=os.path.join(ROOT, "target/release/holdfast"))
     parser.add_argument("--no-build", action="store_true")
     args = parser.parse_args()
-    if not args.no_build:
-        subprocess.run(["cargo", "build", "--release", "--bins"], cwd=ROOT, check=True)
-    signer = os.path.join(os.path.dirname(args.binary), "holdfast-signer")
-    key = subprocess.run(
-        [signer, "issue", "--key", os.path.join(ROOT, "keys/demo-vendor.key"),
-         "--customer", "Backup test", "--edition", "enterprise", "--users", "100",
-         "--tenants", "10", "--days", "30"],
-        check=True, capture_output=True, text=True,
-    ).stdout.strip()
+    build(args.no_build)
+    key = demo_license(args.binary, "Backup test", 100, 10)
     scratch = tempfile.mkdtemp(prefix="holdfast-backup-load-")
     data_dir = os.path.join(scratch, "data")
-    port = free_port()
-    server, token = start(args.binary, data_dir, port, fresh=True)
+    server, port, op = appliance(args.binary, data_dir, key)
     try:
-        op = Client(port)
-        status, body, _ = op.call("POST", "/setup", {
-            "token": token, "license": key,
-            "operator": {"email": "op@example.com", "password": PASSWORD}})
-        assert status == 201, (status, body)
-        status, body, _ = op.call("POST", "/api/v1/admin/auth/login",
-                                  {"email": "op@example.com", "password": PASSWORD})
-        assert status == 200, (status, body)
         owners = owners_of(port, op, ["w0", "w1", "w2"])
         acks = {slug: [] for slug in owners}
         stop = threading.Event()

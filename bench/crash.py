@@ -62,6 +62,39 @@ def start(binary, data_dir, port, fresh=False):
     raise RuntimeError("the server did not become ready")
 
 
+def build(no_build):
+    """Builds the release binaries unless told not to."""
+    if not no_build:
+        subprocess.run(["cargo", "build", "--release", "--bins"], cwd=ROOT, check=True)
+
+
+def demo_license(binary, customer, users, tenants):
+    """A 30-day license issued with the demo vendor key (a development build trusts it)."""
+    signer = os.path.join(os.path.dirname(binary), "holdfast-signer")
+    return subprocess.run(
+        [signer, "issue", "--key", os.path.join(ROOT, "keys/demo-vendor.key"),
+         "--customer", customer, "--edition", "enterprise", "--users", str(users),
+         "--tenants", str(tenants), "--days", "30"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()
+
+
+def appliance(binary, data_dir, key):
+    """A fresh appliance served on a free port, set up with `key` and an operator signed in:
+    (server process, port, the operator's client)."""
+    port = free_port()
+    server, token = start(binary, data_dir, port, fresh=True)
+    op = Client(port)
+    status, body, _ = op.call("POST", "/setup", {
+        "token": token, "license": key,
+        "operator": {"email": "op@example.com", "password": PASSWORD}})
+    assert status == 201, (status, body)
+    status, body, _ = op.call("POST", "/api/v1/admin/auth/login",
+                              {"email": "op@example.com", "password": PASSWORD})
+    assert status == 200, (status, body)
+    return server, port, op
+
+
 def owners_of(port, op, slugs):
     """Tenants with their owners signed in: the owners' clients."""
     clients = {}
@@ -130,27 +163,11 @@ def main():
     parser.add_argument("--binary", default=os.path.join(ROOT, "target/release/holdfast"))
     parser.add_argument("--no-build", action="store_true")
     args = parser.parse_args()
-    if not args.no_build:
-        subprocess.run(["cargo", "build", "--release", "--bins"], cwd=ROOT, check=True)
-    signer = os.path.join(os.path.dirname(args.binary), "holdfast-signer")
-    key = subprocess.run(
-        [signer, "issue", "--key", os.path.join(ROOT, "keys/demo-vendor.key"),
-         "--customer", "Crash test", "--edition", "enterprise", "--users", "10000",
-         "--tenants", "5000", "--days", "30"],
-        check=True, capture_output=True, text=True,
-    ).stdout.strip()
+    build(args.no_build)
+    key = demo_license(args.binary, "Crash test", 10000, 5000)
     rnd = random.Random(7)
     data_dir = tempfile.mkdtemp(prefix="holdfast-crash-")
-    port = free_port()
-    server, token = start(args.binary, data_dir, port, fresh=True)
-    op = Client(port)
-    status, body, _ = op.call("POST", "/setup", {
-        "token": token, "license": key,
-        "operator": {"email": "op@example.com", "password": PASSWORD}})
-    assert status == 201, (status, body)
-    status, body, _ = op.call("POST", "/api/v1/admin/auth/login",
-                              {"email": "op@example.com", "password": PASSWORD})
-    assert status == 200, (status, body)
+    server, port, op = appliance(args.binary, data_dir, key)
     owners = owners_of(port, op, ["w0", "w1", "w2"])
 
     contacts = {slug: [] for slug in owners}

@@ -23,8 +23,7 @@ import sqlite3
 import subprocess
 import tempfile
 
-from crash import ROOT, owners_of, start
-from tenants import PASSWORD, Client, free_port
+from crash import ROOT, appliance, build, demo_license, owners_of
 
 SIZE_MIB = 48
 
@@ -56,30 +55,14 @@ def main():
     parser.add_argument("--binary", default=os.path.join(ROOT, "target/release/holdfast"))
     parser.add_argument("--no-build", action="store_true")
     args = parser.parse_args()
-    if not args.no_build:
-        subprocess.run(["cargo", "build", "--release", "--bins"], cwd=ROOT, check=True)
-    signer = os.path.join(os.path.dirname(args.binary), "holdfast-signer")
-    key = subprocess.run(
-        [signer, "issue", "--key", os.path.join(ROOT, "keys/demo-vendor.key"),
-         "--customer", "Full disk", "--edition", "enterprise", "--users", "100",
-         "--tenants", "10", "--days", "30"],
-        check=True, capture_output=True, text=True,
-    ).stdout.strip()
+    build(args.no_build)
+    key = demo_license(args.binary, "Full disk", 100, 10)
     mount = tempfile.mkdtemp(prefix="holdfast-full-")
     subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={SIZE_MIB}m", "tmpfs", mount], check=True)
     server = None
     try:
         data_dir = os.path.join(mount, "data")
-        port = free_port()
-        server, token = start(args.binary, data_dir, port, fresh=True)
-        op = Client(port)
-        status, body, _ = op.call("POST", "/setup", {
-            "token": token, "license": key,
-            "operator": {"email": "op@example.com", "password": PASSWORD}})
-        assert status == 201, (status, body)
-        status, body, _ = op.call("POST", "/api/v1/admin/auth/login",
-                                  {"email": "op@example.com", "password": PASSWORD})
-        assert status == 200, (status, body)
+        server, port, op = appliance(args.binary, data_dir, key)
         owner = owners_of(port, op, ["acme"])["acme"]
         filler = os.path.join(mount, "filler")
         fill(filler)
