@@ -454,7 +454,8 @@ fn safe_file_name(name: &str) -> String {
     }
 }
 
-fn append<W: Write>(
+/// Appends a regular file `path` of `size` bytes, readable by its owner only, to `tar`.
+pub(crate) fn append<W: Write>(
     tar: &mut tar::Builder<W>,
     path: &str,
     size: u64,

@@ -29,12 +29,9 @@ pub fn write(
     let file = fs::File::create_new(out)?;
     let mut tar = tar::Builder::new(io::BufWriter::new(file));
     let mut names = Vec::new();
+    let mtime = u64::try_from(crate::crm::now()).unwrap_or(0);
     let mut add = |name: &str, bytes: &[u8]| -> io::Result<()> {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(bytes.len() as u64);
-        header.set_mode(0o600);
-        header.set_mtime(u64::try_from(crate::crm::now()).unwrap_or(0));
-        tar.append_data(&mut header, name, bytes)?;
+        crate::archive::append(&mut tar, name, bytes.len() as u64, mtime, bytes)?;
         names.push(name.to_owned());
         Ok(())
     };

@@ -17,7 +17,7 @@ pub use restore::{RestoreError, Restored, restore, restore_tenant};
 pub use verify::{VerifyError, verify};
 
 use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
@@ -252,10 +252,10 @@ fn write_archive(
     let mut tar = tar::Builder::new(BufWriter::new(file));
     let mtime = u64::try_from(mtime).unwrap_or(0);
     let json = serde_json::to_vec_pretty(manifest).map_err(io::Error::other)?;
-    append(&mut tar, MANIFEST_FILE, json.len() as u64, mtime, &json[..])?;
+    crate::archive::append(&mut tar, MANIFEST_FILE, json.len() as u64, mtime, &json[..])?;
     for entry in &manifest.files {
         let source = File::open(dir.join(&entry.name))?;
-        append(&mut tar, &entry.name, entry.bytes, mtime, source)?;
+        crate::archive::append(&mut tar, &entry.name, entry.bytes, mtime, source)?;
     }
     let file = tar
         .into_inner()?
@@ -263,19 +263,4 @@ fn write_archive(
         .map_err(io::IntoInnerError::into_error)?;
     file.sync_all()?;
     Ok(())
-}
-
-fn append<W: Write>(
-    tar: &mut tar::Builder<W>,
-    path: &str,
-    size: u64,
-    mtime: u64,
-    data: impl io::Read,
-) -> io::Result<()> {
-    let mut header = tar::Header::new_gnu();
-    header.set_size(size);
-    header.set_mode(0o600);
-    header.set_mtime(mtime);
-    header.set_entry_type(tar::EntryType::Regular);
-    tar.append_data(&mut header, path, data)
 }
