@@ -109,9 +109,11 @@ pub async fn request_span(
             .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
     log_outcome(&span, res.status(), res.response().error(), probe);
+    // Counted only when `/metrics` can be read: otherwise nobody would see the counts.
     if let Some(state) = res
         .request()
         .app_data::<actix_web::web::Data<super::AppState>>()
+        .filter(|state| state.config.metrics_token.is_some())
     {
         let code = res
             .response()
