@@ -22,4 +22,5 @@ pub mod support;
 pub mod telemetry;
 pub mod tenancy;
 pub mod text;
+pub mod update;
 pub mod web;

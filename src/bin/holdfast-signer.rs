@@ -21,7 +21,7 @@ use time::{Date, OffsetDateTime, Time};
 #[command(
     name = "holdfast-signer",
     version = holdfast::build_info::LONG_VERSION,
-    about = "Holdfast vendor tool: signing keys, and issuing and inspecting license keys"
+    about = "Holdfast vendor tool: signing keys, issuing and inspecting license keys, signing releases"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -44,6 +44,9 @@ enum Command {
     },
     /// Issue a license key
     Issue(IssueArgs),
+    /// Sign a release: make the update bundle of a binary (holdfast update verifies it against
+    /// the release keys built into the appliance), and add it to a release manifest
+    SignRelease(SignReleaseArgs),
     /// Decode a license key, verify it and explain any problem
     Inspect {
         /// The key (quote it; whitespace inside is ignored)
@@ -104,6 +107,29 @@ struct IssueArgs {
     json: bool,
 }
 
+#[derive(Debug, Args)]
+struct SignReleaseArgs {
+    /// The vendor's release private key (not the license key)
+    #[arg(long)]
+    key: PathBuf,
+    /// The holdfast binary to ship
+    #[arg(long)]
+    binary: PathBuf,
+    /// Its version (semantic, e.g. 1.4.0): what sites compare with their own
+    #[arg(long = "release-version", value_name = "VERSION")]
+    version: String,
+    /// The target triple it was built for [default: this machine's]
+    #[arg(long)]
+    target: Option<String>,
+    /// Directory the bundle is written to
+    #[arg(long, default_value = ".")]
+    out: PathBuf,
+    /// A release manifest (manifest.json) to add the bundle to, created if missing; publish it
+    /// beside the bundle
+    #[arg(long)]
+    manifest: Option<PathBuf>,
+}
+
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
@@ -132,7 +158,35 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Pubkey { key } => println!("{}", SigningKeyFile::read(&key)?.public().line()),
         Command::Issue(args) => issue(&args)?,
+        Command::SignRelease(args) => sign_release(&args)?,
         Command::Inspect { key, pubkey, json } => inspect(&key, pubkey.as_deref(), json)?,
+    }
+    Ok(())
+}
+
+fn sign_release(args: &SignReleaseArgs) -> anyhow::Result<()> {
+    let signer = SigningKeyFile::read(&args.key)?;
+    let target = args
+        .target
+        .clone()
+        .unwrap_or_else(|| holdfast::update::this_target().to_owned());
+    let (bundle, info) = holdfast::update::write_signed(
+        &args.binary,
+        &args.version,
+        &target,
+        signer.signing_key(),
+        &args.out,
+    )?;
+    println!(
+        "{}: Holdfast {} for {}, signed with release key {}",
+        escape(&bundle.display().to_string()),
+        escape(&info.version),
+        escape(&info.target),
+        signer.key_id()
+    );
+    if let Some(manifest) = &args.manifest {
+        holdfast::update::add_to_manifest(manifest, &info, &bundle)?;
+        println!("added to {}", escape(&manifest.display().to_string()));
     }
     Ok(())
 }

@@ -24,6 +24,7 @@ mod migrate;
 mod serve;
 mod support;
 mod tenant;
+mod update;
 mod user;
 mod version;
 
@@ -109,6 +110,9 @@ enum Command {
     /// Write what a support desk asks for (version, redacted config, license status, schema
     /// versions, integrity checks, recent logs) into one file, nothing secret inside
     SupportBundle(support::SupportArgs),
+    /// Check for a signed release and install it, keeping this binary for a rollback
+    #[command(subcommand)]
+    Update(update::UpdateCommand),
     /// Exit 0 when a running server answers /healthz (for Docker's HEALTHCHECK)
     Healthcheck(healthcheck::HealthcheckArgs),
     /// Print version, git commit and build date
@@ -175,6 +179,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup(args) => backup::run(&cli.global, &args),
         Command::Restore(args) => backup::restore(&cli.global, &args),
         Command::SupportBundle(args) => support::run(&cli.global, &args),
+        Command::Update(cmd) => update::run(&cli.global, &cmd),
         Command::Healthcheck(args) => healthcheck::run(&cli.global, &args),
         Command::Version(args) => version::run(&args),
     }

@@ -111,6 +111,9 @@ pub struct Settings {
     pub smtp_password_file: Option<PathBuf>,
     /// The sender: `Holdfast <crm@example.com>` or an address.
     pub smtp_from: Option<String>,
+    /// The release manifest `holdfast update` reads (connected sites); unset, updates come
+    /// only from a file (`--file`).
+    pub update_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -147,6 +150,7 @@ impl Default for Settings {
             smtp_password: None,
             smtp_password_file: None,
             smtp_from: None,
+            update_url: None,
         }
     }
 }
@@ -185,6 +189,7 @@ impl Settings {
         "smtp_password",
         "smtp_password_file",
         "smtp_from",
+        "update_url",
     ];
 
     /// Settings whose values are secrets and are shown redacted (TLS settings are paths, not
@@ -233,6 +238,8 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// Mail: none when `smtp_host` is unset.
     pub smtp: Option<Smtp>,
+    /// The release manifest `holdfast update` reads; none: bundles come only from files.
+    pub update_url: Option<String>,
 }
 
 /// How to reach the SMTP server.

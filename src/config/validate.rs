@@ -331,6 +331,10 @@ fn public_url(key: &str, value: &str) -> Result<String, ConfigError> {
     Ok(value.trim().trim_end_matches('/').to_owned())
 }
 
+fn optional_url(key: &str, value: Option<&str>) -> Result<Option<String>, ConfigError> {
+    value.map(|u| public_url(key, u)).transpose()
+}
+
 /// Built-in TLS: both paths or neither.
 fn tls_paths(cert: Option<PathBuf>, key: Option<PathBuf>) -> Result<Option<TlsPaths>, ConfigError> {
     match (cert, key) {
@@ -404,16 +408,13 @@ impl Config {
                 base_domain.as_deref(),
             )?,
             base_domain,
-            public_url: settings
-                .public_url
-                .as_deref()
-                .map(|u| public_url("public_url", u))
-                .transpose()?,
+            public_url: optional_url("public_url", settings.public_url.as_deref())?,
             tls,
             max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(usize::MAX),
             backup_interval: backup_interval(settings.backup_interval_hours)?,
             backup_keep: in_range("backup_keep", settings.backup_keep, BACKUP_KEEP_RANGE)?,
             metrics_token: metrics_token(settings.metrics_token)?,
+            update_url: optional_url("update_url", settings.update_url.as_deref())?,
             max_import_bytes: in_range(
                 "max_import_bytes",
                 settings.max_import_bytes,

@@ -68,6 +68,12 @@ impl SigningKeyFile {
         TrustedKey::new(self.key.verifying_key())
     }
 
+    /// The private key itself, for signing something other than a license (an update
+    /// bundle).
+    pub fn signing_key(&self) -> &SigningKey {
+        &self.key
+    }
+
     pub fn key_id(&self) -> KeyId {
         KeyId::of_public_key(self.key.verifying_key().as_bytes())
     }

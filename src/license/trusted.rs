@@ -8,6 +8,7 @@ use ed25519_dalek::VerifyingKey;
 use super::key::KeyId;
 
 include!(concat!(env!("OUT_DIR"), "/trusted_keys.rs"));
+include!(concat!(env!("OUT_DIR"), "/release_keys.rs"));
 
 /// The first word of a public key line.
 pub const PUBLIC_KEY_TAG: &str = "holdfast-ed25519";
@@ -76,6 +77,24 @@ impl TrustedKeys {
         }
     }
 
+    /// The keys this build trusts to sign update bundles: a set apart from the license keys
+    /// (`HOLDFAST_RELEASE_KEYS` at build time).
+    pub fn release() -> Self {
+        let keys = RELEASE_TRUSTED_KEYS
+            .iter()
+            .filter_map(|(_, bytes)| VerifyingKey::from_bytes(bytes).ok().map(TrustedKey::new))
+            .collect();
+        Self {
+            keys,
+            demo: DEMO_RELEASE_KEY_TRUSTED,
+        }
+    }
+
+    /// Every key of the set, for verifiers that try them all (update bundles name no key).
+    pub fn keys(&self) -> &[TrustedKey] {
+        &self.keys
+    }
+
     /// An explicit set (the signer's `inspect --pubkey`).
     pub fn only(keys: Vec<TrustedKey>) -> Self {
         Self { keys, demo: false }
@@ -89,8 +108,8 @@ impl TrustedKeys {
         self.keys.iter().map(|k| k.id().to_string()).collect()
     }
 
-    /// Does this build trust the committed demo key? Then anyone can issue keys for it, and
-    /// the appliance says so loudly.
+    /// Does this set hold a committed demo key? Then anyone can sign with it, and the
+    /// appliance says so loudly.
     pub fn demo_key_trusted(&self) -> bool {
         self.demo
     }
