@@ -12,8 +12,11 @@ ARG HOLDFAST_GIT_COMMIT=unknown
 #   docker build --build-arg HOLDFAST_TRUSTED_KEYS=keys/production.pub .
 # Empty: the build trusts the DEMO key and says so (see LICENSE-KEYS.md).
 ARG HOLDFAST_TRUSTED_KEYS=
+# The release keys `holdfast update` trusts (see RELEASES.md); empty: the DEMO release key.
+ARG HOLDFAST_RELEASE_KEYS=
 ENV HOLDFAST_GIT_COMMIT=${HOLDFAST_GIT_COMMIT} \
-    HOLDFAST_TRUSTED_KEYS=${HOLDFAST_TRUSTED_KEYS}
+    HOLDFAST_TRUSTED_KEYS=${HOLDFAST_TRUSTED_KEYS} \
+    HOLDFAST_RELEASE_KEYS=${HOLDFAST_RELEASE_KEYS}
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY build_support ./build_support
 COPY keys/*.pub ./keys/

@@ -83,6 +83,11 @@ fn check(global: &GlobalArgs, file: Option<&Path>, json: bool) -> anyhow::Result
 
 fn apply(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<()> {
     let binary = update::current_binary()?;
+    if TrustedKeys::release().demo_key_trusted() {
+        say!(
+            "WARNING: this build trusts the DEMO release key, whose private half is public: a bundle signed with it proves nothing (see RELEASES.md)"
+        );
+    }
     let scratch = tempfile::tempdir().context("cannot make a scratch directory")?;
     let bundle_path = if let Some(file) = &args.file {
         file.clone()

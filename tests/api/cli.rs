@@ -15,6 +15,11 @@ fn version_prints_version_commit_and_build_date() {
         "{text}"
     );
     assert!(text.contains("trusted vendor keys: e4d7b523"), "{text}");
+    assert!(text.contains("trusted release keys: dd5b5d1b"), "{text}");
+    assert!(
+        text.contains("WARNING: this build trusts the DEMO release key"),
+        "{text}"
+    );
     assert!(
         text.contains("WARNING: this build trusts the DEMO vendor key"),
         "{text}"
@@ -24,6 +29,7 @@ fn version_prints_version_commit_and_build_date() {
     assert_eq!(json["version"], env!("CARGO_PKG_VERSION"));
     assert!(json["commit"].as_str().is_some_and(|c| !c.is_empty()));
     assert_eq!(json["demo_key_trusted"], true);
+    assert_eq!(json["demo_release_key_trusted"], true);
     let date = json["build_date"].as_str().unwrap();
     assert_eq!(date.len(), 10, "{date}");
 

@@ -52,4 +52,5 @@ mod tenant_archive;
 mod tenants;
 mod throttling;
 mod tls;
+mod update;
 mod users;
