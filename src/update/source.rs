@@ -53,7 +53,9 @@ pub fn latest(url: &str, target: &str) -> Result<Option<Available>, UpdateError>
 
 /// Downloads a bundle into `dir` (at most [`MAX_BUNDLE_BYTES`]); returns its path.
 pub fn download(available: &Available, dir: &Path) -> Result<PathBuf, UpdateError> {
-    let path = dir.join(&available.name);
+    // A fixed name: the version in `available.name` comes from the source, which is not
+    // trusted to name files.
+    let path = dir.join("download.tar.gz");
     let fail = |e: &dyn std::fmt::Display| {
         UpdateError::Source(format!("cannot download {}: {e}", available.url))
     };
