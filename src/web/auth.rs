@@ -156,17 +156,25 @@ pub fn rate_limited(wait: std::time::Duration) -> ApiError {
     ApiError::new(ErrorCode::RateLimited).retry_after(wait.as_secs().max(1))
 }
 
+/// The CSRF token a page's form posted (the API sends it in [`CSRF_HEADER`]), left for the
+/// gate by `ui::read_form_token`.
+#[derive(Debug, Clone)]
+pub struct FormCsrfToken(pub String);
+
 /// Cookie-authenticated writes must carry the session's CSRF token: another site can make a
 /// browser send the cookie, but cannot read the token.
 pub fn require_csrf(req: &HttpRequest, session: &Session) -> Result<(), ApiError> {
+    use actix_web::HttpMessage as _;
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(());
     }
-    let sent = req
+    let from_form = req.extensions().get::<FormCsrfToken>().map(|t| t.0.clone());
+    let from_header = req
         .headers()
         .get(CSRF_HEADER)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+        .map(str::to_owned);
+    let sent = from_form.or(from_header).unwrap_or_default();
     if constant_time_eq(sent.as_bytes(), session.csrf_token.as_bytes()) {
         Ok(())
     } else {

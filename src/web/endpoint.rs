@@ -33,6 +33,8 @@ pub enum Area {
     Admin,
     /// Under `/api/v1` on a tenant's host, and under `/t/{tenant}/api/v1`.
     Tenant,
+    /// The tenant app's pages: at the root of a tenant's host, and under `/t/{tenant}`.
+    TenantApp,
 }
 
 impl Area {
@@ -40,7 +42,7 @@ impl Area {
     /// tenants).
     pub const fn base(self) -> &'static str {
         match self {
-            Area::Root => "",
+            Area::Root | Area::TenantApp => "",
             Area::Admin => "/api/v1/admin",
             Area::Tenant => "/api/v1",
         }
@@ -161,12 +163,16 @@ pub fn register(cfg: &mut actix_web::web::ServiceConfig, modules: &[Module]) {
 /// the gate refuses it before the handler runs. Routes that do not list it keep working
 /// read-only (see [`READ_ONLY_ALLOWED`]).
 pub async fn gate(
-    access: Access,
+    (area, access): (Area, Access),
     action: String,
     errors: &'static [ErrorCode],
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if area == Area::TenantApp {
+        // A page's form carries the CSRF token in its body; checked below like the API's.
+        super::ui::read_form_token(&mut req).await?;
+    }
     match access {
         Access::Public => {}
         Access::Operator => {
@@ -276,7 +282,7 @@ macro_rules! endpoints {
                     .guard(actix_web::guard::Method(actix_web::http::Method::$method))
                     .wrap(actix_web::middleware::from_fn(|req, next| {
                         $crate::web::endpoint::gate(
-                            $access,
+                            ($area, $access),
                             format!("{} {}{}", stringify!($method), $area.base(), $path),
                             &[$($crate::error::ErrorCode::$err),*],
                             req,
@@ -284,7 +290,9 @@ macro_rules! endpoints {
                         )
                     }))
                     // Outermost: a refusal of the gate leaves as a response (see `refusals`).
-                    .wrap(actix_web::middleware::from_fn($crate::web::refusals::answered))
+                    .wrap(actix_web::middleware::from_fn(|req, next| {
+                        $crate::web::refusals::answered_in($area, req, next)
+                    }))
                     .route(actix_web::web::route().to($handler)),
             ); )+
         }

@@ -29,6 +29,7 @@ mod shutdown;
 pub(crate) mod tenant;
 mod tls;
 mod trash_sweeper;
+pub(crate) mod ui;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;

@@ -16,14 +16,27 @@ use actix_web::middleware::Next;
 
 /// Turns an `Err` from the inner service into its response. Use it only below the router
 /// (on a resource), where holding the request is safe.
-pub async fn answered(
+pub async fn answered<B: MessageBody>(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, Error> {
     let request = req.request().clone();
     match next.call(req).await {
         Ok(response) => Ok(response.map_into_left_body()),
         Err(err) => Ok(ServiceResponse::from_err(err, request).map_into_right_body()),
+    }
+}
+
+/// [`answered`] for a route of `area`: the tenant app's pages answer refusals with pages.
+pub async fn answered_in<B: MessageBody>(
+    area: crate::web::endpoint::Area,
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, Error> {
+    if area == crate::web::endpoint::Area::TenantApp {
+        crate::web::ui::answered(req, next).await
+    } else {
+        answered(req, next).await
     }
 }
 

@@ -7,6 +7,7 @@
 
 mod helpers;
 
+mod app_pages;
 mod assets;
 mod audit;
 mod backup;

@@ -44,8 +44,26 @@ async fn login(
     body: web::Json<Credentials>,
 ) -> Result<HttpResponse, ApiError> {
     let Credentials { email, password } = body.into_inner();
-    note_target(&req, format!("user {}", email.trim()));
-    let address = client_address(&req);
+    let (cookie, csrf_token, user) = sign_in(&req, &state, &current, &email, password).await?;
+    Ok(HttpResponse::Ok().cookie(cookie).json(json!({
+        "user": user,
+        "tenant": { "slug": current.tenant.slug, "name": current.tenant.name },
+        "csrf_token": csrf_token,
+    })))
+}
+
+/// Checks a user's e-mail and password (throttled; the same answer whether or not the
+/// account exists) and starts their session: the cookie to set, the session's CSRF token,
+/// the user. The API's sign-in and the sign-in page both come here.
+pub(crate) async fn sign_in(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    current: &CurrentTenant,
+    email: &str,
+    password: String,
+) -> Result<(actix_web::cookie::Cookie<'static>, String, users::User), ApiError> {
+    note_target(req, format!("user {}", email.trim()));
+    let address = client_address(req);
     let email: Option<Email> = email.parse().ok();
     let tenant_id = current.tenant.id.clone();
     let account = format!(
@@ -66,25 +84,21 @@ async fn login(
             Ok((user, hash))
         })
         .await?;
-    check_password(&state, account, &address, hash, password).await?;
+    check_password(state, account, &address, hash, password).await?;
     let user = user.ok_or_else(|| ApiError::new(ErrorCode::InvalidCredentials))?;
     let principal = Principal::User {
         id: user.id.clone(),
         tenant_id: current.tenant.id.clone(),
     };
     let (cookie, csrf_token) = start_session(
-        &state,
-        &req,
+        state,
+        req,
         principal,
         TENANT_COOKIE,
         current.cookie_path.clone(),
     )
     .await?;
-    Ok(HttpResponse::Ok().cookie(cookie).json(json!({
-        "user": user,
-        "tenant": { "slug": current.tenant.slug, "name": current.tenant.name },
-        "csrf_token": csrf_token,
-    })))
+    Ok((cookie, csrf_token, user))
 }
 
 async fn logout(

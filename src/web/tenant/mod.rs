@@ -16,6 +16,8 @@ use actix_web::web;
 use crate::web::endpoint::{Module, register};
 
 pub use audit::Page as AuditPage;
+pub(crate) use auth::sign_in;
+pub(crate) use crm::read as crm_read;
 pub use resolve::{Caller, CurrentTenant, TenantSession, authenticate, resolve};
 
 /// The modules of the tenant API.
@@ -51,10 +53,13 @@ pub struct IdParam {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::scope("/t/{tenant}").configure(api))
-        .configure(api);
+    cfg.service(web::scope("/t/{tenant}").configure(api_and_app))
+        .configure(api_and_app);
 }
 
-fn api(cfg: &mut web::ServiceConfig) {
+/// The API and the app's pages, by prefix or by host. One scope holds both: actix does not
+/// fall through from a scope whose prefix matched to another.
+fn api_and_app(cfg: &mut web::ServiceConfig) {
     cfg.service(web::scope("/api/v1").configure(|scope| register(scope, MODULES)));
+    register(cfg, crate::web::ui::MODULES);
 }

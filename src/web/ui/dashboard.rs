@@ -1,0 +1,178 @@
+//! The dashboard: open pipeline value by stage, activities due and overdue, recent changes —
+//! the API's dashboard (`crm::reports::dashboard`) as a page.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde_json::Value;
+
+use super::{Chrome, render};
+use crate::error::ApiError;
+use crate::identity::Role;
+use crate::web::AppState;
+use crate::web::endpoint::{Access, Area, endpoints};
+use crate::web::tenant::TenantSession;
+use crate::web::tenant::crm_read as read;
+
+endpoints! { area: Area::TenantApp;
+    GET "/" => dashboard, Access::Tenant(Role::Viewer), 200, "The dashboard", [];
+}
+
+struct StageRow {
+    name: String,
+    count: i64,
+    value: String,
+}
+
+struct PipelineRows {
+    name: String,
+    stages: Vec<StageRow>,
+}
+
+struct Change {
+    kind: String,
+    href: String,
+    title: String,
+    event: String,
+    at: String,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn money_is_shown_in_major_units_grouped() {
+        assert_eq!(super::money_text(1_250_000, "EUR"), "12,500.00");
+        assert_eq!(super::money_text(-5, "USD"), "-0.05");
+        assert_eq!(super::money_text(1_000, "JPY"), "1,000");
+        assert_eq!(super::money_text(0, "EUR"), "0.00");
+    }
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    chrome: Chrome,
+    pipelines: Vec<PipelineRows>,
+    due_today: i64,
+    overdue: i64,
+    recent: Vec<Change>,
+}
+
+async fn dashboard(
+    session: TenantSession,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let now = crate::crm::now();
+    let board = read(&state, &session, move |conn, who| {
+        crate::crm::reports::dashboard(conn, &who.visibility, now)
+    })
+    .await?;
+    let (due_today, overdue) = board["activities_due"].as_array().map_or((0, 0), |rows| {
+        rows.iter().fold((0, 0), |(d, o), r| {
+            (
+                d + r["due_today"].as_i64().unwrap_or(0),
+                o + r["overdue"].as_i64().unwrap_or(0),
+            )
+        })
+    });
+    let page = DashboardPage {
+        chrome: Chrome::new(&state, &session, "/"),
+        pipelines: pipelines(&board["pipelines"]),
+        due_today,
+        overdue,
+        recent: recent(&board["recent_changes"]),
+    };
+    render(&page)
+}
+
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Each stage's open deals, with their value per currency ("12,500.00 EUR · 3,000.00 USD"):
+/// amounts of different currencies are never added up.
+fn pipelines(value: &Value) -> Vec<PipelineRows> {
+    value
+        .as_array()
+        .map(|pipelines| {
+            pipelines
+                .iter()
+                .map(|p| PipelineRows {
+                    name: text(&p["name"]),
+                    stages: p["stages"]
+                        .as_array()
+                        .map(|stages| stages.iter().map(stage_row).collect())
+                        .unwrap_or_default(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn stage_row(stage: &Value) -> StageRow {
+    let totals = stage["totals"].as_array().cloned().unwrap_or_default();
+    let value = totals
+        .iter()
+        .map(|t| {
+            let currency = text(&t["currency"]);
+            let minor = t["amount"]
+                .as_i64()
+                .map_or_else(|| text(&t["amount"]), |a| money_text(a, &currency));
+            format!("{minor} {currency}")
+        })
+        .collect::<Vec<_>>()
+        .join(" · ");
+    StageRow {
+        name: text(&stage["stage"]["name"]),
+        count: stage["count"].as_i64().unwrap_or(0),
+        value,
+    }
+}
+
+/// An amount in minor units as major units with the currency's digits, grouped by
+/// thousands: `1250000` EUR is `12,500.00`.
+fn money_text(minor: i64, currency: &str) -> String {
+    let digits = u32::from(crate::crm::currency::minor_digits(currency).unwrap_or(2));
+    let scale = 10_i64.pow(digits);
+    let sign = if minor < 0 { "-" } else { "" };
+    let whole = (minor / scale).unsigned_abs().to_string();
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    if digits == 0 {
+        format!("{sign}{grouped}")
+    } else {
+        let fraction = (minor % scale).unsigned_abs();
+        format!(
+            "{sign}{grouped}.{fraction:0width$}",
+            width = digits as usize
+        )
+    }
+}
+
+fn recent(value: &Value) -> Vec<Change> {
+    value
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .map(|r| {
+                    let kind = text(&r["record_kind"]);
+                    Change {
+                        href: format!("/{}s/{}", kind, text(&r["record_id"])),
+                        kind,
+                        title: text(&r["title"]),
+                        event: text(&r["event"]).replace('_', " "),
+                        at: text(&r["at"]),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}

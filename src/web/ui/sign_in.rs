@@ -1,0 +1,201 @@
+//! Signing in and out with a form. Before there is a session there is no session token to
+//! put in the form, so the sign-in form carries a token of its own that the page also set
+//! as a cookie (`SameSite=Strict`): another site can make a browser post the form, but
+//! cannot read the token to put in it.
+
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{render, see_other};
+use crate::error::{ApiError, ErrorCode};
+use crate::identity::Role;
+use crate::identity::setup::constant_time_eq;
+use crate::web::AppState;
+use crate::web::auth::{TENANT_COOKIE, end_session};
+use crate::web::endpoint::{Access, Area, endpoints};
+use crate::web::tenant::{CurrentTenant, TenantSession, sign_in};
+
+endpoints! { area: Area::TenantApp;
+    GET "/sign-in" => form, Access::TenantPublic, 200, "The sign-in page", [];
+    POST "/sign-in" => submit, Access::TenantPublic, 303,
+        "Sign in with the form; on to the page asked for",
+        [InvalidCredentials, RateLimited];
+    POST "/sign-out" => sign_out, Access::Tenant(Role::Viewer), 303,
+        "Sign out; on to the sign-in page", [];
+}
+
+/// The sign-in form's own token (see the module's comment).
+const FORM_COOKIE: &str = "holdfast_sign_in";
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage<'a> {
+    tenant_name: &'a str,
+    base: &'a str,
+    csrf: &'a str,
+    next: &'a str,
+    email: &'a str,
+    error: Option<&'a str>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Next {
+    next: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignInForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    next: String,
+    email: String,
+    password: String,
+}
+
+fn base(current: &CurrentTenant) -> &str {
+    current.cookie_path.trim_end_matches('/')
+}
+
+async fn form(
+    current: CurrentTenant,
+    state: web::Data<AppState>,
+    query: web::Query<Next>,
+) -> Result<HttpResponse, ApiError> {
+    let token = crate::identity::secret::Secret::generate().text;
+    let next = safe_next(base(&current), query.next.as_deref());
+    let mut page = render(&SignInPage {
+        tenant_name: &current.tenant.name,
+        base: base(&current),
+        csrf: &token,
+        next: &next,
+        email: "",
+        error: None,
+    })?;
+    page.add_cookie(&form_cookie(&state, &current, token))
+        .map_err(ApiError::internal)?;
+    Ok(page)
+}
+
+fn form_cookie(state: &AppState, current: &CurrentTenant, token: String) -> Cookie<'static> {
+    Cookie::build(FORM_COOKIE, token)
+        .path(current.cookie_path.clone())
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.config.cookie_secure)
+        .max_age(CookieDuration::hours(1))
+        .finish()
+}
+
+async fn submit(
+    req: HttpRequest,
+    current: CurrentTenant,
+    state: web::Data<AppState>,
+    form: web::Form<SignInForm>,
+) -> Result<HttpResponse, ApiError> {
+    let SignInForm {
+        csrf,
+        next,
+        email,
+        password,
+    } = form.into_inner();
+    let expected = req.cookie(FORM_COOKIE).map(|c| c.value().to_owned());
+    let token_ok = expected
+        .as_deref()
+        .is_some_and(|e| !e.is_empty() && constant_time_eq(e.as_bytes(), csrf.as_bytes()));
+    if !token_ok {
+        return Err(ApiError::with_message(
+            ErrorCode::CsrfFailed,
+            "The sign-in form had expired. Open the sign-in page again.",
+        ));
+    }
+    let next = safe_next(base(&current), Some(&next));
+    match sign_in(&req, &state, &current, &email, password).await {
+        Ok((cookie, _, _)) => {
+            let mut done = see_other(&next);
+            done.add_cookie(&cookie).map_err(ApiError::internal)?;
+            let mut spent = form_cookie(&state, &current, String::new());
+            spent.make_removal();
+            done.add_cookie(&spent).map_err(ApiError::internal)?;
+            Ok(done)
+        }
+        Err(err)
+            if matches!(
+                err.code(),
+                ErrorCode::InvalidCredentials | ErrorCode::RateLimited
+            ) =>
+        {
+            // The form again, with the reason next to it and the e-mail kept.
+            let mut page = render(&SignInPage {
+                tenant_name: &current.tenant.name,
+                base: base(&current),
+                csrf: expected.as_deref().unwrap_or_default(),
+                next: &next,
+                email: &email,
+                error: Some(err.message()),
+            })?;
+            *page.status_mut() = err.code().status();
+            Ok(page)
+        }
+        Err(err) => Err(err),
+    }
+}
+
+/// Where to go after signing in: a path of this tenant's pages, never another site (an open
+/// redirect) or another tenant.
+fn safe_next(base: &str, next: Option<&str>) -> String {
+    let home = format!("{base}/");
+    match next {
+        Some(path)
+            if path.starts_with(&home)
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && !path.chars().any(char::is_control) =>
+        {
+            path.to_owned()
+        }
+        _ => home,
+    }
+}
+
+async fn sign_out(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: TenantSession,
+) -> Result<HttpResponse, ApiError> {
+    let path = session.current.cookie_path.clone();
+    let ended = end_session(&state, &req, TENANT_COOKIE, path).await?;
+    let mut done = see_other(&format!("{}/sign-in", base(&session.current)));
+    for cookie in ended.cookies() {
+        done.add_cookie(&cookie).map_err(ApiError::internal)?;
+    }
+    Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn sign_in_leads_only_to_this_tenants_pages() {
+        assert_eq!(
+            safe_next("/t/acme", Some("/t/acme/contacts?q=a")),
+            "/t/acme/contacts?q=a"
+        );
+        assert_eq!(safe_next("", Some("/contacts")), "/contacts");
+        for bad in [
+            "https://evil.example/",
+            "//evil.example/",
+            "/t/other/",
+            "/t/acme",
+            "/\\evil",
+        ] {
+            assert_eq!(safe_next("/t/acme", Some(bad)), "/t/acme/", "{bad}");
+        }
+        assert_eq!(safe_next("", Some("//evil.example/x")), "/");
+        assert_eq!(safe_next("/t/acme", None), "/t/acme/");
+    }
+}

@@ -1,0 +1,182 @@
+//! The tenant app's pages over plain HTTP, as a browser without JavaScript uses them: forms
+//! that post and redirect, the CSRF token in the form, refusals as pages.
+
+use reqwest::redirect::Policy;
+
+use crate::helpers::{PASSWORD, TestApp, licensed_tenants};
+
+/// A cookie-keeping client that does not follow redirects, so each hop can be checked.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn location(response: &reqwest::Response) -> String {
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// The value of the hidden `csrf` field of a page's form.
+fn csrf_of(html: &str) -> String {
+    let start = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+async fn sign_in(app: &TestApp, web: &reqwest::Client, email: &str) -> reqwest::Response {
+    let form = web.get(app.url("/t/acme/sign-in")).send().await.unwrap();
+    assert_eq!(form.status(), 200);
+    let csrf = csrf_of(&form.text().await.unwrap());
+    web.post(app.url("/t/acme/sign-in"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("next", "/t/acme/contacts"),
+            ("email", email),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn sign_in_with_the_form_see_the_contacts_and_sign_out() {
+    let app = TestApp::spawn().await;
+    let mut tenants = licensed_tenants(&app, &["acme"]).await;
+    let (_, owner) = &mut tenants[0][0];
+    let (status, body) = owner
+        .post(
+            "/t/acme/api/v1/contacts",
+            serde_json::json!({"first_name": "Ada", "last_name": "Lovelace <b>", "emails": ["ada@example.com"]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+
+    let web = client();
+    // Not signed in: to the sign-in page, which comes back here after.
+    let home = web.get(app.url("/t/acme/contacts")).send().await.unwrap();
+    assert_eq!(home.status(), 303);
+    assert_eq!(location(&home), "/t/acme/sign-in?next=/t/acme/contacts");
+
+    let signed_in = sign_in(&app, &web, "viewer@acme.test").await;
+    assert_eq!(signed_in.status(), 303);
+    assert_eq!(location(&signed_in), "/t/acme/contacts");
+
+    let page = web.get(app.url("/t/acme/contacts")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Lovelace &#60;b&#62;") || html.contains("Lovelace &lt;b&gt;"),
+        "escaped: {html}"
+    );
+    assert!(html.contains("ada@example.com"));
+    assert!(html.contains("viewer@acme.test"));
+
+    let dashboard = web.get(app.url("/t/acme/")).send().await.unwrap();
+    assert_eq!(dashboard.status(), 200);
+    let html = dashboard.text().await.unwrap();
+    assert!(
+        html.contains("Open pipeline") && html.contains("Ada Lovelace"),
+        "{html}"
+    );
+
+    // Signing out needs the session's token in the form.
+    let forged = web
+        .post(app.url("/t/acme/sign-out"))
+        .form(&[("csrf", "not-the-token")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    assert!(forged.text().await.unwrap().contains("csrf_failed"));
+    let out = web
+        .post(app.url("/t/acme/sign-out"))
+        .form(&[("csrf", csrf_of(&html).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 303);
+    assert_eq!(location(&out), "/t/acme/sign-in");
+    let after = web.get(app.url("/t/acme/contacts")).send().await.unwrap();
+    assert_eq!(after.status(), 303, "the session is over");
+}
+
+#[tokio::test]
+async fn a_wrong_password_a_forged_form_and_an_open_redirect_are_refused() {
+    let app = TestApp::spawn().await;
+    licensed_tenants(&app, &["acme"]).await;
+    let web = client();
+
+    let form = web.get(app.url("/t/acme/sign-in")).send().await.unwrap();
+    let csrf = csrf_of(&form.text().await.unwrap());
+    let wrong = web
+        .post(app.url("/t/acme/sign-in"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("next", ""),
+            ("email", "owner@acme.test"),
+            ("password", "not the password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let html = wrong.text().await.unwrap();
+    assert!(
+        html.contains("role=\"alert\"") && html.contains("owner@acme.test"),
+        "{html}"
+    );
+
+    // A post from another site carries no form cookie of ours: refused, nobody signed in.
+    let forged = client()
+        .post(app.url("/t/acme/sign-in"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("next", ""),
+            ("email", "owner@acme.test"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    assert!(forged.headers().get("set-cookie").is_none());
+
+    // After signing in, only this tenant's pages: never another site.
+    let evil = web
+        .post(app.url("/t/acme/sign-in"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("next", "//evil.example/"),
+            ("email", "owner@acme.test"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(evil.status(), 303);
+    assert_eq!(location(&evil), "/t/acme/");
+}
+
+#[tokio::test]
+async fn pages_of_another_tenant_or_none_answer_with_a_page() {
+    let app = TestApp::spawn().await;
+    licensed_tenants(&app, &["acme", "beta"]).await;
+    let web = client();
+    assert_eq!(sign_in(&app, &web, "owner@acme.test").await.status(), 303);
+    // Acme's session means nothing to beta: its pages ask for a sign-in of their own.
+    let other = web.get(app.url("/t/beta/contacts")).send().await.unwrap();
+    assert_eq!(other.status(), 303);
+    assert_eq!(location(&other), "/t/beta/sign-in?next=/t/beta/contacts");
+    let missing = web.get(app.url("/t/nobody/contacts")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    let html = missing.text().await.unwrap();
+    assert!(html.contains("tenant_not_found"), "{html}");
+}
