@@ -7,10 +7,12 @@
 
 mod helpers;
 
+mod app_in_browser;
 mod app_pages;
 mod assets;
 mod audit;
 mod backup;
+mod browser;
 mod caching;
 mod changes;
 mod cli;
