@@ -60,6 +60,29 @@ async fn a_user_signs_in_sees_the_dashboard_and_contacts_and_signs_out() {
         .await
         .unwrap();
 
+    // A new contact through its form, then its page.
+    browser.click("a[href='/t/acme/contacts/new']").await;
+    browser
+        .client
+        .wait()
+        .for_element(Locator::Css("#first_name"))
+        .await
+        .unwrap();
+    browser.check_page("contact-new").await;
+    browser.fill("#first_name", "Alan").await;
+    browser.fill("#last_name", "Turing").await;
+    browser.fill("#emails", "alan@example.com").await;
+    browser.click("form.record-form button[type=submit]").await;
+    browser
+        .client
+        .wait()
+        .for_element(Locator::XPath("//h1[. = 'Alan Turing']"))
+        .await
+        .unwrap();
+    assert!(browser.path().await.starts_with("/t/acme/contacts/"));
+    assert!(browser.text(".timeline").await.contains("created"));
+    browser.check_page("contact").await;
+
     browser.click("nav a[href='/t/acme/']").await;
     browser
         .client

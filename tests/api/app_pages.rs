@@ -180,3 +180,153 @@ async fn pages_of_another_tenant_or_none_answer_with_a_page() {
     let html = missing.text().await.unwrap();
     assert!(html.contains("tenant_not_found"), "{html}");
 }
+
+/// A form's hidden fields and the page's path after a redirect.
+async fn follow(app: &TestApp, web: &reqwest::Client, response: reqwest::Response) -> String {
+    assert_eq!(response.status(), 303, "{:?}", response.text().await);
+    let to = location(&response);
+    web.get(app.url(&to))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn contacts_are_made_and_changed_with_forms_and_a_stale_edit_shows_both_versions() {
+    let app = TestApp::spawn().await;
+    licensed_tenants(&app, &["acme"]).await;
+    let web = client();
+    assert_eq!(sign_in(&app, &web, "member@acme.test").await.status(), 303);
+    let form = web
+        .get(app.url("/t/acme/contacts/new"))
+        .send()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&form.text().await.unwrap());
+
+    // A bad address comes back next to its field, with what was typed kept.
+    let refused = web
+        .post(app.url("/t/acme/contacts"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("first_name", "Ada"),
+            ("last_name", "Lovelace"),
+            ("emails", "not-an-address"),
+            ("lifecycle_stage", "lead"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("id=\"emails-error\""), "{html}");
+    assert!(html.contains("value=\"not-an-address\""));
+
+    let made = web
+        .post(app.url("/t/acme/contacts"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("first_name", "Ada"),
+            ("last_name", "Lovelace"),
+            ("emails", "ada@example.com, ada@work.example"),
+            ("lifecycle_stage", "lead"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let contact_path = location(&made);
+    let page = follow(&app, &web, made).await;
+    assert!(page.contains("<h1>Ada Lovelace</h1>"), "{page}");
+    assert!(
+        page.contains("ada@example.com, ada@work.example"),
+        "both addresses kept"
+    );
+    assert!(page.contains("created"));
+    let version = page
+        .split("name=\"version\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let edit = |title: &'static str| {
+        let fields = [
+            ("csrf", csrf.clone()),
+            ("version", version.clone()),
+            ("first_name", "Ada".to_owned()),
+            ("last_name", "Lovelace".to_owned()),
+            ("emails", "ada@example.com, ada@work.example".to_owned()),
+            ("title", title.to_owned()),
+            ("lifecycle_stage", "lead".to_owned()),
+        ];
+        web.post(app.url(&contact_path)).form(&fields).send()
+    };
+    let first = edit("Countess").await.unwrap();
+    let page = follow(&app, &web, first).await;
+    assert!(page.contains("title: — → Countess"), "{page}");
+
+    // The same form again, from the version before: refused, both versions shown.
+    let stale = edit("Analyst").await.unwrap();
+    assert_eq!(stale.status(), 412);
+    let html = stale.text().await.unwrap();
+    assert!(html.contains("Someone changed this contact"), "{html}");
+    assert!(html.contains("<td>Countess</td><td>Analyst</td>"), "{html}");
+}
+
+#[tokio::test]
+async fn a_viewer_is_offered_no_edit_controls_and_is_refused_anyway() {
+    let app = TestApp::spawn().await;
+    let mut tenants = licensed_tenants(&app, &["acme"]).await;
+    let (_, owner) = &mut tenants[0][0];
+    let (_, body) = owner
+        .post(
+            "/t/acme/api/v1/contacts",
+            serde_json::json!({"first_name": "Ada"}),
+        )
+        .await;
+    let id = body["contact"]["id"].as_str().unwrap().to_owned();
+    let web = client();
+    assert_eq!(sign_in(&app, &web, "viewer@acme.test").await.status(), 303);
+    let list = web
+        .get(app.url("/t/acme/contacts"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!list.contains("New contact"));
+    let page = web
+        .get(app.url(&format!("/t/acme/contacts/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("<form class=\"form record-form\""), "{page}");
+    let csrf = csrf_of(&page);
+    let refused = web
+        .post(app.url(&format!("/t/acme/contacts/{id}")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("version", "1"),
+            ("first_name", "Eve"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    assert!(refused.text().await.unwrap().contains("forbidden"));
+    let new = web
+        .get(app.url("/t/acme/contacts/new"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(new.status(), 403);
+}

@@ -29,6 +29,9 @@ pub struct Chrome {
     pub base: String,
     pub user_name: String,
     pub role: &'static str,
+    /// May this caller change records? Edit controls are offered only then (the server
+    /// refuses anyway).
+    pub can_edit: bool,
     pub csrf: String,
     pub nav: Vec<NavItem>,
     pub banners: Vec<Banner>,
@@ -54,6 +57,8 @@ impl Chrome {
                 .as_ref()
                 .map_or_else(String::new, |u| u.email.clone()),
             role: session.role.as_str(),
+            can_edit: state.license.effective().may_write().is_ok()
+                && session.role.at_least(Role::Member),
             csrf: session.csrf_token.clone().unwrap_or_default(),
             nav,
             banners: banners(state, session.role),

@@ -51,6 +51,7 @@ struct Choice {
 }
 
 struct Row {
+    id: String,
     name: String,
     email: String,
     title: String,
@@ -112,7 +113,7 @@ async fn contacts(
         )
     })
     .await?;
-    let rows = page.records.iter().map(|r| row(&r.body)).collect();
+    let rows = page.records.iter().map(|r| row(&r.id, &r.body)).collect();
     let next = page.next_cursor.map(|cursor| {
         format!(
             "q={}&stage={}&sort={}&cursor={}",
@@ -146,7 +147,7 @@ async fn contacts(
     })
 }
 
-fn row(body: &serde_json::Map<String, Value>) -> Row {
+fn row(id: &str, body: &serde_json::Map<String, Value>) -> Row {
     let text = |name: &str| body.get(name).and_then(Value::as_str).unwrap_or_default();
     let name = format!("{} {}", text("first_name"), text("last_name"))
         .trim()
@@ -159,6 +160,7 @@ fn row(body: &serde_json::Map<String, Value>) -> Row {
         .unwrap_or_default()
         .to_owned();
     Row {
+        id: id.to_owned(),
         name,
         email,
         title: text("title").to_owned(),

@@ -8,6 +8,7 @@
 //! signed in is sent to the sign-in page, anything else gets a page that says what happened.
 
 mod chrome;
+mod contact;
 mod contacts;
 mod dashboard;
 mod sign_in;
@@ -25,7 +26,12 @@ use crate::web::endpoint::Module;
 pub use chrome::Chrome;
 
 /// The pages of the tenant app.
-pub const MODULES: &[Module] = &[sign_in::MODULE, dashboard::MODULE, contacts::MODULE];
+pub const MODULES: &[Module] = &[
+    sign_in::MODULE,
+    dashboard::MODULE,
+    contacts::MODULE,
+    contact::MODULE,
+];
 
 /// A rendered page.
 pub fn render(page: &impl Template) -> Result<HttpResponse, ApiError> {
