@@ -131,3 +131,106 @@ async fn the_page_checks_catch_a_missing_label_and_a_script_error() {
         "{violations:?}"
     );
 }
+
+/// The stage a deal is in, through the API.
+async fn stage_of(owner: &mut crate::helpers::Browser<'_>, id: &str) -> String {
+    let (_, deal) = owner.get(&format!("/t/acme/api/v1/deals/{id}")).await;
+    deal["deal"]["stage_id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_deal_moves_on_the_board_by_drag_and_drop_and_by_keyboard() {
+    use fantoccini::key::Key;
+    let Some(browser) = Browser::start("board").await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let mut tenants = licensed_tenants(&app, &["acme"]).await;
+    let (_, owner) = &mut tenants[0][0];
+    let (status, body) = owner
+        .post(
+            "/t/acme/api/v1/deals",
+            serde_json::json!({"title": "Lighthouse", "amount": 500_000}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["deal"]["id"].as_str().unwrap().to_owned();
+    let (_, pipelines) = owner.get("/t/acme/api/v1/pipelines").await;
+    let stages: Vec<String> = pipelines["pipelines"][0]["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(stage_of(owner, &id).await, stages[0]);
+
+    browser.goto(&app.url("/t/acme/sign-in")).await;
+    browser.fill("#email", "member@acme.test").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click("form button[type=submit]").await;
+    browser
+        .client
+        .wait()
+        .for_element(Locator::Css("#pipeline-title"))
+        .await
+        .unwrap();
+    browser.goto(&app.url("/t/acme/deals")).await;
+    browser
+        .client
+        .wait()
+        .for_element(Locator::Css("[data-board]"))
+        .await
+        .unwrap();
+    browser.check_page("board").await;
+
+    // Drag the card onto the third column. WebDriver's pointer actions do not start an HTML5
+    // drag in Chromium, so the test dispatches the drag events a mouse would.
+    browser
+        .client
+        .execute(
+            "const card = document.querySelector(`[data-deal='${arguments[0]}']`);
+             const column = document.querySelector(`[data-stage='${arguments[1]}']`);
+             const data = new DataTransfer();
+             card.dispatchEvent(new DragEvent('dragstart', { bubbles: true, dataTransfer: data }));
+             column.dispatchEvent(new DragEvent('dragover', { bubbles: true, cancelable: true, dataTransfer: data }));
+             column.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: data }));",
+            vec![serde_json::json!(id), serde_json::json!(stages[2])],
+        )
+        .await
+        .unwrap();
+    for _ in 0..50 {
+        if stage_of(owner, &id).await == stages[2] {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        stage_of(owner, &id).await,
+        stages[2],
+        "moved by drag and drop"
+    );
+    browser
+        .client
+        .wait()
+        .for_element(Locator::Css("[data-board]"))
+        .await
+        .unwrap();
+
+    // By keyboard: focus the card's "Move to" list, one stage back, then its button.
+    let select = browser
+        .client
+        .find(Locator::Css(&format!("#move-{id}")))
+        .await
+        .unwrap();
+    select.send_keys(&Key::Up.to_string()).await.unwrap();
+    select.send_keys(&Key::Tab.to_string()).await.unwrap();
+    let active = browser.client.active_element().await.unwrap();
+    active.send_keys(&Key::Enter.to_string()).await.unwrap();
+    for _ in 0..50 {
+        if stage_of(owner, &id).await == stages[1] {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(stage_of(owner, &id).await, stages[1], "moved by keyboard");
+}

@@ -330,3 +330,55 @@ async fn a_viewer_is_offered_no_edit_controls_and_is_refused_anyway() {
         .unwrap();
     assert_eq!(new.status(), 403);
 }
+
+#[tokio::test]
+async fn the_board_shows_each_stage_per_currency_and_a_form_moves_a_deal() {
+    let app = TestApp::spawn().await;
+    let mut tenants = licensed_tenants(&app, &["acme"]).await;
+    let (_, owner) = &mut tenants[0][0];
+    let mut ids = Vec::new();
+    for (title, amount, currency) in [("Big", 1_250_000, "EUR"), ("Small", 300_000, "USD")] {
+        let (status, body) = owner
+            .post(
+                "/t/acme/api/v1/deals",
+                serde_json::json!({"title": title, "amount": amount, "currency": currency}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        ids.push(body["deal"]["id"].as_str().unwrap().to_owned());
+    }
+    let (_, board) = owner.get("/t/acme/api/v1/pipelines").await;
+    let pipeline = &board["pipelines"][0];
+    let second_stage = pipeline["stages"][1]["id"].as_str().unwrap().to_owned();
+
+    let web = client();
+    assert_eq!(sign_in(&app, &web, "member@acme.test").await.status(), 303);
+    let html = web
+        .get(app.url("/t/acme/deals"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("12,500.00 EUR · 3,000.00 USD"),
+        "per currency, never added: {html}"
+    );
+    assert!(html.contains("Big") && html.contains("Small"));
+
+    let moved = web
+        .post(app.url(&format!("/t/acme/deals/{}/move", ids[0])))
+        .form(&[
+            ("csrf", csrf_of(&html).as_str()),
+            ("stage_id", second_stage.as_str()),
+            ("pipeline", pipeline["id"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), 303);
+    assert!(location(&moved).starts_with("/t/acme/deals?pipeline="));
+    let (_, deal) = owner.get(&format!("/t/acme/api/v1/deals/{}", ids[0])).await;
+    assert_eq!(deal["deal"]["stage_id"], second_stage.as_str());
+}

@@ -37,7 +37,11 @@ pub struct Chrome {
     pub banners: Vec<Banner>,
 }
 
-const NAV: &[(&str, &str)] = &[("Dashboard", "/"), ("Contacts", "/contacts")];
+const NAV: &[(&str, &str)] = &[
+    ("Dashboard", "/"),
+    ("Contacts", "/contacts"),
+    ("Deals", "/deals"),
+];
 
 impl Chrome {
     pub fn new(state: &AppState, session: &TenantSession, current_path: &str) -> Self {

@@ -36,17 +36,6 @@ struct Change {
     at: String,
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn money_is_shown_in_major_units_grouped() {
-        assert_eq!(super::money_text(1_250_000, "EUR"), "12,500.00");
-        assert_eq!(super::money_text(-5, "USD"), "-0.05");
-        assert_eq!(super::money_text(1_000, "JPY"), "1,000");
-        assert_eq!(super::money_text(0, "EUR"), "0.00");
-    }
-}
-
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct DashboardPage {
@@ -118,9 +107,10 @@ fn stage_row(stage: &Value) -> StageRow {
         .iter()
         .map(|t| {
             let currency = text(&t["currency"]);
-            let minor = t["amount"]
-                .as_i64()
-                .map_or_else(|| text(&t["amount"]), |a| money_text(a, &currency));
+            let minor = t["amount"].as_i64().map_or_else(
+                || text(&t["amount"]),
+                |a| super::format::money(a, &currency),
+            );
             format!("{minor} {currency}")
         })
         .collect::<Vec<_>>()
@@ -129,31 +119,6 @@ fn stage_row(stage: &Value) -> StageRow {
         name: text(&stage["stage"]["name"]),
         count: stage["count"].as_i64().unwrap_or(0),
         value,
-    }
-}
-
-/// An amount in minor units as major units with the currency's digits, grouped by
-/// thousands: `1250000` EUR is `12,500.00`.
-fn money_text(minor: i64, currency: &str) -> String {
-    let digits = u32::from(crate::crm::currency::minor_digits(currency).unwrap_or(2));
-    let scale = 10_i64.pow(digits);
-    let sign = if minor < 0 { "-" } else { "" };
-    let whole = (minor / scale).unsigned_abs().to_string();
-    let mut grouped = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    if digits == 0 {
-        format!("{sign}{grouped}")
-    } else {
-        let fraction = (minor % scale).unsigned_abs();
-        format!(
-            "{sign}{grouped}.{fraction:0width$}",
-            width = digits as usize
-        )
     }
 }
 

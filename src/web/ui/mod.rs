@@ -7,10 +7,12 @@
 //! Refusals on these routes come back as pages too (see [`answered`]): a caller who is not
 //! signed in is sent to the sign-in page, anything else gets a page that says what happened.
 
+mod board;
 mod chrome;
 mod contact;
 mod contacts;
 mod dashboard;
+mod format;
 mod sign_in;
 
 use actix_web::body::{EitherBody, MessageBody};
@@ -31,6 +33,7 @@ pub const MODULES: &[Module] = &[
     dashboard::MODULE,
     contacts::MODULE,
     contact::MODULE,
+    board::MODULE,
 ];
 
 /// A rendered page.

@@ -1,0 +1,200 @@
+//! Deals as a pipeline board: a column per stage with its count and value (per currency),
+//! the first cards of each, and on each card a "Move to" form — the keyboard's way, and what
+//! dragging a card onto another column submits (see `assets/js/app.js`).
+
+use std::collections::HashSet;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::format::money;
+use super::{Chrome, render, see_other};
+use crate::crm::board::{self, Total};
+use crate::crm::{Kind, pipelines};
+use crate::error::ApiError;
+use crate::identity::Role;
+use crate::web::AppState;
+use crate::web::audit_trail::note_target;
+use crate::web::endpoint::{Access, Area, endpoints};
+use crate::web::tenant::{IdParam, TenantSession, crm_read as read, crm_write as write};
+
+endpoints! { area: Area::TenantApp;
+    GET "/deals" => show, Access::Tenant(Role::Viewer), 200,
+        "The deals of a pipeline as a board", [];
+    POST "/deals/{id}/move" => move_deal, Access::Tenant(Role::Member), 303,
+        "Move a deal to a stage; back to its board", [InvalidInput, ReadOnly];
+}
+
+const CARDS_PER_STAGE: u32 = 25;
+const CLOSED_WITHIN_DAYS: i64 = 30;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    pipeline: Option<String>,
+}
+
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+struct Card {
+    id: String,
+    title: String,
+    amount: String,
+}
+
+struct ColumnView {
+    id: String,
+    name: String,
+    count: i64,
+    total: String,
+    cards: Vec<Card>,
+    more: i64,
+}
+
+#[derive(Template)]
+#[template(path = "board.html")]
+struct BoardPage {
+    chrome: Chrome,
+    pipeline_id: String,
+    pipeline_name: String,
+    pipelines: Vec<Choice>,
+    stages: Vec<Choice>,
+    columns: Vec<ColumnView>,
+    summary: String,
+}
+
+/// Totals per currency, never added across currencies: "12,500.00 EUR · 3,000.00 USD".
+fn totals_text(totals: &[Total]) -> String {
+    if totals.is_empty() {
+        return "nothing".to_owned();
+    }
+    totals
+        .iter()
+        .map(|t| {
+            let amount = i64::try_from(t.amount)
+                .map_or_else(|_| t.amount.to_string(), |a| money(a, &t.currency));
+            format!("{amount} {}", t.currency)
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+fn card(deal: &Value) -> Card {
+    let text = |name: &str| deal[name].as_str().unwrap_or_default().to_owned();
+    let currency = text("currency");
+    Card {
+        id: text("id"),
+        title: text("title"),
+        amount: deal["amount"]
+            .as_i64()
+            .map(|a| format!("{} {currency}", money(a, &currency)))
+            .unwrap_or_default(),
+    }
+}
+
+async fn show(
+    session: TenantSession,
+    state: web::Data<AppState>,
+    params: web::Query<Params>,
+) -> Result<HttpResponse, ApiError> {
+    let asked = params.into_inner().pipeline;
+    let since = crate::crm::now() - CLOSED_WITHIN_DAYS * 86_400;
+    let (all, pipeline, columns) = read(&state, &session, move |conn, who| {
+        let all = pipelines::list(conn)?;
+        let pipeline = match asked {
+            Some(id) => pipelines::get(conn, &id)?,
+            None => all
+                .first()
+                .cloned()
+                .ok_or(crate::crm::CrmError::Missing("pipeline"))?,
+        };
+        let scope = who.visibility.scope(Kind::Deal);
+        let columns = board::board(conn, &pipeline.id, &scope, CARDS_PER_STAGE, since)?;
+        Ok((all, pipeline, columns))
+    })
+    .await?;
+    let summary = totals_text(&board::by_currency(&columns));
+    let page = BoardPage {
+        chrome: Chrome::new(&state, &session, "/deals"),
+        pipelines: all
+            .iter()
+            .map(|p| Choice {
+                value: p.id.clone(),
+                label: p.name.clone(),
+                selected: p.id == pipeline.id,
+            })
+            .collect(),
+        stages: pipeline
+            .stages
+            .iter()
+            .map(|s| Choice {
+                value: s.id.clone(),
+                label: s.name.clone(),
+                selected: false,
+            })
+            .collect(),
+        columns: columns
+            .iter()
+            .map(|c| {
+                let cards: Vec<Card> = c.deals.iter().map(card).collect();
+                ColumnView {
+                    id: c.stage.id.clone(),
+                    name: c.stage.name.clone(),
+                    count: c.count,
+                    total: totals_text(&c.totals),
+                    more: c.count - i64::try_from(cards.len()).unwrap_or(0),
+                    cards,
+                }
+            })
+            .collect(),
+        pipeline_id: pipeline.id,
+        pipeline_name: pipeline.name,
+        summary,
+    };
+    render(&page)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MoveForm {
+    /// Checked by the gate.
+    #[serde(rename = "csrf", default)]
+    _csrf: serde::de::IgnoredAny,
+    stage_id: String,
+    #[serde(default)]
+    pipeline: String,
+}
+
+async fn move_deal(
+    req: HttpRequest,
+    session: TenantSession,
+    state: web::Data<AppState>,
+    path: web::Path<IdParam>,
+    form: web::Form<MoveForm>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner().id;
+    note_target(&req, format!("deal {id}"));
+    let MoveForm {
+        stage_id, pipeline, ..
+    } = form.into_inner();
+    write(&state, &session, move |conn, who| {
+        pipelines::move_deal(conn, &id, &stage_id, None, None, who.env(&HashSet::new()))
+    })
+    .await?;
+    let chrome = Chrome::new(&state, &session, "/deals");
+    let back = if pipeline
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        format!("{}/deals?pipeline={pipeline}", chrome.base)
+    } else {
+        format!("{}/deals", chrome.base)
+    };
+    Ok(see_other(&back))
+}
