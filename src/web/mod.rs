@@ -305,6 +305,11 @@ pub fn api_endpoints() -> Vec<endpoint::Endpoint> {
         .collect()
 }
 
+/// Every page of the tenant app, as declared in the route table.
+pub fn page_endpoints() -> Vec<endpoint::Endpoint> {
+    endpoint::endpoints_of(ui::MODULES)
+}
+
 async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(ErrorCode::NotFound))
 }

@@ -25,13 +25,27 @@ fn csrf_of(html: &str) -> String {
 }
 
 async fn sign_in(app: &TestApp, web: &reqwest::Client, email: &str) -> reqwest::Response {
-    let form = web.get(app.url("/t/acme/sign-in")).send().await.unwrap();
+    sign_in_at(app, web, "acme", email).await
+}
+
+async fn sign_in_at(
+    app: &TestApp,
+    web: &reqwest::Client,
+    slug: &str,
+    email: &str,
+) -> reqwest::Response {
+    let form = web
+        .get(app.url(&format!("/t/{slug}/sign-in")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(form.status(), 200);
     let csrf = csrf_of(&form.text().await.unwrap());
-    web.post(app.url("/t/acme/sign-in"))
+    let next = format!("/t/{slug}/contacts");
+    web.post(app.url(&format!("/t/{slug}/sign-in")))
         .form(&[
             ("csrf", csrf.as_str()),
-            ("next", "/t/acme/contacts"),
+            ("next", next.as_str()),
             ("email", email),
             ("password", PASSWORD),
         ])
@@ -381,4 +395,100 @@ async fn the_board_shows_each_stage_per_currency_and_a_form_moves_a_deal() {
     assert!(location(&moved).starts_with("/t/acme/deals?pipeline="));
     let (_, deal) = owner.get(&format!("/t/acme/api/v1/deals/{}", ids[0])).await;
     assert_eq!(deal["deal"]["stage_id"], second_stage.as_str());
+}
+
+/// The session cookie a sign-in through the form set.
+async fn session_cookie(app: &TestApp, slug: &str, email: &str) -> String {
+    let web = client();
+    let response = sign_in_at(app, &web, slug, email).await;
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.starts_with("holdfast_session="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// Every page with every role, signed out, and with another tenant's session: each gets what
+/// the route table says, and a foreign session sees nothing.
+#[tokio::test]
+async fn every_page_answers_each_role_as_the_route_table_says() {
+    use holdfast::web::endpoint::Access;
+    let app = TestApp::spawn().await;
+    let mut tenants = licensed_tenants(&app, &["acme", "beta"]).await;
+    let (_, owner) = &mut tenants[0][0];
+    let (_, body) = owner
+        .post(
+            "/t/acme/api/v1/contacts",
+            serde_json::json!({"first_name": "Ada"}),
+        )
+        .await;
+    let contact = body["contact"]["id"].as_str().unwrap().to_owned();
+    let plain = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let pages: Vec<_> = holdfast::web::page_endpoints()
+        .into_iter()
+        .filter(|e| e.method == "GET")
+        .collect();
+    assert!(pages.len() >= 5, "{pages:?}");
+    let mut checked = 0;
+    for role in ["owner", "admin", "member", "viewer"] {
+        let cookie = session_cookie(&app, "acme", &format!("{role}@acme.test")).await;
+        let beta_cookie = session_cookie(&app, "beta", &format!("{role}@beta.test")).await;
+        for page in &pages {
+            let path = format!("/t/acme{}", page.path.replace("{id}", &contact));
+            let answer = plain
+                .get(app.url(&path))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap();
+            let allowed = match page.access {
+                Access::Tenant(minimum) => role
+                    .parse::<holdfast::identity::Role>()
+                    .unwrap()
+                    .at_least(minimum),
+                _ => true,
+            };
+            let expected = if allowed { 200 } else { 403 };
+            assert_eq!(answer.status(), expected, "{role} GET {path}");
+            assert!(
+                answer.headers()["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("text/html")
+            );
+
+            // Another tenant's session, presented here: as if nothing were here.
+            let foreign = plain
+                .get(app.url(&path))
+                .header("cookie", &beta_cookie)
+                .send()
+                .await
+                .unwrap();
+            let expected = if matches!(page.access, Access::Tenant(_)) {
+                404
+            } else {
+                200
+            };
+            assert_eq!(foreign.status(), expected, "beta's {role} GET {path}");
+
+            let anonymous = plain.get(app.url(&path)).send().await.unwrap();
+            let expected = if matches!(page.access, Access::Tenant(_)) {
+                303
+            } else {
+                200
+            };
+            assert_eq!(anonymous.status(), expected, "signed out GET {path}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, pages.len() * 4);
 }
