@@ -422,13 +422,20 @@ async fn every_page_answers_each_role_as_the_route_table_says() {
     let app = TestApp::spawn().await;
     let mut tenants = licensed_tenants(&app, &["acme", "beta"]).await;
     let (_, owner) = &mut tenants[0][0];
-    let (_, body) = owner
-        .post(
-            "/t/acme/api/v1/contacts",
+    let mut ids = std::collections::HashMap::new();
+    for (plural, noun, body) in [
+        (
+            "contacts",
+            "contact",
             serde_json::json!({"first_name": "Ada"}),
-        )
-        .await;
-    let contact = body["contact"]["id"].as_str().unwrap().to_owned();
+        ),
+        ("companies", "company", serde_json::json!({"name": "Acme"})),
+        ("deals", "deal", serde_json::json!({"title": "Big"})),
+    ] {
+        let (status, made) = owner.post(&format!("/t/acme/api/v1/{plural}"), body).await;
+        assert_eq!(status, 201, "{made}");
+        ids.insert(plural, made[noun]["id"].as_str().unwrap().to_owned());
+    }
     let plain = reqwest::Client::builder()
         .redirect(Policy::none())
         .build()
@@ -443,7 +450,9 @@ async fn every_page_answers_each_role_as_the_route_table_says() {
         let cookie = session_cookie(&app, "acme", &format!("{role}@acme.test")).await;
         let beta_cookie = session_cookie(&app, "beta", &format!("{role}@beta.test")).await;
         for page in &pages {
-            let path = format!("/t/acme{}", page.path.replace("{id}", &contact));
+            let plural = page.path.split('/').nth(1).unwrap_or_default();
+            let id = ids.get(plural).map_or("", String::as_str);
+            let path = format!("/t/acme{}", page.path.replace("{id}", id));
             let answer = plain
                 .get(app.url(&path))
                 .header("cookie", &cookie)
@@ -491,4 +500,90 @@ async fn every_page_answers_each_role_as_the_route_table_says() {
         }
     }
     assert_eq!(checked, pages.len() * 4);
+}
+
+#[tokio::test]
+async fn companies_and_deals_are_made_with_their_forms() {
+    let app = TestApp::spawn().await;
+    let mut tenants = licensed_tenants(&app, &["acme"]).await;
+    let web = client();
+    assert_eq!(sign_in(&app, &web, "member@acme.test").await.status(), 303);
+    let form = web
+        .get(app.url("/t/acme/companies/new"))
+        .send()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&form.text().await.unwrap());
+    let made = web
+        .post(app.url("/t/acme/companies"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "Analytical Engines Ltd"),
+            ("domain", "engines.example"),
+            ("size", "11-50"),
+            ("lifecycle_stage", "lead"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let page = follow(&app, &web, made).await;
+    assert!(page.contains("<h1>Analytical Engines Ltd</h1>"), "{page}");
+    let list = web
+        .get(app.url("/t/acme/companies"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("engines.example"));
+
+    let form = web
+        .get(app.url("/t/acme/deals/new"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (_, pipelines) = tenants[0][0].1.get("/t/acme/api/v1/pipelines").await;
+    let stage = pipelines["pipelines"][0]["stages"][1]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        form.contains(&format!("value=\"{stage}\"")),
+        "stages offered"
+    );
+    let deal = |amount: &'static str| {
+        let fields = [
+            ("csrf", csrf.clone()),
+            ("title", "Difference engine".to_owned()),
+            ("amount", amount.to_owned()),
+            ("currency", "EUR".to_owned()),
+            ("stage_id", stage.clone()),
+            ("expected_close", "2027-03-31".to_owned()),
+        ];
+        web.post(app.url("/t/acme/deals")).form(&fields).send()
+    };
+    let refused = deal("12.345").await.unwrap();
+    assert_eq!(refused.status(), 422);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("id=\"amount-error\"")
+    );
+    let made = deal("12,500.00").await.unwrap();
+    let id = location(&made).rsplit('/').next().unwrap().to_owned();
+    let page = follow(&app, &web, made).await;
+    assert!(page.contains("value=\"12500.00\""), "{page}");
+    let (_, api) = tenants[0][0]
+        .1
+        .get(&format!("/t/acme/api/v1/deals/{id}"))
+        .await;
+    assert_eq!(api["deal"]["amount"], 1_250_000);
+    assert_eq!(api["deal"]["stage_id"], stage.as_str());
+    assert_eq!(api["deal"]["expected_close"], "2027-03-31");
 }

@@ -40,6 +40,7 @@ pub struct Chrome {
 const NAV: &[(&str, &str)] = &[
     ("Dashboard", "/"),
     ("Contacts", "/contacts"),
+    ("Companies", "/companies"),
     ("Deals", "/deals"),
 ];
 

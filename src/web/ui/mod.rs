@@ -9,10 +9,11 @@
 
 mod board;
 mod chrome;
-mod contact;
-mod contacts;
 mod dashboard;
 mod format;
+mod lists;
+mod record;
+mod record_form;
 mod sign_in;
 
 use actix_web::body::{EitherBody, MessageBody};
@@ -31,9 +32,12 @@ pub use chrome::Chrome;
 pub const MODULES: &[Module] = &[
     sign_in::MODULE,
     dashboard::MODULE,
-    contacts::MODULE,
-    contact::MODULE,
+    lists::MODULE,
+    // Fixed paths (`/contacts/new`) before the `{id}` of the same place.
+    record::contact_pages::MODULE,
+    record::company_pages::MODULE,
     board::MODULE,
+    record::deal_pages::MODULE,
 ];
 
 /// A rendered page.
