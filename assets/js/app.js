@@ -5,7 +5,7 @@
 document.addEventListener("keydown", (event) => {
   const typing = event.target instanceof HTMLInputElement || event.target instanceof HTMLTextAreaElement
     || event.target instanceof HTMLSelectElement;
-  const search = document.querySelector("input[type=search]");
+  const search = document.querySelector("#top-q") || document.querySelector("input[type=search]");
   if (!search) return;
   if ((event.key === "/" && !typing) || (event.key === "k" && (event.ctrlKey || event.metaKey))) {
     event.preventDefault();
@@ -41,4 +41,67 @@ document.querySelectorAll("[data-board]").forEach((board) => {
       form.requestSubmit();
     });
   });
+});
+
+// Type-ahead in the top bar: results grouped by kind while typing. Without this file the box
+// is a form that opens the search page.
+document.querySelectorAll("input[data-typeahead]").forEach((input) => {
+  const box = document.getElementById(input.getAttribute("aria-controls"));
+  const base = input.dataset.typeahead.replace(/\/api\/v1\/search$/, "");
+  const groups = [["contacts", "Contacts"], ["companies", "Companies"], ["deals", "Deals"], ["activities", "Activities"]];
+  let timer = null;
+  let asked = 0;
+  const close = () => { box.hidden = true; input.setAttribute("aria-expanded", "false"); };
+  const options = () => Array.from(box.querySelectorAll("a"));
+  const select = (index) => {
+    const all = options();
+    all.forEach((a, i) => a.setAttribute("aria-selected", i === index ? "true" : "false"));
+    if (all[index]) all[index].scrollIntoView({ block: "nearest" });
+  };
+  const show = (results) => {
+    box.replaceChildren();
+    let count = 0;
+    for (const [key, title] of groups) {
+      const hits = results[key] || [];
+      if (hits.length === 0) continue;
+      const heading = document.createElement("h3");
+      heading.textContent = title;
+      box.append(heading);
+      for (const hit of hits) {
+        const link = document.createElement("a");
+        link.setAttribute("role", "option");
+        link.href = key === "activities"
+          ? `${base}/search?q=${encodeURIComponent(input.value)}`
+          : `${base}/${key}/${encodeURIComponent(hit.id)}`;
+        link.textContent = hit.title || "(untitled)";
+        box.append(link);
+        count += 1;
+      }
+    }
+    box.hidden = count === 0;
+    input.setAttribute("aria-expanded", count === 0 ? "false" : "true");
+  };
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    const q = input.value.trim();
+    if (q.length < 2) { close(); return; }
+    timer = setTimeout(async () => {
+      const mine = ++asked;
+      try {
+        const response = await fetch(`${input.dataset.typeahead}?q=${encodeURIComponent(q)}&limit=5`,
+          { credentials: "same-origin", headers: { Accept: "application/json" } });
+        if (!response.ok || mine !== asked) return;
+        show(await response.json());
+      } catch (_) { close(); }
+    }, 150);
+  });
+  input.addEventListener("keydown", (event) => {
+    const all = options();
+    const current = all.findIndex((a) => a.getAttribute("aria-selected") === "true");
+    if (event.key === "ArrowDown" && !box.hidden) { event.preventDefault(); select(Math.min(current + 1, all.length - 1)); }
+    else if (event.key === "ArrowUp" && !box.hidden) { event.preventDefault(); select(Math.max(current - 1, 0)); }
+    else if (event.key === "Enter" && current >= 0) { event.preventDefault(); all[current].click(); }
+    else if (event.key === "Escape") { close(); }
+  });
+  input.addEventListener("blur", () => setTimeout(close, 200));
 });

@@ -60,28 +60,7 @@ async fn a_user_signs_in_sees_the_dashboard_and_contacts_and_signs_out() {
         .await
         .unwrap();
 
-    // A new contact through its form, then its page.
-    browser.click("a[href='/t/acme/contacts/new']").await;
-    browser
-        .client
-        .wait()
-        .for_element(Locator::Css("#first_name"))
-        .await
-        .unwrap();
-    browser.check_page("contact-new").await;
-    browser.fill("#first_name", "Alan").await;
-    browser.fill("#last_name", "Turing").await;
-    browser.fill("#emails", "alan@example.com").await;
-    browser.click("form.record-form button[type=submit]").await;
-    browser
-        .client
-        .wait()
-        .for_element(Locator::XPath("//h1[. = 'Alan Turing']"))
-        .await
-        .unwrap();
-    assert!(browser.path().await.starts_with("/t/acme/contacts/"));
-    assert!(browser.text(".timeline").await.contains("created"));
-    browser.check_page("contact").await;
+    make_contact_and_find_it(&browser, &app).await;
 
     browser.click("nav a[href='/t/acme/']").await;
     browser
@@ -106,6 +85,65 @@ async fn a_user_signs_in_sees_the_dashboard_and_contacts_and_signs_out() {
     assert_eq!(browser.path().await, "/t/acme/sign-in");
     browser.goto(&app.url("/t/acme/contacts")).await;
     assert_eq!(browser.path().await, "/t/acme/sign-in", "signed out");
+}
+
+/// A new contact through its form; then found by type-ahead from the top bar and on the
+/// search page.
+async fn make_contact_and_find_it(browser: &Browser, app: &TestApp) {
+    // A new contact through its form, then its page.
+    browser.click("a[href='/t/acme/contacts/new']").await;
+    browser
+        .client
+        .wait()
+        .for_element(Locator::Css("#first_name"))
+        .await
+        .unwrap();
+    browser.check_page("contact-new").await;
+    browser.fill("#first_name", "Alan").await;
+    browser.fill("#last_name", "Turing").await;
+    browser.fill("#emails", "alan@example.com").await;
+    browser.click("form.record-form button[type=submit]").await;
+    browser
+        .client
+        .wait()
+        .for_element(Locator::XPath("//h1[. = 'Alan Turing']"))
+        .await
+        .unwrap();
+    assert!(browser.path().await.starts_with("/t/acme/contacts/"));
+    assert!(browser.text(".timeline").await.contains("created"));
+    browser.check_page("contact").await;
+
+    // Type-ahead from the top bar ("/" focuses it), then the search page.
+    browser.goto(&app.url("/t/acme/contacts")).await;
+    let body = browser.client.find(Locator::Css("body")).await.unwrap();
+    body.send_keys("/").await.unwrap();
+    let search = browser.client.active_element().await.unwrap();
+    assert_eq!(search.attr("id").await.unwrap().as_deref(), Some("top-q"));
+    search.send_keys("turi").await.unwrap();
+    browser
+        .client
+        .wait()
+        .for_element(Locator::Css("#top-q-results a"))
+        .await
+        .unwrap();
+    assert!(browser.text("#top-q-results").await.contains("Alan Turing"));
+    search
+        .send_keys(&fantoccini::key::Key::Down.to_string())
+        .await
+        .unwrap();
+    search
+        .send_keys(&fantoccini::key::Key::Enter.to_string())
+        .await
+        .unwrap();
+    browser
+        .client
+        .wait()
+        .for_element(Locator::XPath("//h1[. = 'Alan Turing']"))
+        .await
+        .unwrap();
+    browser.goto(&app.url("/t/acme/search?q=turing")).await;
+    assert!(browser.text("mark").await.eq_ignore_ascii_case("turing"));
+    browser.check_page("search").await;
 }
 
 /// The page checks can fail: a field without a label and a script error are caught.

@@ -587,3 +587,44 @@ async fn companies_and_deals_are_made_with_their_forms() {
     assert_eq!(api["deal"]["stage_id"], stage.as_str());
     assert_eq!(api["deal"]["expected_close"], "2027-03-31");
 }
+
+#[tokio::test]
+async fn the_search_page_groups_what_matches_and_marks_the_words() {
+    let app = TestApp::spawn().await;
+    let mut tenants = licensed_tenants(&app, &["acme"]).await;
+    let (_, owner) = &mut tenants[0][0];
+    owner
+        .post(
+            "/t/acme/api/v1/contacts",
+            serde_json::json!({"first_name": "Ada", "last_name": "Lovelace"}),
+        )
+        .await;
+    owner
+        .post(
+            "/t/acme/api/v1/companies",
+            serde_json::json!({"name": "Lovelace Analytics"}),
+        )
+        .await;
+    let web = client();
+    assert_eq!(sign_in(&app, &web, "viewer@acme.test").await.status(), 303);
+    let html = web
+        .get(app.url("/t/acme/search?q=lovel"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("id=\"results-contacts\"") && html.contains("id=\"results-companies\""),
+        "{html}"
+    );
+    assert!(html.contains("<mark>Lovelace</mark>"), "{html}");
+    let none = web
+        .get(app.url("/t/acme/search?q=%22"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(none.status(), 200);
+    assert!(none.text().await.unwrap().contains("role=\"alert\""));
+}

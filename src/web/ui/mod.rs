@@ -14,6 +14,7 @@ mod format;
 mod lists;
 mod record;
 mod record_form;
+mod search;
 mod sign_in;
 
 use actix_web::body::{EitherBody, MessageBody};
@@ -38,6 +39,7 @@ pub const MODULES: &[Module] = &[
     record::company_pages::MODULE,
     board::MODULE,
     record::deal_pages::MODULE,
+    search::MODULE,
 ];
 
 /// A rendered page.
