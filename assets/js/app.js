@@ -105,3 +105,18 @@ document.querySelectorAll("input[data-typeahead]").forEach((input) => {
   });
   input.addEventListener("blur", () => setTimeout(close, 200));
 });
+
+// Copy buttons: the text of the element they name. Without this file the text is there to
+// select by hand.
+document.querySelectorAll("button[data-copy]").forEach((button) => {
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    const source = document.getElementById(button.dataset.copy);
+    try {
+      await navigator.clipboard.writeText(source.textContent.trim());
+      button.textContent = "Copied";
+    } catch (_) {
+      window.getSelection().selectAllChildren(source);
+    }
+  });
+});

@@ -35,6 +35,16 @@ pub enum Area {
     Tenant,
     /// The tenant app's pages: at the root of a tenant's host, and under `/t/{tenant}`.
     TenantApp,
+    /// The operator console's pages, under `/admin`.
+    Console,
+}
+
+impl Area {
+    /// Pages answer with pages: forms carry the CSRF token in their body, and refusals come
+    /// back as pages (see `web::ui`).
+    pub const fn is_pages(self) -> bool {
+        matches!(self, Area::TenantApp | Area::Console)
+    }
 }
 
 impl Area {
@@ -42,7 +52,7 @@ impl Area {
     /// tenants).
     pub const fn base(self) -> &'static str {
         match self {
-            Area::Root | Area::TenantApp => "",
+            Area::Root | Area::TenantApp | Area::Console => "",
             Area::Admin => "/api/v1/admin",
             Area::Tenant => "/api/v1",
         }
@@ -169,7 +179,7 @@ pub async fn gate(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    if area == Area::TenantApp {
+    if area.is_pages() {
         // A page's form carries the CSRF token in its body; checked below like the API's.
         super::ui::read_form_token(&mut req).await?;
     }

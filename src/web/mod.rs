@@ -11,6 +11,7 @@ pub(crate) mod audit_trail;
 pub mod auth;
 pub mod backups;
 pub mod callers;
+pub(crate) mod console;
 pub mod endpoint;
 mod extractors;
 pub mod forwarded;
@@ -289,6 +290,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
     metrics::routes(cfg);
     assets::routes(cfg);
     endpoint::register(cfg, ROOT_MODULES);
+    endpoint::register(cfg, console::MODULES);
     // The operator API before the tenant API: `/api/v1/admin/…` is never a tenant route.
     admin::routes(cfg);
     tenant::routes(cfg);
@@ -308,6 +310,11 @@ pub fn api_endpoints() -> Vec<endpoint::Endpoint> {
 /// Every page of the tenant app, as declared in the route table.
 pub fn page_endpoints() -> Vec<endpoint::Endpoint> {
     endpoint::endpoints_of(ui::MODULES)
+}
+
+/// Every page of the operator console, as declared in the route table.
+pub fn console_endpoints() -> Vec<endpoint::Endpoint> {
+    endpoint::endpoints_of(console::MODULES)
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {

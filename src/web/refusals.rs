@@ -33,7 +33,7 @@ pub async fn answered_in<B: MessageBody>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, Error> {
-    if area == crate::web::endpoint::Area::TenantApp {
+    if area.is_pages() {
         crate::web::ui::answered(req, next).await
     } else {
         answered(req, next).await

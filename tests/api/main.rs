@@ -17,6 +17,8 @@ mod caching;
 mod changes;
 mod cli;
 mod config;
+mod console_in_browser;
+mod console_pages;
 mod crm_answers;
 mod crm_bulk;
 mod crm_erase;

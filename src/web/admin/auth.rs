@@ -32,8 +32,29 @@ async fn login(
     body: web::Json<Credentials>,
 ) -> Result<HttpResponse, ApiError> {
     let Credentials { email, password } = body.into_inner();
-    note_target(&req, format!("operator {}", email.trim()));
-    let address = client_address(&req);
+    let (cookie, csrf_token, operator) = sign_in(&req, &state, &email, password).await?;
+    Ok(HttpResponse::Ok()
+        .cookie(cookie)
+        .json(json!({ "operator": operator, "csrf_token": csrf_token })))
+}
+
+/// Checks an operator's e-mail and password (throttled; the same answer whether or not the
+/// account exists) and starts their session: the API's sign-in and the console's.
+pub(crate) async fn sign_in(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    email: &str,
+    password: String,
+) -> Result<
+    (
+        actix_web::cookie::Cookie<'static>,
+        String,
+        operators::Operator,
+    ),
+    ApiError,
+> {
+    note_target(req, format!("operator {}", email.trim()));
+    let address = client_address(req);
     // An address that is not an e-mail address is treated like an unknown one: same work,
     // same answer.
     let email: Option<Email> = email.parse().ok();
@@ -53,16 +74,14 @@ async fn login(
             Ok((operator, hash))
         })
         .await?;
-    check_password(&state, account, &address, hash, password).await?;
+    check_password(state, account, &address, hash, password).await?;
     let operator = operator.ok_or_else(|| ApiError::new(ErrorCode::InvalidCredentials))?;
     let principal = Principal::Operator {
         id: operator.id.clone(),
     };
     let (cookie, csrf_token) =
-        start_session(&state, &req, principal, ADMIN_COOKIE, "/".to_owned()).await?;
-    Ok(HttpResponse::Ok()
-        .cookie(cookie)
-        .json(json!({ "operator": operator, "csrf_token": csrf_token })))
+        start_session(state, req, principal, ADMIN_COOKIE, "/".to_owned()).await?;
+    Ok((cookie, csrf_token, operator))
 }
 
 async fn logout(

@@ -27,6 +27,9 @@ pub const MODULES: &[Module] = &[
     operators::MODULE,
 ];
 
+pub(crate) use auth::sign_in as operator_sign_in;
+pub(crate) use tenants::{change_status, create_tenant};
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::scope("/api/v1/admin").configure(|scope| register(scope, MODULES)));
 }

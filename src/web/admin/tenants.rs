@@ -81,13 +81,34 @@ async fn create(
     body: web::Json<NewTenant>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    note_target(&req, format!("tenant {}", body.slug.trim()));
-    let slug: Slug = body
-        .slug
+    let made = create_tenant(&req, &state, &body.slug, &body.name, body.owner_email).await?;
+    Ok(HttpResponse::Created().json(json!({
+        "tenant": made.tenant, "owner_invite_link": made.owner_invite_link, "mailed": made.mailed,
+    })))
+}
+
+/// A tenant just made, with its owner's invitation link (mailed when SMTP is set).
+#[derive(Debug)]
+pub(crate) struct NewTenantMade {
+    pub tenant: crate::tenancy::Tenant,
+    pub owner_invite_link: Option<String>,
+    pub mailed: bool,
+}
+
+/// Creates a tenant with `slug` and `name`, inviting `owner_email` as its owner: what the
+/// operator API and the console both do.
+pub(crate) async fn create_tenant(
+    req: &actix_web::HttpRequest,
+    state: &web::Data<AppState>,
+    slug: &str,
+    name: &str,
+    owner_email: Option<String>,
+) -> Result<NewTenantMade, ApiError> {
+    note_target(req, format!("tenant {}", slug.trim()));
+    let slug: Slug = slug
         .parse()
         .map_err(|e| ApiError::with_message(ErrorCode::InvalidInput, format!("slug: {e}.")))?;
-    let owner: Option<Email> = body
-        .owner_email
+    let owner: Option<Email> = owner_email
         .as_deref()
         .map(str::parse)
         .transpose()
@@ -97,7 +118,7 @@ async fn create(
     let databases = std::sync::Arc::clone(&state.tenant_dbs);
     let license = std::sync::Arc::clone(&state.license);
     let config = std::sync::Arc::clone(&state.config);
-    let owner_email = body.owner_email.clone();
+    let name = name.to_owned();
     let (tenant, link) = state
         .control_db
         .run_as(move |conn| -> Result<_, ApiError> {
@@ -106,7 +127,7 @@ async fn create(
                 password: None,
             });
             let provisioned =
-                provision::tenant_with_owner(conn, &databases, &license, &slug, &body.name, owner)?;
+                provision::tenant_with_owner(conn, &databases, &license, &slug, &name, owner)?;
             let link = provisioned
                 .owner_invite
                 .map(|l| l.url(&config.base_url(), &provisioned.tenant.slug));
@@ -116,12 +137,15 @@ async fn create(
     let mailed = match (&link, owner_email) {
         (Some(link), Some(email)) => {
             let letter = crate::mail::invitation(email.trim(), &tenant.name, "owner", link);
-            crate::web::mailer::deliver(&state, letter).await
+            crate::web::mailer::deliver(state, letter).await
         }
         _ => false,
     };
-    Ok(HttpResponse::Created()
-        .json(json!({ "tenant": tenant, "owner_invite_link": link, "mailed": mailed })))
+    Ok(NewTenantMade {
+        tenant,
+        owner_invite_link: link,
+        mailed,
+    })
 }
 
 async fn show(
@@ -163,12 +187,21 @@ async fn set_status(
     path: &str,
     status: TenantStatus,
 ) -> Result<HttpResponse, ApiError> {
-    let slug = slug(path)?;
-    let tenant = state
+    let tenant = change_status(&state, path, status).await?;
+    Ok(HttpResponse::Ok().json(json!({ "tenant": tenant })))
+}
+
+/// Suspends or resumes the tenant `slug`: the operator API and the console.
+pub(crate) async fn change_status(
+    state: &web::Data<AppState>,
+    slug: &str,
+    status: TenantStatus,
+) -> Result<crate::tenancy::Tenant, ApiError> {
+    let slug = self::slug(slug)?;
+    Ok(state
         .control_db
         .run_as(move |conn| registry::set_status(conn, &slug, status))
-        .await?;
-    Ok(HttpResponse::Ok().json(json!({ "tenant": tenant })))
+        .await?)
 }
 
 async fn suspend(

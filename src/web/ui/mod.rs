@@ -13,7 +13,7 @@ mod dashboard;
 mod format;
 mod lists;
 mod record;
-mod record_form;
+pub(crate) mod record_form;
 mod search;
 mod sign_in;
 
@@ -27,7 +27,8 @@ use askama::Template;
 use crate::error::{ApiError, ErrorCode};
 use crate::web::endpoint::Module;
 
-pub use chrome::Chrome;
+pub use chrome::{Banner, Chrome, NavItem};
+pub(crate) use sign_in::{SignInPage, check_form_token, form_cookie, new_form_token};
 
 /// The pages of the tenant app.
 pub const MODULES: &[Module] = &[
@@ -78,11 +79,12 @@ struct ErrorPage<'a> {
 fn refusal_page(req: &HttpRequest, err: &ApiError) -> HttpResponse {
     if err.code() == ErrorCode::Unauthenticated && req.method() == actix_web::http::Method::GET {
         let next = req.uri().path_and_query().map_or("/", |p| p.as_str());
-        let location = format!(
-            "{}/sign-in?next={}",
-            base_of(req),
-            chrome::query_escape(next)
-        );
+        let sign_in = if req.path() == "/admin" || req.path().starts_with("/admin/") {
+            "/admin/sign-in".to_owned()
+        } else {
+            format!("{}/sign-in", base_of(req))
+        };
+        let location = format!("{sign_in}?next={}", chrome::query_escape(next));
         return see_other(&location);
     }
     let status = err.code().status();

@@ -31,13 +31,15 @@ const FORM_COOKIE: &str = "holdfast_sign_in";
 
 #[derive(Template)]
 #[template(path = "sign_in.html")]
-struct SignInPage<'a> {
-    tenant_name: &'a str,
-    base: &'a str,
-    csrf: &'a str,
-    next: &'a str,
-    email: &'a str,
-    error: Option<&'a str>,
+pub(crate) struct SignInPage<'a> {
+    /// What is signed in to: the tenant's name, or the console.
+    pub heading: &'a str,
+    /// Where the form posts.
+    pub action: &'a str,
+    pub csrf: &'a str,
+    pub next: &'a str,
+    pub email: &'a str,
+    pub error: Option<&'a str>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -65,24 +67,26 @@ async fn form(
     state: web::Data<AppState>,
     query: web::Query<Next>,
 ) -> Result<HttpResponse, ApiError> {
-    let token = crate::identity::secret::Secret::generate().text;
+    let token = new_form_token();
     let next = safe_next(base(&current), query.next.as_deref());
+    let action = format!("{}/sign-in", base(&current));
     let mut page = render(&SignInPage {
-        tenant_name: &current.tenant.name,
-        base: base(&current),
+        heading: &current.tenant.name,
+        action: &action,
         csrf: &token,
         next: &next,
         email: "",
         error: None,
     })?;
-    page.add_cookie(&form_cookie(&state, &current, token))
+    page.add_cookie(&form_cookie(&state, current.cookie_path.clone(), token))
         .map_err(ApiError::internal)?;
     Ok(page)
 }
 
-fn form_cookie(state: &AppState, current: &CurrentTenant, token: String) -> Cookie<'static> {
+/// The cookie that holds a sign-in form's token, for the pages under `path`.
+pub(crate) fn form_cookie(state: &AppState, path: String, token: String) -> Cookie<'static> {
     Cookie::build(FORM_COOKIE, token)
-        .path(current.cookie_path.clone())
+        .path(path)
         .http_only(true)
         .same_site(SameSite::Strict)
         .secure(state.config.cookie_secure)
@@ -102,22 +106,13 @@ async fn submit(
         email,
         password,
     } = form.into_inner();
-    let expected = req.cookie(FORM_COOKIE).map(|c| c.value().to_owned());
-    let token_ok = expected
-        .as_deref()
-        .is_some_and(|e| !e.is_empty() && constant_time_eq(e.as_bytes(), csrf.as_bytes()));
-    if !token_ok {
-        return Err(ApiError::with_message(
-            ErrorCode::CsrfFailed,
-            "The sign-in form had expired. Open the sign-in page again.",
-        ));
-    }
+    let expected = check_form_token(&req, &csrf)?;
     let next = safe_next(base(&current), Some(&next));
     match sign_in(&req, &state, &current, &email, password).await {
         Ok((cookie, _, _)) => {
             let mut done = see_other(&next);
             done.add_cookie(&cookie).map_err(ApiError::internal)?;
-            let mut spent = form_cookie(&state, &current, String::new());
+            let mut spent = form_cookie(&state, current.cookie_path.clone(), String::new());
             spent.make_removal();
             done.add_cookie(&spent).map_err(ApiError::internal)?;
             Ok(done)
@@ -129,10 +124,11 @@ async fn submit(
             ) =>
         {
             // The form again, with the reason next to it and the e-mail kept.
+            let action = format!("{}/sign-in", base(&current));
             let mut page = render(&SignInPage {
-                tenant_name: &current.tenant.name,
-                base: base(&current),
-                csrf: expected.as_deref().unwrap_or_default(),
+                heading: &current.tenant.name,
+                action: &action,
+                csrf: &expected,
                 next: &next,
                 email: &email,
                 error: Some(err.message()),
@@ -142,6 +138,24 @@ async fn submit(
         }
         Err(err) => Err(err),
     }
+}
+
+/// The sign-in form's token, if the form posted the one its cookie holds; else
+/// `csrf_failed`.
+pub(crate) fn check_form_token(req: &HttpRequest, posted: &str) -> Result<String, ApiError> {
+    let expected = req.cookie(FORM_COOKIE).map(|c| c.value().to_owned());
+    match expected {
+        Some(e) if !e.is_empty() && constant_time_eq(e.as_bytes(), posted.as_bytes()) => Ok(e),
+        _ => Err(ApiError::with_message(
+            ErrorCode::CsrfFailed,
+            "The sign-in form had expired. Open the sign-in page again.",
+        )),
+    }
+}
+
+/// A fresh token for a sign-in form.
+pub(crate) fn new_form_token() -> String {
+    crate::identity::secret::Secret::generate().text
 }
 
 /// Where to go after signing in: a path of this tenant's pages, never another site (an open
