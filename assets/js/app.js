@@ -120,3 +120,15 @@ document.querySelectorAll("button[data-copy]").forEach((button) => {
     }
   });
 });
+
+// Dates and times in the reader's own locale and time zone; the page states them in UTC
+// (ISO 8601) for readers without this file.
+document.querySelectorAll("time[datetime]").forEach((time) => {
+  const when = new Date(time.getAttribute("datetime"));
+  if (Number.isNaN(when.getTime())) return;
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(time.getAttribute("datetime"));
+  time.textContent = dateOnly
+    ? when.toLocaleDateString(undefined, { timeZone: "UTC" })
+    : when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  time.title = time.getAttribute("datetime");
+});

@@ -147,11 +147,18 @@ impl Browser {
         self.client.current_url().await.unwrap().path().to_owned()
     }
 
-    /// Saves a screenshot as `<name>.png` (and returns its path).
+    /// Saves a screenshot as `<name>.png` (and returns its path). With
+    /// `HOLDFAST_SCREENSHOTS=<dir>` (the README's pictures: `docs/screenshots`), a copy goes
+    /// there too.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.unwrap();
         let path = self.shots.join(format!("{name}.png"));
-        std::fs::write(&path, png).unwrap();
+        std::fs::write(&path, &png).unwrap();
+        if let Some(dir) = std::env::var_os("HOLDFAST_SCREENSHOTS") {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(format!("{name}.png")), &png).unwrap();
+        }
         path
     }
 
