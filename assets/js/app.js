@@ -132,3 +132,12 @@ document.querySelectorAll("time[datetime]").forEach((time) => {
     : when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
   time.title = time.getAttribute("datetime");
 });
+
+// A one-time link keeps its token in the fragment, which browsers never send: copy it into
+// the form and hide the field that asks for it (shown to readers without this file).
+document.querySelectorAll("form[data-link-token]").forEach((form) => {
+  const token = new URLSearchParams(location.hash.slice(1)).get("token");
+  const field = form.querySelector("#token");
+  if (token && field && !field.value) field.value = token;
+  if (field && field.value) form.querySelector(".token-field").hidden = true;
+});

@@ -21,7 +21,6 @@ mod license_refresher;
 pub mod mailer;
 pub mod metrics;
 mod openapi;
-mod pages;
 pub(crate) mod refusals;
 mod request_span;
 mod security_headers;
@@ -297,7 +296,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// The modules served at the root of the server.
-const ROOT_MODULES: &[endpoint::Module] = &[setup::MODULE, openapi::MODULE, pages::MODULE];
+const ROOT_MODULES: &[endpoint::Module] = &[setup::MODULE, openapi::MODULE];
 
 /// Every API route, as declared in the route table.
 pub fn api_endpoints() -> Vec<endpoint::Endpoint> {

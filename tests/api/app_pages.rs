@@ -628,3 +628,50 @@ async fn the_search_page_groups_what_matches_and_marks_the_words() {
     assert_eq!(none.status(), 200);
     assert!(none.text().await.unwrap().contains("role=\"alert\""));
 }
+
+#[tokio::test]
+async fn an_invitation_is_accepted_with_the_form_even_without_javascript() {
+    let app = TestApp::spawn().await;
+    let mut op = crate::helpers::set_up(&app).await;
+    crate::helpers::install_license(&mut op, |p| p.max_tenants = 3).await;
+    let token = crate::helpers::invite_owner(&mut op, "acme").await;
+    let web = client();
+    let page = web
+        .get(app.url("/t/acme/accept-invite"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("id=\"token\""),
+        "the form asks for the token without script"
+    );
+
+    let post = |token: String, confirm: &'static str| {
+        web.post(app.url("/t/acme/accept-invite"))
+            .form(&[
+                ("token", token.as_str()),
+                ("password", PASSWORD),
+                ("confirm", confirm),
+            ])
+            .send()
+    };
+    let differ = post(token.clone(), "something else entirely")
+        .await
+        .unwrap();
+    assert_eq!(differ.status(), 422);
+    let wrong = post("x".repeat(43), PASSWORD).await.unwrap();
+    assert!(wrong.status().is_client_error());
+    assert!(wrong.text().await.unwrap().contains("role=\"alert\""));
+
+    let done = post(token.clone(), PASSWORD).await.unwrap();
+    assert_eq!(done.status(), 303);
+    assert_eq!(location(&done), "/t/acme/sign-in?email=owner%40acme.test");
+    let again = post(token, PASSWORD).await.unwrap();
+    assert!(again.status().is_client_error(), "a link works once");
+    assert_eq!(
+        sign_in(&app, &client(), "owner@acme.test").await.status(),
+        303
+    );
+}

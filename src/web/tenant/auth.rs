@@ -209,6 +209,20 @@ async fn redeem(
     current: CurrentTenant,
     Redeem { token, password }: Redeem,
 ) -> Result<HttpResponse, ApiError> {
+    let user = redeem_link(purpose, req, state, current, token, password).await?;
+    Ok(HttpResponse::Ok().json(json!({ "user": user })))
+}
+
+/// Sets a user's password with a one-time link's token (throttled per address): the API's
+/// and the pages' way alike.
+pub(crate) async fn redeem_link(
+    purpose: LinkPurpose,
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    current: CurrentTenant,
+    token: String,
+    password: String,
+) -> Result<users::User, ApiError> {
     let address = address_key(&client_address(req));
     let attempt = state
         .link_throttle
@@ -230,5 +244,5 @@ async fn redeem(
         }
     };
     note_target(req, format!("user {}", user.email));
-    Ok(HttpResponse::Ok().json(json!({ "user": user })))
+    Ok(user)
 }

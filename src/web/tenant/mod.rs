@@ -16,7 +16,7 @@ use actix_web::web;
 use crate::web::endpoint::{Module, register};
 
 pub use audit::Page as AuditPage;
-pub(crate) use auth::sign_in;
+pub(crate) use auth::{redeem_link, sign_in};
 pub(crate) use crm::{read as crm_read, write as crm_write};
 pub use resolve::{Caller, CurrentTenant, TenantSession, authenticate, resolve};
 

@@ -15,6 +15,7 @@ mod lists;
 mod record;
 pub(crate) mod record_form;
 mod search;
+mod set_password;
 mod sign_in;
 
 use actix_web::body::{EitherBody, MessageBody};
@@ -33,6 +34,7 @@ pub(crate) use sign_in::{SignInPage, check_form_token, form_cookie, new_form_tok
 /// The pages of the tenant app.
 pub const MODULES: &[Module] = &[
     sign_in::MODULE,
+    set_password::MODULE,
     dashboard::MODULE,
     lists::MODULE,
     // Fixed paths (`/contacts/new`) before the `{id}` of the same place.

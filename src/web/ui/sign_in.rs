@@ -45,6 +45,8 @@ pub(crate) struct SignInPage<'a> {
 #[derive(Debug, Deserialize)]
 struct Next {
     next: Option<String>,
+    /// Filled in after a one-time link set the password.
+    email: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,7 +77,7 @@ async fn form(
         action: &action,
         csrf: &token,
         next: &next,
-        email: "",
+        email: query.email.as_deref().unwrap_or_default(),
         error: None,
     })?;
     page.add_cookie(&form_cookie(&state, current.cookie_path.clone(), token))
