@@ -29,11 +29,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(read_only_resource("/", welcome));
 }
 
-async fn welcome() -> HttpResponse {
-    HttpResponse::Ok()
+/// The appliance's welcome page; on a tenant's own host, its app's dashboard.
+async fn welcome(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    if let Some(state) = req.app_data::<web::Data<super::AppState>>() {
+        let host = super::forwarded::host(&req);
+        if super::hosts::site(state, host.as_deref()).await? == super::hosts::Site::Tenant {
+            return Ok(HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/dashboard"))
+                .finish());
+        }
+    }
+    Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(WELCOME_PAGE.replace("{{version}}", crate::build_info::VERSION))
+        .body(WELCOME_PAGE.replace("{{version}}", crate::build_info::VERSION)))
 }
 
 async fn asset(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {

@@ -117,8 +117,17 @@ pub fn served_on_every_host(path: &str) -> bool {
         || (is_under(path, "/api/v1") && !is_under(path, "/api/v1/admin"))
 }
 
-/// Serves the console and the prefix routes only on the appliance's addresses; elsewhere they
-/// answer `not_found`, as if they did not exist.
+/// Paths only the appliance's own addresses serve: the console and its API, the setup, the
+/// metrics, and the prefix routes (`/t/<slug>/…`). A tenant's host serves the rest: its app's
+/// pages and its host-routed API.
+pub fn appliance_only(path: &str) -> bool {
+    ["/admin", "/setup", "/metrics", "/t", "/api/v1/admin"]
+        .iter()
+        .any(|prefix| is_under(path, prefix))
+}
+
+/// Serves the console and the prefix routes only on the appliance's addresses, and a tenant's
+/// app only on its hosts; elsewhere they answer `not_found`, as if they did not exist.
 pub async fn confine(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -132,6 +141,9 @@ pub async fn confine(
     let host = super::forwarded::host(req.request());
     match site(&state, host.as_deref()).await {
         Ok(Site::Appliance) => Ok(next.call(req).await?.map_into_left_body()),
+        Ok(Site::Tenant) if !appliance_only(req.match_info().as_str()) => {
+            Ok(next.call(req).await?.map_into_left_body())
+        }
         Ok(Site::Tenant | Site::Elsewhere) => Ok(req
             .error_response(ApiError::new(ErrorCode::NotFound))
             .map_into_right_body()),
@@ -168,6 +180,31 @@ mod tests {
             "/assetsx",
         ] {
             assert!(!served_on_every_host(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn the_console_setup_metrics_and_prefixes_are_the_appliances_alone() {
+        for path in [
+            "/admin",
+            "/admin/license",
+            "/setup",
+            "/metrics",
+            "/t/acme/contacts",
+            "/api/v1/admin/tenants",
+        ] {
+            assert!(appliance_only(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/dashboard",
+            "/contacts",
+            "/sign-in",
+            "/administrators",
+            "/tenants",
+            "/api/v1/contacts",
+        ] {
+            assert!(!appliance_only(path), "{path}");
         }
     }
 

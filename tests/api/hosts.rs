@@ -53,6 +53,8 @@ async fn assert_no_console_or_prefixes(app: &TestApp, host: &str) {
             Some(credentials("owner@acme.test")),
         ),
         (Method::GET, "/t/acme/accept-invite", None),
+        (Method::GET, "/admin", None),
+        (Method::GET, "/admin/sign-in", None),
     ];
     for (method, path, body) in attempts {
         let (status, _, answer) = browser.send(method.clone(), path, body).await;
@@ -226,4 +228,57 @@ async fn a_custom_domain_is_a_dns_name_never_an_address_or_localhost() {
     let (status, _, body) = patch("CRM.Acme.example").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["tenant"]["custom_domain"], "crm.acme.example");
+}
+
+/// The tenant app on the tenant's own host: `/` leads to its dashboard, its pages ask for a
+/// sign-in there, and the form signs in with a cookie for that host.
+#[tokio::test]
+async fn a_tenant_host_serves_its_app_at_its_root() {
+    let app = TestApp::spawn_with(|s| s.base_domain = Some("crm.test".into())).await;
+    let _op = two_tenants(&app).await;
+    let web = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |path: &str| {
+        web.get(app.url(path))
+            .header("host", "acme.crm.test")
+            .send()
+    };
+    let root = get("/").await.unwrap();
+    assert_eq!(root.status(), 303);
+    assert_eq!(root.headers()["location"], "/dashboard");
+    let dashboard = get("/dashboard").await.unwrap();
+    assert_eq!(dashboard.status(), 303);
+    assert_eq!(dashboard.headers()["location"], "/sign-in?next=/dashboard");
+    let form = get("/sign-in").await.unwrap().text().await.unwrap();
+    assert!(form.contains("Sign in to acme"), "{form}");
+    let csrf = form
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let signed_in = web
+        .post(app.url("/sign-in"))
+        .header("host", "acme.crm.test")
+        .form(&[
+            ("csrf", csrf),
+            ("next", "/dashboard"),
+            ("email", "owner@acme.test"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    assert_eq!(signed_in.headers()["location"], "/dashboard");
+    let page = get("/dashboard").await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Open pipeline"));
+    // The appliance's own address still shows the welcome page at its root.
+    let welcome = web.get(app.url("/")).send().await.unwrap();
+    assert_eq!(welcome.status(), 200);
 }

@@ -15,6 +15,8 @@ use crate::web::tenant::crm_read as read;
 
 endpoints! { area: Area::TenantApp;
     GET "/" => dashboard, Access::Tenant(Role::Viewer), 200, "The dashboard", [];
+    GET "/dashboard" => dashboard, Access::Tenant(Role::Viewer), 200,
+        "The dashboard (where `/` leads on a tenant's own host)", [];
 }
 
 struct StageRow {
