@@ -17,7 +17,7 @@ ARG HOLDFAST_RELEASE_KEYS=
 ENV HOLDFAST_GIT_COMMIT=${HOLDFAST_GIT_COMMIT} \
     HOLDFAST_TRUSTED_KEYS=${HOLDFAST_TRUSTED_KEYS} \
     HOLDFAST_RELEASE_KEYS=${HOLDFAST_RELEASE_KEYS}
-COPY Cargo.toml Cargo.lock build.rs ./
+COPY Cargo.toml Cargo.lock build.rs askama.toml ./
 COPY build_support ./build_support
 COPY keys/*.pub ./keys/
 COPY src ./src
