@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The packages' gate (run by CI): the .deb passes lintian with no errors or warnings, the
 # tarball installs into an empty root and its binary runs, and the systemd unit's exposure
-# rating stays at or below 1.2. Installs cargo-deb and lintian if they are missing.
+# rating stays at or below 1.2, and the Dockerfile copies everything its build needs. Installs
+# cargo-deb and lintian if they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,3 +25,5 @@ echo "tarball: $tarball installs and runs"
 rating=$(systemd-analyze security --offline=yes systemd/holdfast.service 2>/dev/null \
     | sed -n 's/.*Overall exposure level for holdfast.service: \([0-9.]*\).*/\1/p')
 python3 -c "import sys; r = float('$rating'); print(f'systemd unit exposure: {r}'); sys.exit(r > 1.2)"
+
+packaging/docker-context.sh
