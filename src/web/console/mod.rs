@@ -8,11 +8,10 @@ mod overview;
 mod sign_in;
 mod tenants;
 
-use crate::license::{LicenseState, TrustedKeys};
 use crate::web::AppState;
 use crate::web::admin::OperatorSession;
 use crate::web::endpoint::Module;
-use crate::web::ui::{Banner, NavItem};
+use crate::web::ui::{Banner, NavItem, license_banners};
 
 /// The pages of the console.
 pub const MODULES: &[Module] = &[
@@ -38,32 +37,6 @@ const NAV: &[(&str, &str)] = &[
 
 impl ConsoleChrome {
     pub fn new(state: &AppState, operator: &OperatorSession, current: &str) -> Self {
-        let effective = state.license.effective();
-        let mut banners = Vec::new();
-        if TrustedKeys::builtin().demo_key_trusted() {
-            banners.push(Banner {
-                level: "warning",
-                text: "This appliance trusts the DEMO vendor key: anyone can issue license keys for it. Not for production use.".to_owned(),
-            });
-        }
-        match effective.state {
-            LicenseState::Expired => banners.push(Banner {
-                level: "danger",
-                text: "The license has expired: every tenant is read-only until a new license key is installed.".to_owned(),
-            }),
-            LicenseState::Grace => banners.push(Banner {
-                level: "danger",
-                text: "The license has expired and is in its grace days: install a renewed key before the tenants turn read-only.".to_owned(),
-            }),
-            LicenseState::Valid if effective.warn_admins() => banners.push(Banner {
-                level: "warning",
-                text: format!(
-                    "The license expires in {} day(s).",
-                    effective.days_left().unwrap_or(0)
-                ),
-            }),
-            _ => {}
-        }
         Self {
             csrf: operator.csrf_token.clone(),
             nav: NAV
@@ -74,7 +47,7 @@ impl ConsoleChrome {
                     current: *path == current,
                 })
                 .collect(),
-            banners,
+            banners: license_banners(state, true),
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::web::admin::{OperatorSession, operator_sign_in};
 use crate::web::auth::{ADMIN_COOKIE, end_session};
 use crate::web::endpoint::{Access, Area, endpoints};
 use crate::web::ui::{
-    SignInPage, check_form_token, form_cookie, new_form_token, render, see_other,
+    SignInPage, check_form_token, form_cookie, new_form_token, render, signed_in, signed_out,
 };
 
 endpoints! { area: Area::Console;
@@ -91,14 +91,7 @@ async fn submit(
     let token = check_form_token(&req, &csrf)?;
     let next = safe_next(Some(&next));
     match operator_sign_in(&req, &state, &email, password).await {
-        Ok((cookie, _, _)) => {
-            let mut done = see_other(&next);
-            done.add_cookie(&cookie).map_err(ApiError::internal)?;
-            let mut spent = form_cookie(&state, "/admin".to_owned(), String::new());
-            spent.make_removal();
-            done.add_cookie(&spent).map_err(ApiError::internal)?;
-            Ok(done)
-        }
+        Ok((cookie, _, _)) => signed_in(&state, "/admin".to_owned(), &cookie, &next),
         Err(err)
             if matches!(
                 err.code(),
@@ -119,9 +112,5 @@ async fn sign_out(
     _operator: OperatorSession,
 ) -> Result<HttpResponse, ApiError> {
     let ended = end_session(&state, &req, ADMIN_COOKIE, "/".to_owned()).await?;
-    let mut done = see_other("/admin/sign-in");
-    for cookie in ended.cookies() {
-        done.add_cookie(&cookie).map_err(ApiError::internal)?;
-    }
-    Ok(done)
+    signed_out(&ended, "/admin/sign-in")
 }

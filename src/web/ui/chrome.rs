@@ -66,14 +66,15 @@ impl Chrome {
                 && session.role.at_least(Role::Member),
             csrf: session.csrf_token.clone().unwrap_or_default(),
             nav,
-            banners: banners(state, session.role),
+            banners: license_banners(state, session.role.at_least(Role::Admin)),
         }
     }
 }
 
-/// The license banners a role sees: the demo key and read-only to everyone (they explain
-/// what people see), expiry and grace to admins and owners (who can do something about it).
-fn banners(state: &AppState, role: Role) -> Vec<Banner> {
+/// The license banners: the demo key and read-only to everyone (they explain what people
+/// see), expiry and grace to those who can do something about it (`renews`: operators, and
+/// a tenant's admins and owners).
+pub fn license_banners(state: &AppState, renews: bool) -> Vec<Banner> {
     let effective = state.license.effective();
     let mut banners = Vec::new();
     if TrustedKeys::builtin().demo_key_trusted() {
@@ -87,7 +88,7 @@ fn banners(state: &AppState, role: Role) -> Vec<Banner> {
             level: "danger",
             text: "The license has expired: Holdfast is read-only until a new license key is installed.".to_owned(),
         }),
-        LicenseState::Grace if role.at_least(Role::Admin) => banners.push(Banner {
+        LicenseState::Grace if renews => banners.push(Banner {
             level: "danger",
             text: format!(
                 "The license has expired; everything works for {} more day(s) of grace, then Holdfast turns read-only.",
@@ -96,7 +97,7 @@ fn banners(state: &AppState, role: Role) -> Vec<Banner> {
                     .map_or(0, |end| (end - effective.now).whole_days().max(0))
             ),
         }),
-        LicenseState::Valid if role.at_least(Role::Admin) && effective.warn_admins() => {
+        LicenseState::Valid if renews && effective.warn_admins() => {
             banners.push(Banner {
                 level: "warning",
                 text: format!(

@@ -28,8 +28,10 @@ use askama::Template;
 use crate::error::{ApiError, ErrorCode};
 use crate::web::endpoint::Module;
 
-pub use chrome::{Banner, Chrome, NavItem};
-pub(crate) use sign_in::{SignInPage, check_form_token, form_cookie, new_form_token};
+pub use chrome::{Banner, Chrome, NavItem, license_banners};
+pub(crate) use sign_in::{
+    SignInPage, check_form_token, form_cookie, new_form_token, signed_in, signed_out,
+};
 
 /// The pages of the tenant app.
 pub const MODULES: &[Module] = &[

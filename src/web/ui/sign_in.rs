@@ -111,14 +111,7 @@ async fn submit(
     let expected = check_form_token(&req, &csrf)?;
     let next = safe_next(base(&current), Some(&next));
     match sign_in(&req, &state, &current, &email, password).await {
-        Ok((cookie, _, _)) => {
-            let mut done = see_other(&next);
-            done.add_cookie(&cookie).map_err(ApiError::internal)?;
-            let mut spent = form_cookie(&state, current.cookie_path.clone(), String::new());
-            spent.make_removal();
-            done.add_cookie(&spent).map_err(ApiError::internal)?;
-            Ok(done)
-        }
+        Ok((cookie, _, _)) => signed_in(&state, current.cookie_path.clone(), &cookie, &next),
         Err(err)
             if matches!(
                 err.code(),
@@ -140,6 +133,22 @@ async fn submit(
         }
         Err(err) => Err(err),
     }
+}
+
+/// A sign-in's answer: on to `next` with the session's cookie, the form's token (under
+/// `form_path`) spent.
+pub(crate) fn signed_in(
+    state: &AppState,
+    form_path: String,
+    session: &Cookie<'static>,
+    next: &str,
+) -> Result<HttpResponse, ApiError> {
+    let mut done = see_other(next);
+    done.add_cookie(session).map_err(ApiError::internal)?;
+    let mut spent = form_cookie(state, form_path, String::new());
+    spent.make_removal();
+    done.add_cookie(&spent).map_err(ApiError::internal)?;
+    Ok(done)
 }
 
 /// The sign-in form's token, if the form posted the one its cookie holds; else
@@ -184,7 +193,13 @@ async fn sign_out(
 ) -> Result<HttpResponse, ApiError> {
     let path = session.current.cookie_path.clone();
     let ended = end_session(&state, &req, TENANT_COOKIE, path).await?;
-    let mut done = see_other(&format!("{}/sign-in", base(&session.current)));
+    signed_out(&ended, &format!("{}/sign-in", base(&session.current)))
+}
+
+/// A sign-out's answer: on to `to`, with the cookies that end the session (from
+/// `end_session`'s answer).
+pub(crate) fn signed_out(ended: &HttpResponse, to: &str) -> Result<HttpResponse, ApiError> {
+    let mut done = see_other(to);
     for cookie in ended.cookies() {
         done.add_cookie(&cookie).map_err(ApiError::internal)?;
     }
