@@ -156,10 +156,11 @@ pub fn rate_limited(wait: std::time::Duration) -> ApiError {
     ApiError::new(ErrorCode::RateLimited).retry_after(wait.as_secs().max(1))
 }
 
-/// The CSRF token a page's form posted (the API sends it in [`CSRF_HEADER`]), left for the
-/// gate by `ui::read_form_token`.
-#[derive(Debug, Clone)]
-pub struct FormCsrfToken(pub String);
+/// Marks a page's form post: its CSRF token is in the body, which the gate reads and checks
+/// only once the caller is authenticated (`ui::check_form_csrf`), so that nobody can make
+/// the server read a body without a session.
+#[derive(Debug, Clone, Copy)]
+pub struct CsrfInForm;
 
 /// Cookie-authenticated writes must carry the session's CSRF token: another site can make a
 /// browser send the cookie, but cannot read the token.
@@ -168,13 +169,14 @@ pub fn require_csrf(req: &HttpRequest, session: &Session) -> Result<(), ApiError
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(());
     }
-    let from_form = req.extensions().get::<FormCsrfToken>().map(|t| t.0.clone());
-    let from_header = req
+    if req.extensions().get::<CsrfInForm>().is_some() {
+        return Ok(());
+    }
+    let sent = req
         .headers()
         .get(CSRF_HEADER)
         .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let sent = from_form.or(from_header).unwrap_or_default();
+        .unwrap_or("");
     if constant_time_eq(sent.as_bytes(), session.csrf_token.as_bytes()) {
         Ok(())
     } else {

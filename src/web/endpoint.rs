@@ -179,14 +179,20 @@ pub async fn gate(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    if area.is_pages() {
-        // A page's form carries the CSRF token in its body; checked below like the API's.
-        super::ui::read_form_token(&mut req).await?;
+    // A page's form carries the CSRF token in its body: read once the caller is known.
+    let form_post = area.is_pages()
+        && req.method() == actix_web::http::Method::POST
+        && matches!(access, Access::Operator | Access::Tenant(_));
+    if form_post {
+        req.extensions_mut().insert(super::auth::CsrfInForm);
     }
     match access {
         Access::Public => {}
         Access::Operator => {
             let operator = super::admin::authenticate(req.request()).await?;
+            if form_post {
+                super::ui::check_form_csrf(&mut req, Some(&operator.csrf_token)).await?;
+            }
             req.extensions_mut().insert(operator);
             if let Err(refusal) = frozen(&req, errors) {
                 let response = req.error_response(refusal);
@@ -200,6 +206,9 @@ pub async fn gate(
         }
         Access::Tenant(minimum) => {
             let session = super::tenant::authenticate(req.request()).await?;
+            if form_post {
+                super::ui::check_form_csrf(&mut req, session.csrf_token.as_deref()).await?;
+            }
             let allowed = session.require(minimum).and_then(|()| frozen(&req, errors));
             req.extensions_mut().insert(session);
             if let Err(refusal) = allowed {

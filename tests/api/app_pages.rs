@@ -675,3 +675,21 @@ async fn an_invitation_is_accepted_with_the_form_even_without_javascript() {
         303
     );
 }
+
+/// Nobody makes the server read a page form's body without a session: the caller is
+/// authenticated first (a 4 KiB post over a 1 KiB limit is refused as unauthenticated, not as
+/// too large, which it was when the body was read for its token first).
+#[tokio::test]
+async fn an_anonymous_form_post_is_refused_before_its_body_is_read() {
+    let app = TestApp::spawn_with(|s| s.max_body_bytes = 1024).await;
+    licensed_tenants(&app, &["acme"]).await;
+    let big = "x".repeat(4096);
+    let anonymous = client()
+        .post(app.url("/t/acme/contacts"))
+        .form(&[("csrf", "anything"), ("first_name", big.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert!(anonymous.text().await.unwrap().contains("unauthenticated"));
+}

@@ -106,20 +106,27 @@ fn refusal_page(req: &HttpRequest, err: &ApiError) -> HttpResponse {
         .body(html)
 }
 
-/// Reads the CSRF token of a posted form (`csrf`) for the gate, which checks it like the API's
-/// header, and puts the body back for the handler. Only `application/x-www-form-urlencoded` posts are read
-/// (at most `max_body_bytes`); anything else is left as it is, and without the header a
-/// signed-in caller's post is refused.
-pub async fn read_form_token(req: &mut ServiceRequest) -> Result<(), actix_web::Error> {
+/// Checks the CSRF token a page's form posted (its `csrf` field) against `expected`, the
+/// authenticated session's, and puts the body back for the handler. The gate calls this only
+/// after authenticating the caller, so the body of an anonymous post is never read. Callers
+/// with an API token (`expected` is `None`) need no token: nothing of theirs is ambient.
+pub async fn check_form_csrf(
+    req: &mut ServiceRequest,
+    expected: Option<&str>,
+) -> Result<(), actix_web::Error> {
     use actix_web::HttpMessage as _;
     use futures_util::StreamExt as _;
+    let Some(expected) = expected else {
+        return Ok(());
+    };
     let is_form = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if req.method() != actix_web::http::Method::POST || !is_form {
-        return Ok(());
+    let refused = || ApiError::new(ErrorCode::CsrfFailed);
+    if !is_form {
+        return Err(refused().into());
     }
     let limit = req
         .app_data::<actix_web::web::Data<crate::web::AppState>>()
@@ -134,12 +141,12 @@ pub async fn read_form_token(req: &mut ServiceRequest) -> Result<(), actix_web::
         body.extend_from_slice(&chunk);
     }
     let body = body.freeze();
-    let token = form_urlencoded::parse(&body)
+    let sent = form_urlencoded::parse(&body)
         .find(|(name, _)| name == "csrf")
-        .map(|(_, value)| value.into_owned());
-    if let Some(token) = token {
-        req.extensions_mut()
-            .insert(crate::web::auth::FormCsrfToken(token));
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default();
+    if !crate::identity::setup::constant_time_eq(sent.as_bytes(), expected.as_bytes()) {
+        return Err(refused().into());
     }
     req.set_payload(actix_web::dev::Payload::from(body));
     Ok(())
