@@ -176,26 +176,44 @@ struct UpdateLock {
 }
 
 impl UpdateLock {
+    /// Takes the lock, waiting up to a second. A lock just released can linger that long:
+    /// a process started meanwhile (the smoke test's `version`) shares the open directory
+    /// until it executes, and with it the lock.
     fn take(binary: &Path) -> Result<Self, UpdateError> {
         let dir = parent(binary);
         let file = File::open(dir)
             .map_err(|e| UpdateError::Install(format!("cannot open {}: {e}", dir.display())))?;
-        match file.try_lock() {
-            Ok(()) => Ok(Self { _held: file }),
-            Err(fs::TryLockError::WouldBlock) => {
-                Err(UpdateError::Busy(binary.display().to_string()))
+        for _ in 0..50 {
+            match file.try_lock() {
+                Ok(()) => return Ok(Self { _held: file }),
+                Err(fs::TryLockError::WouldBlock) => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(fs::TryLockError::Error(e)) => {
+                    return Err(UpdateError::Install(format!(
+                        "cannot lock {}: {e}",
+                        dir.display()
+                    )));
+                }
             }
-            Err(fs::TryLockError::Error(e)) => Err(UpdateError::Install(format!(
-                "cannot lock {}: {e}",
-                dir.display()
-            ))),
         }
+        Err(UpdateError::Busy(binary.display().to_string()))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// These tests write programs and then run them; a process another test starts in the
+    /// meantime would hold the file open for writing ("text file busy"). One at a time.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+        ONE_AT_A_TIME
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 
     fn program(path: &Path, marker: &str) {
         fs::write(path, format!("#!/bin/sh\n# {marker}\nexit 0\n")).unwrap();
@@ -204,6 +222,7 @@ mod tests {
 
     #[test]
     fn install_keeps_the_replaced_binary_and_rollback_swaps_them_back() {
+        let _serial = one_at_a_time();
         let dir = tempfile::tempdir().unwrap();
         let binary = dir.path().join("holdfast");
         let new = dir.path().join("staged");
@@ -230,6 +249,7 @@ mod tests {
 
     #[test]
     fn a_binary_that_does_not_run_is_never_swapped_in() {
+        let _serial = one_at_a_time();
         let dir = tempfile::tempdir().unwrap();
         let binary = dir.path().join("holdfast");
         program(&binary, "old");
