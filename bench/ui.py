@@ -28,7 +28,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from crm import seed  # noqa: E402
+from crm import keep, seed  # noqa: E402
 from tenants import PASSWORD, ROOT, Client, ms, pct, serve, set_up_acme  # noqa: E402
 
 # Two letters many last names contain: a search that fills its page.
@@ -58,17 +58,6 @@ KINDS = [
 def pages(rounds):
     """`rounds` contacts pages of 50, the kinds of KINDS in turn: (kind, query string)."""
     return [(KINDS[i % len(KINDS)][0], KINDS[i % len(KINDS)][1]()) for i in range(rounds)]
-
-
-def keep(data_dir, path):
-    """Copies acme's database (the larger tenant file) to `path` through SQLite's backup API,
-    safe while the server runs, for EXPLAIN QUERY PLAN afterwards."""
-    import sqlite3
-    tenants = os.path.join(data_dir, "tenants")
-    name = max((f for f in os.listdir(tenants) if f.endswith(".db")),
-               key=lambda f: os.path.getsize(os.path.join(tenants, f)))
-    with sqlite3.connect(os.path.join(tenants, name)) as source, sqlite3.connect(path) as copy:
-        source.backup(copy)
 
 
 def main():

@@ -22,6 +22,14 @@ pub struct CurrentTenant {
     pub cookie_path: String,
 }
 
+impl CurrentTenant {
+    /// Where this tenant's pages live: `/t/<slug>` when reached by prefix, nothing on its own
+    /// host.
+    pub fn pages_base(&self) -> &str {
+        self.cookie_path.trim_end_matches('/')
+    }
+}
+
 fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
     req.app_data::<web::Data<AppState>>()
         .cloned()

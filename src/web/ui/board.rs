@@ -187,14 +187,14 @@ async fn move_deal(
         pipelines::move_deal(conn, &id, &stage_id, None, None, who.env(&HashSet::new()))
     })
     .await?;
-    let chrome = Chrome::new(&state, &session, "/deals");
+    let base = session.current.pages_base();
     let back = if pipeline
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '-')
     {
-        format!("{}/deals?pipeline={pipeline}", chrome.base)
+        format!("{base}/deals?pipeline={pipeline}")
     } else {
-        format!("{}/deals", chrome.base)
+        format!("{base}/deals")
     };
     Ok(see_other(&back))
 }

@@ -56,7 +56,7 @@ impl Chrome {
             .collect();
         Self {
             tenant_name: session.current.tenant.name.clone(),
-            base: session.current.cookie_path.trim_end_matches('/').to_owned(),
+            base: session.current.pages_base().to_owned(),
             user_name: session
                 .user
                 .as_ref()

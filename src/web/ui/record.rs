@@ -206,7 +206,7 @@ async fn create<K: PageKind>(
     match made {
         Ok(record) => {
             note_target(&req, format!("{} {}", K::KIND, record.id));
-            let base = Chrome::new(&state, &session, "").base;
+            let base = session.current.pages_base();
             Ok(see_other(&format!("{base}/{}/{}", K::PLURAL, record.id)))
         }
         Err(err) if err.code() == ErrorCode::InvalidInput => {
@@ -368,11 +368,10 @@ async fn update<K: PageKind>(
         }
         Err(err) => Err(err),
     };
-    let chrome = Chrome::new(&state, &session, &format!("/{}", K::BACK.0));
     match changed {
         Ok(record) => Ok(see_other(&format!(
             "{}/{}/{}",
-            chrome.base,
+            session.current.pages_base(),
             K::PLURAL,
             record.id
         ))),
@@ -383,6 +382,7 @@ async fn update<K: PageKind>(
             ) =>
         {
             let loaded = load::<K>(&state, &session, id).await?;
+            let chrome = Chrome::new(&state, &session, &format!("/{}", K::BACK.0));
             record_page::<K>(chrome, loaded, Some(&values), Some(&err))
         }
         Err(err) => Err(err),

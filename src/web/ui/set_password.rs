@@ -69,11 +69,7 @@ fn page(
     render(&SetPasswordPage {
         heading: heading(purpose),
         tenant_name: &current.tenant.name,
-        action: format!(
-            "{}/{}",
-            current.cookie_path.trim_end_matches('/'),
-            path(purpose)
-        ),
+        action: format!("{}/{}", current.pages_base(), path(purpose)),
         token,
         error,
     })
@@ -126,7 +122,7 @@ async fn submit(
     match redeem_link(purpose, &req, &state, tenant, token.clone(), form.password).await {
         Ok(user) => Ok(see_other(&format!(
             "{}/sign-in?email={}",
-            current.cookie_path.trim_end_matches('/'),
+            current.pages_base(),
             super::chrome::query_escape(&user.email)
         ))),
         Err(err) if err.code() != ErrorCode::Internal => refused(&err, &token),

@@ -60,18 +60,14 @@ struct SignInForm {
     password: String,
 }
 
-fn base(current: &CurrentTenant) -> &str {
-    current.cookie_path.trim_end_matches('/')
-}
-
 async fn form(
     current: CurrentTenant,
     state: web::Data<AppState>,
     query: web::Query<Next>,
 ) -> Result<HttpResponse, ApiError> {
     let token = new_form_token();
-    let next = safe_next(base(&current), query.next.as_deref());
-    let action = format!("{}/sign-in", base(&current));
+    let next = safe_next(current.pages_base(), query.next.as_deref());
+    let action = format!("{}/sign-in", current.pages_base());
     let mut page = render(&SignInPage {
         heading: &current.tenant.name,
         action: &action,
@@ -109,7 +105,7 @@ async fn submit(
         password,
     } = form.into_inner();
     let expected = check_form_token(&req, &csrf)?;
-    let next = safe_next(base(&current), Some(&next));
+    let next = safe_next(current.pages_base(), Some(&next));
     match sign_in(&req, &state, &current, &email, password).await {
         Ok((cookie, _, _)) => signed_in(&state, current.cookie_path.clone(), &cookie, &next),
         Err(err)
@@ -119,7 +115,7 @@ async fn submit(
             ) =>
         {
             // The form again, with the reason next to it and the e-mail kept.
-            let action = format!("{}/sign-in", base(&current));
+            let action = format!("{}/sign-in", current.pages_base());
             let mut page = render(&SignInPage {
                 heading: &current.tenant.name,
                 action: &action,
@@ -193,7 +189,7 @@ async fn sign_out(
 ) -> Result<HttpResponse, ApiError> {
     let path = session.current.cookie_path.clone();
     let ended = end_session(&state, &req, TENANT_COOKIE, path).await?;
-    signed_out(&ended, &format!("{}/sign-in", base(&session.current)))
+    signed_out(&ended, &format!("{}/sign-in", session.current.pages_base()))
 }
 
 /// A sign-out's answer: on to `to`, with the cookies that end the session (from
