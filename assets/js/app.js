@@ -141,3 +141,27 @@ document.querySelectorAll("form[data-link-token]").forEach((form) => {
   if (token && field && !field.value) field.value = token;
   if (field && field.value) form.querySelector(".token-field").hidden = true;
 });
+
+// A running import: its progress bar follows the import (asked of the API each second) and
+// the page reloads when it ends. Without this file the page has a link to refresh it.
+document.querySelectorAll("[data-import-progress]").forEach((box) => {
+  const bar = box.querySelector("progress");
+  const text = box.querySelector(".progress-text");
+  const poll = async () => {
+    try {
+      const response = await fetch(box.dataset.importProgress,
+        { credentials: "same-origin", headers: { Accept: "application/json" } });
+      if (!response.ok) return;
+      const { import: run } = await response.json();
+      if (run.state !== "running") { location.reload(); return; }
+      const percent = Math.round(run.progress.percent);
+      bar.value = percent;
+      bar.textContent = `${percent} %`;
+      const left = run.progress.seconds_left == null ? "" : ` · about ${Math.ceil(run.progress.seconds_left)} s left`;
+      text.textContent = `${percent} % · ${run.counts.rows.toLocaleString()} rows · `
+        + `${Math.round(run.progress.rows_per_second).toLocaleString()} rows a second${left}`;
+    } catch (_) { /* the next tick tries again */ }
+    setTimeout(poll, 1000);
+  };
+  setTimeout(poll, 500);
+});

@@ -4,54 +4,10 @@
 use reqwest::redirect::Policy;
 
 use crate::helpers::{PASSWORD, TestApp, licensed_tenants};
-
-/// A cookie-keeping client that does not follow redirects, so each hop can be checked.
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn location(response: &reqwest::Response) -> String {
-    response.headers()["location"].to_str().unwrap().to_owned()
-}
-
-/// The value of the hidden `csrf` field of a page's form.
-fn csrf_of(html: &str) -> String {
-    let start = html.find("name=\"csrf\" value=\"").unwrap() + 19;
-    html[start..].split('"').next().unwrap().to_owned()
-}
+use crate::pages::{client, csrf_of, follow, location, sign_in_at};
 
 async fn sign_in(app: &TestApp, web: &reqwest::Client, email: &str) -> reqwest::Response {
     sign_in_at(app, web, "acme", email).await
-}
-
-async fn sign_in_at(
-    app: &TestApp,
-    web: &reqwest::Client,
-    slug: &str,
-    email: &str,
-) -> reqwest::Response {
-    let form = web
-        .get(app.url(&format!("/t/{slug}/sign-in")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(form.status(), 200);
-    let csrf = csrf_of(&form.text().await.unwrap());
-    let next = format!("/t/{slug}/contacts");
-    web.post(app.url(&format!("/t/{slug}/sign-in")))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("next", next.as_str()),
-            ("email", email),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -193,19 +149,6 @@ async fn pages_of_another_tenant_or_none_answer_with_a_page() {
     assert_eq!(missing.status(), 404);
     let html = missing.text().await.unwrap();
     assert!(html.contains("tenant_not_found"), "{html}");
-}
-
-/// A form's hidden fields and the page's path after a redirect.
-async fn follow(app: &TestApp, web: &reqwest::Client, response: reqwest::Response) -> String {
-    assert_eq!(response.status(), 303, "{:?}", response.text().await);
-    let to = location(&response);
-    web.get(app.url(&to))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -436,6 +379,17 @@ async fn every_page_answers_each_role_as_the_route_table_says() {
         assert_eq!(status, 201, "{made}");
         ids.insert(plural, made[noun]["id"].as_str().unwrap().to_owned());
     }
+    let (status, _, made) = owner
+        .send_raw(
+            reqwest::Method::POST,
+            "/t/acme/api/v1/imports?record_kind=contact&file_name=a.csv",
+            b"email\nada@example.com\n".to_vec(),
+            "text/csv",
+        )
+        .await;
+    assert_eq!(status, 201);
+    let made: serde_json::Value = serde_json::from_slice(&made).unwrap();
+    ids.insert("imports", made["import"]["id"].as_str().unwrap().to_owned());
     let plain = reqwest::Client::builder()
         .redirect(Policy::none())
         .build()

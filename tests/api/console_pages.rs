@@ -1,21 +1,7 @@
 //! The operator console's pages over plain HTTP, as a browser without JavaScript uses them.
 
-use reqwest::redirect::Policy;
-
 use crate::helpers::{PASSWORD, TestApp, demo_key, set_up};
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn csrf_of(html: &str) -> String {
-    let start = html.find("name=\"csrf\" value=\"").unwrap() + 19;
-    html[start..].split('"').next().unwrap().to_owned()
-}
+use crate::pages::{client, csrf_of};
 
 /// An operator signed in to the console through its form; returns a page's CSRF token.
 async fn signed_in(app: &TestApp, web: &reqwest::Client) -> String {

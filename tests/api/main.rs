@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod helpers;
+mod pages;
 
 mod app_in_browser;
 mod app_pages;
@@ -37,6 +38,7 @@ mod forwarded;
 mod health;
 mod hosts;
 mod http_layer;
+mod import_pages;
 mod isolation;
 mod license_interop;
 mod license_renewals;

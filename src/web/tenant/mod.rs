@@ -6,6 +6,7 @@ mod auth;
 mod crm;
 
 pub(crate) use crm::disposition;
+pub(crate) use crm::imports::{launch as launch_import, receive as receive_import};
 mod lookup;
 mod resolve;
 mod tokens;

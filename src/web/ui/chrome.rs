@@ -32,23 +32,28 @@ pub struct Chrome {
     /// May this caller change records? Edit controls are offered only then (the server
     /// refuses anyway).
     pub can_edit: bool,
+    /// May this caller manage the tenant's data (import, settings)?
+    pub is_admin: bool,
     pub csrf: String,
     pub nav: Vec<NavItem>,
     pub banners: Vec<Banner>,
 }
 
-const NAV: &[(&str, &str)] = &[
-    ("Dashboard", "/"),
-    ("Contacts", "/contacts"),
-    ("Companies", "/companies"),
-    ("Deals", "/deals"),
+/// The navigation: label, path, and the role it is offered to.
+const NAV: &[(&str, &str, Role)] = &[
+    ("Dashboard", "/", Role::Viewer),
+    ("Contacts", "/contacts", Role::Viewer),
+    ("Companies", "/companies", Role::Viewer),
+    ("Deals", "/deals", Role::Viewer),
+    ("Import", "/imports", Role::Admin),
 ];
 
 impl Chrome {
     pub fn new(state: &AppState, session: &TenantSession, current_path: &str) -> Self {
         let nav = NAV
             .iter()
-            .map(|(label, path)| NavItem {
+            .filter(|(_, _, role)| session.role.at_least(*role))
+            .map(|(label, path, _)| NavItem {
                 label,
                 path,
                 current: *path == current_path,
@@ -64,6 +69,7 @@ impl Chrome {
             role: session.role.as_str(),
             can_edit: state.license.effective().may_write().is_ok()
                 && session.role.at_least(Role::Member),
+            is_admin: session.role.at_least(Role::Admin),
             csrf: session.csrf_token.clone().unwrap_or_default(),
             nav,
             banners: license_banners(state, session.role.at_least(Role::Admin)),

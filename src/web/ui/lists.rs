@@ -153,6 +153,8 @@ struct ListPage {
     rows: Vec<Row>,
     /// The query string of the next page, if there is one.
     next: Option<String>,
+    /// The API's export of this list (its filters and sort), less the format.
+    export: String,
 }
 
 fn choices(
@@ -194,6 +196,13 @@ async fn list<T: Table>(
             value: Value::String(params.stage.clone()),
         });
     }
+    let export = format!(
+        "{}/api/v1/export/{}?filters={}&sort={}",
+        session.current.pages_base(),
+        T::PLURAL,
+        query_escape(&serde_json::to_string(&filters).map_err(ApiError::internal)?),
+        query_escape(&sort),
+    );
     let query = Query {
         filters,
         sort: Some(sort.clone()),
@@ -238,5 +247,6 @@ async fn list<T: Table>(
         headers: &T::HEADERS[1..],
         rows,
         next,
+        export,
     })
 }

@@ -9,8 +9,11 @@
 
 mod board;
 mod chrome;
+mod csrf;
 mod dashboard;
 mod format;
+mod import_plan;
+mod imports;
 mod lists;
 mod record;
 pub(crate) mod record_form;
@@ -29,6 +32,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::web::endpoint::Module;
 
 pub use chrome::{Banner, Chrome, NavItem, license_banners};
+pub use csrf::check_form_csrf;
 pub(crate) use sign_in::{
     SignInPage, check_form_token, form_cookie, new_form_token, signed_in, signed_out,
 };
@@ -45,6 +49,7 @@ pub const MODULES: &[Module] = &[
     board::MODULE,
     record::deal_pages::MODULE,
     search::MODULE,
+    imports::MODULE,
 ];
 
 /// A rendered page.
@@ -104,52 +109,6 @@ fn refusal_page(req: &HttpRequest, err: &ApiError) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(html)
-}
-
-/// Checks the CSRF token a page's form posted (its `csrf` field) against `expected`, the
-/// authenticated session's, and puts the body back for the handler. The gate calls this only
-/// after authenticating the caller, so the body of an anonymous post is never read. Callers
-/// with an API token (`expected` is `None`) need no token: nothing of theirs is ambient.
-pub async fn check_form_csrf(
-    req: &mut ServiceRequest,
-    expected: Option<&str>,
-) -> Result<(), actix_web::Error> {
-    use actix_web::HttpMessage as _;
-    use futures_util::StreamExt as _;
-    let Some(expected) = expected else {
-        return Ok(());
-    };
-    let is_form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    let refused = || ApiError::new(ErrorCode::CsrfFailed);
-    if !is_form {
-        return Err(refused().into());
-    }
-    let limit = req
-        .app_data::<actix_web::web::Data<crate::web::AppState>>()
-        .map_or(1024 * 1024, |s| s.config.max_body_bytes);
-    let mut payload = req.take_payload();
-    let mut body = actix_web::web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::new(ErrorCode::PayloadTooLarge).into());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    let body = body.freeze();
-    let sent = form_urlencoded::parse(&body)
-        .find(|(name, _)| name == "csrf")
-        .map(|(_, value)| value.into_owned())
-        .unwrap_or_default();
-    if !crate::identity::setup::constant_time_eq(sent.as_bytes(), expected.as_bytes()) {
-        return Err(refused().into());
-    }
-    req.set_payload(actix_web::dev::Payload::from(body));
-    Ok(())
 }
 
 /// The pages' counterpart of `refusals::answered`: a refusal of the gate, or an error a page

@@ -116,33 +116,68 @@ async fn upload(
         record_kind,
         file_name,
     } = query.into_inner();
-    if record_kind == Kind::Activity {
+    let declared = super::declared_length(&req);
+    let (import, preview) = receive(
+        &state,
+        &session,
+        &req,
+        record_kind,
+        &file_name,
+        declared,
+        payload,
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(ImportAnswer {
+        import,
+        preview: Some(preview),
+    }))
+}
+
+/// Takes a file to import of `kind` from `body` (streamed to disk, never held in memory)
+/// and answers the new import and a first look at the file: the API's upload and the import
+/// page's both. `declared` is the size the caller announced, refused before a byte is read
+/// when over the cap.
+pub(crate) async fn receive<S, E>(
+    state: &web::Data<AppState>,
+    session: &TenantSession,
+    req: &HttpRequest,
+    kind: Kind,
+    file_name: &str,
+    declared: Option<u64>,
+    body: S,
+) -> Result<(Import, Preview), ApiError>
+where
+    S: futures_util::Stream<Item = Result<web::Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    if kind == Kind::Activity {
         return Err(ApiError::with_message(
             ErrorCode::InvalidQuery,
             "record_kind must be contact, company or deal.",
         ));
     }
-    let file_name = crate::crm::attachments::clean_name(&file_name)?;
+    let file_name = crate::crm::attachments::clean_name(file_name)?;
     let id = crate::crm::new_id();
-    note_target(&req, format!("import {id} of \"{file_name}\""));
-    let files = files(&state, &session);
-    recover(&state, &session, &files).await?;
+    note_target(req, format!("import {id} of \"{file_name}\""));
+    let files = files(state, session);
+    recover(state, session, &files).await?;
     // Refused before a byte is read when too many wait already (each holds a file).
-    read(&state, &session, |conn, _| waiting_room(conn)).await?;
+    read(state, session, |conn, _| waiting_room(conn)).await?;
     let path = files.csv(&id);
-    let bytes = match save_body(&req, payload, &files, &path, state.config.max_import_bytes).await {
+    let cap = state.config.max_import_bytes;
+    let bytes = match save_body(declared, body, &files, &path, cap).await {
         Ok(bytes) => bytes,
         Err(err) => {
             files.remove(&id);
             return Err(err);
         }
     };
-    let actor = actor_of(&session);
+    let actor = actor_of(session);
     let made = {
-        let (id, path) = (id.clone(), path.clone());
-        write(&state, &session, move |conn, _| {
+        let id = id.clone();
+        write(state, session, move |conn, _| {
             waiting_room(conn)?;
-            let preview = import::preview(conn, &path, record_kind).map_err(|e| match e {
+            let preview = import::preview(conn, &path, kind).map_err(|e| match e {
                 import::PreviewError::File(file) => CrmError::Invalid(format!("file: {file}")),
                 import::PreviewError::Crm(crm) => crm,
             })?;
@@ -150,7 +185,7 @@ async fn upload(
                 conn,
                 &ledger::NewImport {
                     id: &id,
-                    kind: record_kind,
+                    kind,
                     file_name: &file_name,
                     file_bytes: i64::try_from(bytes).unwrap_or(i64::MAX),
                     header: &preview.header,
@@ -162,16 +197,10 @@ async fn upload(
         })
         .await
     };
-    match made {
-        Ok((import, preview)) => Ok(HttpResponse::Created().json(ImportAnswer {
-            import,
-            preview: Some(preview),
-        })),
-        Err(err) => {
-            files.remove(&id);
-            Err(as_file_error(err))
-        }
-    }
+    made.map_err(|err| {
+        files.remove(&id);
+        as_file_error(err)
+    })
 }
 
 /// A file Holdfast cannot read is `invalid_file`, not a field's `invalid_input`.
@@ -219,20 +248,24 @@ fn waiting_room(conn: &rusqlite::Connection) -> Result<(), CrmError> {
 
 /// Streams the request body to `path`, refusing it as soon as it says or shows it is
 /// larger than `cap` bytes; answers its size.
-async fn save_body(
-    req: &HttpRequest,
-    mut payload: web::Payload,
+async fn save_body<S, E>(
+    declared: Option<u64>,
+    mut body: S,
     files: &Files,
     path: &std::path::Path,
     cap: u64,
-) -> Result<u64, ApiError> {
+) -> Result<u64, ApiError>
+where
+    S: futures_util::Stream<Item = Result<web::Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
     let too_large = || {
         ApiError::with_message(
             ErrorCode::PayloadTooLarge,
             format!("Files to import are at most {cap} bytes (max_import_bytes)."),
         )
     };
-    if super::declared_length(req).is_some_and(|n| n > cap) {
+    if declared.is_some_and(|n| n > cap) {
         return Err(too_large());
     }
     files.create_dir().map_err(ApiError::internal)?;
@@ -240,7 +273,7 @@ async fn save_body(
     let mut size = 0_u64;
     let mut pending: Vec<u8> = Vec::new();
     loop {
-        let chunk = payload.next().await;
+        let chunk = body.next().await;
         let end = chunk.is_none();
         if let Some(chunk) = chunk {
             let chunk = chunk.map_err(|e| {
@@ -311,15 +344,16 @@ async fn check(
     path: web::Path<IdParam>,
     plan: web::Json<Plan>,
 ) -> Result<HttpResponse, ApiError> {
-    launch(
-        session,
-        req,
-        state,
+    let import = launch(
+        &session,
+        &req,
+        &state,
         path.into_inner().id,
         plan.into_inner(),
         true,
     )
-    .await
+    .await?;
+    Ok(HttpResponse::Accepted().json(answer(import)))
 }
 
 async fn start(
@@ -329,37 +363,39 @@ async fn start(
     path: web::Path<IdParam>,
     plan: web::Json<Plan>,
 ) -> Result<HttpResponse, ApiError> {
-    launch(
-        session,
-        req,
-        state,
+    let import = launch(
+        &session,
+        &req,
+        &state,
         path.into_inner().id,
         plan.into_inner(),
         false,
     )
-    .await
+    .await?;
+    Ok(HttpResponse::Accepted().json(answer(import)))
 }
 
 /// Starts a run on a thread of its own: it takes the run's lock, moves the import to
-/// running (so no recovery can take it for abandoned in between), answers, and goes on.
-async fn launch(
-    session: TenantSession,
-    req: HttpRequest,
-    state: web::Data<AppState>,
+/// running (so no recovery can take it for abandoned in between), answers the import as it
+/// began, and goes on: a check (`dry_run`) or the import itself, for the API and the pages.
+pub(crate) async fn launch(
+    session: &TenantSession,
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
     id: String,
     plan: Plan,
     dry_run: bool,
-) -> Result<HttpResponse, ApiError> {
-    note_target(&req, format!("import {id}"));
-    let users = super::user_emails(&state, &session).await?;
+) -> Result<Import, ApiError> {
+    note_target(req, format!("import {id}"));
+    let users = super::user_emails(state, session).await?;
     let runner = Runner {
-        actor: actor_of(&session),
+        actor: actor_of(session),
         users,
-        authority: authority(&state, &session),
+        authority: authority(state, session),
     };
-    let files = files(&state, &session);
-    recover(&state, &session, &files).await?;
-    let db = super::tenant_db(&state, &session)?;
+    let files = files(state, session);
+    recover(state, session, &files).await?;
+    let db = super::tenant_db(state, session)?;
     let (started_tx, started_rx) = tokio::sync::oneshot::channel::<Result<Import, ApiError>>();
     tokio::task::spawn_blocking(move || {
         let begun = (|| -> Result<(rusqlite::Connection, import::Held, Import), ApiError> {
@@ -392,8 +428,7 @@ async fn launch(
         }
         drop(held);
     });
-    let import = started_rx.await.map_err(ApiError::internal)??;
-    Ok(HttpResponse::Accepted().json(answer(import)))
+    started_rx.await.map_err(ApiError::internal)?
 }
 
 /// What a run asks before each batch: the license still lets data change, the tenant is

@@ -7,7 +7,7 @@ mod erase;
 mod exports;
 mod fields;
 mod files;
-mod imports;
+pub(crate) mod imports;
 mod leads;
 mod merge;
 mod pipelines;

@@ -1,0 +1,65 @@
+//! What the tests of pages share: a browser without JavaScript (a cookie-keeping client that
+//! does not follow redirects, so each hop can be checked), the CSRF token of a form, and a
+//! sign-in through the tenant app's form.
+
+use reqwest::redirect::Policy;
+
+use crate::helpers::{PASSWORD, TestApp};
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// The value of the hidden `csrf` field of a page's form.
+pub fn csrf_of(html: &str) -> String {
+    let start = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+/// Signs `email` in to tenant `slug` through the sign-in form; answers the form's redirect.
+pub async fn sign_in_at(
+    app: &TestApp,
+    web: &reqwest::Client,
+    slug: &str,
+    email: &str,
+) -> reqwest::Response {
+    let form = web
+        .get(app.url(&format!("/t/{slug}/sign-in")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 200);
+    let csrf = csrf_of(&form.text().await.unwrap());
+    let next = format!("/t/{slug}/contacts");
+    web.post(app.url(&format!("/t/{slug}/sign-in")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("next", next.as_str()),
+            ("email", email),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The page a form's `303` leads to.
+pub async fn follow(app: &TestApp, web: &reqwest::Client, response: reqwest::Response) -> String {
+    assert_eq!(response.status(), 303, "{:?}", response.text().await);
+    let to = location(&response);
+    web.get(app.url(&to))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
