@@ -44,7 +44,13 @@ document.addEventListener("DOMContentLoaded", () => {
         text += ` Send the tenant's owner this one-time link: ${result.owner_invite_link}`;
       }
       message.textContent = text;
-      form.append(message);
+      const next = document.createElement("p");
+      const console = document.createElement("a");
+      console.href = "/admin/sign-in";
+      console.className = "button";
+      console.textContent = "Sign in to the console";
+      next.append(console);
+      form.append(message, next);
     } catch (err) {
       message.className = "message error";
       message.textContent = "Holdfast did not answer. Is it still running?";

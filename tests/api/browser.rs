@@ -133,6 +133,42 @@ impl Browser {
             .unwrap();
     }
 
+    /// Waits for an element `css` finds (after a form's post and redirect, say).
+    pub async fn wait_for(&self, css: &str) {
+        self.client
+            .wait()
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"));
+    }
+
+    /// The body of a GET of `path` made by the page (with its cookies), as text: what a link
+    /// to a download would save.
+    pub async fn fetch(&self, path: &str) -> String {
+        let answer = self
+            .client
+            .execute(
+                "return fetch(arguments[0], { credentials: 'same-origin' })
+                   .then((r) => r.ok ? r.text() : `HTTP ${r.status}`);",
+                vec![serde_json::json!(path)],
+            )
+            .await
+            .unwrap();
+        answer.as_str().unwrap_or_default().to_owned()
+    }
+
+    /// The `attribute` of the element `css` finds.
+    pub async fn attr(&self, css: &str, attribute: &str) -> String {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .attr(attribute)
+            .await
+            .unwrap()
+            .unwrap_or_default()
+    }
+
     pub async fn text(&self, css: &str) -> String {
         self.client
             .find(Locator::Css(css))

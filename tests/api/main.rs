@@ -33,6 +33,7 @@ mod crm_records;
 mod crm_reports;
 mod crm_saved;
 mod crm_visibility;
+mod customer_path_in_browser;
 mod errors;
 mod forwarded;
 mod health;
