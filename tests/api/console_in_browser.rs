@@ -76,4 +76,19 @@ async fn an_operator_signs_in_sees_the_overview_refuses_a_key_and_makes_a_tenant
             .contains("/t/globex/accept-invite#token=")
     );
     browser.check_page("console-tenants").await;
+
+    // The tenant's own page, then the rest of the console.
+    browser.click("a[href='/admin/tenants/globex']").await;
+    browser.wait_for("#confirm").await;
+    browser.check_page("console-tenant").await;
+    for (path, name) in [
+        ("/admin/operators", "console-operators"),
+        ("/admin/audit", "console-audit"),
+        ("/admin/system", "console-system"),
+    ] {
+        browser.click(&format!("nav a[href='{path}']")).await;
+        browser.wait_for("h1").await;
+        assert_eq!(browser.path().await, path);
+        browser.check_page(name).await;
+    }
 }

@@ -1,35 +1,7 @@
 //! The operator console's pages over plain HTTP, as a browser without JavaScript uses them.
 
-use crate::helpers::{PASSWORD, TestApp, demo_key, set_up};
-use crate::pages::{client, csrf_of};
-
-/// An operator signed in to the console through its form; returns a page's CSRF token.
-async fn signed_in(app: &TestApp, web: &reqwest::Client) -> String {
-    let form = web.get(app.url("/admin/sign-in")).send().await.unwrap();
-    let csrf = csrf_of(&form.text().await.unwrap());
-    let done = web
-        .post(app.url("/admin/sign-in"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("next", "/admin/license"),
-            ("email", "op@example.com"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(done.status(), 303);
-    assert_eq!(done.headers()["location"], "/admin/license");
-    let page = web
-        .get(app.url("/admin"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    csrf_of(&page)
-}
+use crate::helpers::{TestApp, demo_key, set_up};
+use crate::pages::{client, operator_signed_in as signed_in};
 
 #[tokio::test]
 async fn an_operator_installs_a_key_and_a_refused_one_says_why_and_changes_nothing() {

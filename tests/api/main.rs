@@ -19,6 +19,7 @@ mod changes;
 mod cli;
 mod config;
 mod console_in_browser;
+mod console_manage_pages;
 mod console_pages;
 mod crm_answers;
 mod crm_bulk;

@@ -63,3 +63,31 @@ pub async fn follow(app: &TestApp, web: &reqwest::Client, response: reqwest::Res
         .await
         .unwrap()
 }
+
+/// An operator signed in to the console through its form; returns a page's CSRF token.
+pub async fn operator_signed_in(app: &TestApp, web: &reqwest::Client) -> String {
+    let form = web.get(app.url("/admin/sign-in")).send().await.unwrap();
+    let csrf = csrf_of(&form.text().await.unwrap());
+    let done = web
+        .post(app.url("/admin/sign-in"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("next", "/admin/license"),
+            ("email", "op@example.com"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 303);
+    assert_eq!(done.headers()["location"], "/admin/license");
+    let page = web
+        .get(app.url("/admin"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    csrf_of(&page)
+}

@@ -28,7 +28,8 @@ pub const MODULES: &[Module] = &[
 ];
 
 pub(crate) use auth::sign_in as operator_sign_in;
-pub(crate) use tenants::{change_status, create_tenant};
+pub(crate) use operators::{add_operator, deactivate_operator};
+pub(crate) use tenants::{change_status, create_tenant, delete_tenant, update_tenant};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::scope("/api/v1/admin").configure(|scope| register(scope, MODULES)));

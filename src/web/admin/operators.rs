@@ -45,16 +45,26 @@ async fn create(
     body: web::Json<NewOperator>,
 ) -> Result<HttpResponse, ApiError> {
     let NewOperator { email, password } = body.into_inner();
-    note_target(&req, format!("operator {}", email.trim()));
+    let created = add_operator(&req, &state, &email, &password).await?;
+    Ok(HttpResponse::Created().json(json!({ "operator": created })))
+}
+
+/// Adds an operator with a password: the operator API and the console.
+pub(crate) async fn add_operator(
+    req: &actix_web::HttpRequest,
+    state: &web::Data<AppState>,
+    email: &str,
+    password: &str,
+) -> Result<operators::Operator, ApiError> {
+    note_target(req, format!("operator {}", email.trim()));
     let email: Email = email
         .parse()
         .map_err(|e| ApiError::with_message(ErrorCode::InvalidInput, format!("email: {e}.")))?;
-    let password = NewPassword::new(&password, email.as_str())?;
-    let created = state
+    let password = NewPassword::new(password, email.as_str())?;
+    Ok(state
         .control_db
         .run_as(move |conn| operators::create(conn, &email, &password))
-        .await?;
-    Ok(HttpResponse::Created().json(json!({ "operator": created })))
+        .await?)
 }
 
 async fn deactivate(
@@ -62,10 +72,18 @@ async fn deactivate(
     _operator: OperatorSession,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let operator = state
+    let operator = deactivate_operator(&state, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(json!({ "operator": operator })))
+}
+
+/// Deactivates an operator and ends their sessions (never the last active one): the
+/// operator API and the console.
+pub(crate) async fn deactivate_operator(
+    state: &web::Data<AppState>,
+    id: String,
+) -> Result<operators::Operator, ApiError> {
+    Ok(state
         .control_db
         .run_as(move |conn| operators::deactivate(conn, &id))
-        .await?;
-    Ok(HttpResponse::Ok().json(json!({ "operator": operator })))
+        .await?)
 }

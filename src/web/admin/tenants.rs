@@ -172,14 +172,23 @@ async fn update(
     path: web::Path<String>,
     body: web::Json<TenantChanges>,
 ) -> Result<HttpResponse, ApiError> {
-    let slug = slug(&path)?;
-    let changes = body.into_inner();
+    let tenant = update_tenant(&state, &path, body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(json!({ "tenant": tenant })))
+}
+
+/// Changes the tenant `slug`'s name, seat limit or custom domain: the operator API and the
+/// console.
+pub(crate) async fn update_tenant(
+    state: &web::Data<AppState>,
+    slug: &str,
+    changes: TenantChanges,
+) -> Result<crate::tenancy::Tenant, ApiError> {
+    let slug = self::slug(slug)?;
     let config = std::sync::Arc::clone(&state.config);
-    let tenant = state
+    Ok(state
         .control_db
         .run_as(move |conn| registry::update(conn, &slug, &changes, &config))
-        .await?;
-    Ok(HttpResponse::Ok().json(json!({ "tenant": tenant })))
+        .await?)
 }
 
 async fn set_status(
@@ -233,11 +242,22 @@ async fn delete(
     path: web::Path<String>,
     query: web::Query<Confirm>,
 ) -> Result<HttpResponse, ApiError> {
-    let slug = slug(&path)?;
-    if query.confirm.as_deref() != Some(slug.as_str()) {
+    delete_tenant(&state, &path, query.confirm.as_deref()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Deletes the tenant `slug` and its database once `confirm` repeats its slug: the operator
+/// API and the console.
+pub(crate) async fn delete_tenant(
+    state: &web::Data<AppState>,
+    slug: &str,
+    confirm: Option<&str>,
+) -> Result<(), ApiError> {
+    let slug = self::slug(slug)?;
+    if confirm.map(str::trim) != Some(slug.as_str()) {
         return Err(ApiError::with_message(
             ErrorCode::InvalidInput,
-            "Deleting a tenant removes its data for good: repeat its slug as ?confirm=<slug>.",
+            "Deleting a tenant removes its data for good: repeat its slug to confirm.",
         ));
     }
     let databases = std::sync::Arc::clone(&state.tenant_dbs);
@@ -245,5 +265,5 @@ async fn delete(
         .control_db
         .run_as(move |conn| -> Result<_, TenantError> { registry::delete(conn, &databases, &slug) })
         .await?;
-    Ok(HttpResponse::NoContent().finish())
+    Ok(())
 }

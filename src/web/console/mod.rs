@@ -1,11 +1,16 @@
 //! The operator console under `/admin`: sign-in, an overview of the license and the tenants,
-//! installing a license key, and creating, suspending and resuming tenants. Pages like the
+//! installing a license key, tenants (create, settings, suspend and resume, archive, delete),
+//! operators, the audit log and the system page. Pages like the
 //! tenant app's (`web::ui`): on the route table and its gate, forms that post and redirect,
 //! refusals as pages; the operator API's functions do the work.
 
+mod audit;
 mod license;
+mod operators;
 mod overview;
 mod sign_in;
+mod system;
+mod tenant;
 mod tenants;
 
 use crate::web::AppState;
@@ -19,6 +24,10 @@ pub const MODULES: &[Module] = &[
     overview::MODULE,
     license::MODULE,
     tenants::MODULE,
+    tenant::MODULE,
+    operators::MODULE,
+    audit::MODULE,
+    system::MODULE,
 ];
 
 /// What every console page shows around its content.
@@ -33,6 +42,9 @@ const NAV: &[(&str, &str)] = &[
     ("Overview", "/admin"),
     ("License", "/admin/license"),
     ("Tenants", "/admin/tenants"),
+    ("Operators", "/admin/operators"),
+    ("Audit log", "/admin/audit"),
+    ("System", "/admin/system"),
 ];
 
 impl ConsoleChrome {

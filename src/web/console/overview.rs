@@ -35,6 +35,9 @@ pub(super) struct TenantRow {
     pub slug: String,
     pub status: &'static str,
     pub users: usize,
+    /// Active users, and the tenant's seat limit where it has one.
+    pub seats: String,
+    pub database_size: String,
     pub toggle: &'static str,
     pub toggle_label: &'static str,
 }
@@ -78,15 +81,28 @@ pub(super) async fn license_view(state: &web::Data<AppState>) -> Result<LicenseV
 
 /// Every tenant with its number of users.
 pub(super) async fn tenant_rows(state: &web::Data<AppState>) -> Result<Vec<TenantRow>, ApiError> {
+    let sizes = state.clone();
     state
         .control_db
-        .run_as(|conn| -> Result<_, ApiError> {
+        .run_as(move |conn| -> Result<_, ApiError> {
             registry::list(conn)?
                 .into_iter()
                 .map(|t| {
                     let suspended = t.status == TenantStatus::Suspended;
+                    let all = users::list(conn, &t.id)?;
+                    let active = all
+                        .iter()
+                        .filter(|u| u.status == users::UserStatus::Active)
+                        .count();
                     Ok(TenantRow {
-                        users: users::list(conn, &t.id)?.len(),
+                        users: all.len(),
+                        seats: match t.seat_limit {
+                            Some(limit) => format!("{active} of {limit}"),
+                            None => active.to_string(),
+                        },
+                        database_size: super::tenant::readable_size(super::tenant::database_size(
+                            &sizes, &t.id,
+                        )),
                         name: t.name,
                         slug: t.slug,
                         status: if suspended { "suspended" } else { "active" },
