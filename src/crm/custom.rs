@@ -28,7 +28,7 @@ pub enum CustomKind {
 }
 
 impl CustomKind {
-    const ALL: [CustomKind; 11] = [
+    pub const ALL: [CustomKind; 11] = [
         CustomKind::Text,
         CustomKind::LongText,
         CustomKind::Number,

@@ -52,6 +52,7 @@ mod migrations;
 mod passwords;
 mod read_only;
 mod refusals;
+mod settings_crm_pages;
 mod setup;
 mod shutdown;
 mod sign_in;

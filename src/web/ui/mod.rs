@@ -19,6 +19,7 @@ mod record;
 pub(crate) mod record_form;
 mod search;
 mod set_password;
+mod settings;
 mod sign_in;
 
 use actix_web::body::{EitherBody, MessageBody};
@@ -50,6 +51,8 @@ pub const MODULES: &[Module] = &[
     record::deal_pages::MODULE,
     search::MODULE,
     imports::MODULE,
+    settings::PIPELINES,
+    settings::FIELDS,
 ];
 
 /// A rendered page.
