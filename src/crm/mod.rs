@@ -5,6 +5,7 @@
 
 pub mod attachments;
 pub mod board;
+pub mod branding;
 pub mod bulk;
 pub(crate) mod currency;
 pub mod cursor;

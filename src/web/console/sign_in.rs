@@ -62,6 +62,7 @@ fn page(
         next,
         email,
         error,
+        brand: None,
     })
 }
 

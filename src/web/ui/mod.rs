@@ -8,6 +8,7 @@
 //! signed in is sent to the sign-in page, anything else gets a page that says what happened.
 
 mod board;
+mod brand;
 mod chrome;
 mod csrf;
 mod dashboard;
@@ -53,6 +54,8 @@ pub const MODULES: &[Module] = &[
     imports::MODULE,
     settings::PIPELINES,
     settings::FIELDS,
+    settings::BRANDING,
+    brand::MODULE,
 ];
 
 /// A rendered page.

@@ -40,6 +40,9 @@ pub(crate) struct SignInPage<'a> {
     pub next: &'a str,
     pub email: &'a str,
     pub error: Option<&'a str>,
+    /// A tenant's pages base, whose brand (stylesheet and logo) the page wears; none for the
+    /// console.
+    pub brand: Option<&'a str>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,6 +78,7 @@ async fn form(
         next: &next,
         email: query.email.as_deref().unwrap_or_default(),
         error: None,
+        brand: Some(current.pages_base()),
     })?;
     page.add_cookie(&form_cookie(&state, current.cookie_path.clone(), token))
         .map_err(ApiError::internal)?;
@@ -123,6 +127,7 @@ async fn submit(
                 next: &next,
                 email: &email,
                 error: Some(err.message()),
+                brand: Some(current.pages_base()),
             })?;
             *page.status_mut() = err.code().status();
             Ok(page)
