@@ -28,6 +28,8 @@ struct Cached {
     time: TimeReading,
     /// Stored keys that no longer verify (e.g. a build that stopped trusting their key).
     problems: Vec<String>,
+    /// Seats and tenants in use when last counted (on load and each refresh).
+    usage: Usage,
 }
 
 /// The outcome of an accepted install.
@@ -84,8 +86,10 @@ impl LicenseService {
         let instance_id = appliance::instance_id(&conn)?.to_string();
         let time = appliance::observe_time(&mut conn, OffsetDateTime::now_utc())?;
         let stored = store::load(&conn)?;
+        let usage = appliance::usage(&conn)?;
         drop(conn);
-        let cache = Self::verify_all(&stored, &trusted, time);
+        let mut cache = Self::verify_all(&stored, &trusted, time);
+        cache.usage = usage;
         Ok(Self {
             db: db.clone(),
             trusted,
@@ -102,6 +106,7 @@ impl LicenseService {
             generation: stored.generation,
             time,
             problems,
+            usage: Usage::default(),
         }
     }
 
@@ -114,6 +119,12 @@ impl LicenseService {
         let cache = self.read();
         let now = OffsetDateTime::now_utc().max(cache.time.high_water);
         evaluate(cache.current.as_ref(), cache.next.as_ref(), now)
+    }
+
+    /// Seats and tenants in use as last counted (a refresh counts them: at most a few
+    /// seconds old in a running server). Cheap: no I/O.
+    pub fn last_usage(&self) -> Usage {
+        self.read().usage
     }
 
     pub fn instance_id(&self) -> &str {
@@ -145,6 +156,7 @@ impl LicenseService {
             store::promote_next(&mut conn)?;
         }
         let generation = store::generation(&conn)?;
+        let usage = appliance::usage(&conn)?;
         let mut cache = self.cache.write().unwrap_or_else(PoisonError::into_inner);
         if generation == cache.generation {
             cache.time = time;
@@ -152,6 +164,7 @@ impl LicenseService {
             let stored = store::load(&conn)?;
             *cache = Self::verify_all(&stored, &self.trusted, time);
         }
+        cache.usage = usage;
         Ok(())
     }
 

@@ -211,3 +211,44 @@ async fn operators_are_added_and_deactivated_but_never_the_last() {
         "{system}"
     );
 }
+
+/// A smaller license leaves usage over its caps: nothing is removed, and those who can act
+/// on it (operators, the tenant's admins) see a banner saying so; members do not.
+#[tokio::test]
+async fn usage_over_a_smaller_license_is_shown_to_operators_and_admins() {
+    let app = TestApp::spawn().await;
+    crate::helpers::licensed_tenants(&app, &["acme"]).await;
+    let web = client();
+    operator_signed_in(&app, &web).await;
+    let (_, html) = page(&app, &web, "/admin").await;
+    assert!(!html.contains("the license allows"), "{html}");
+
+    let mut op = crate::helpers::Browser::new(&app);
+    let (status, _) = op
+        .post(
+            "/api/v1/admin/auth/login",
+            serde_json::json!({ "email": "op@example.com", "password": crate::helpers::PASSWORD }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    install_license(&mut op, |p| {
+        p.license_id = "smaller-license".to_owned();
+        p.max_seats = 2;
+    })
+    .await;
+    app.license().refresh(false).unwrap();
+
+    let (_, html) = page(&app, &web, "/admin").await;
+    assert!(
+        html.contains("uses 4 seat(s) and 1 tenant(s); the license allows 2 and 5"),
+        "{html}"
+    );
+    let admin = client();
+    crate::pages::sign_in_at(&app, &admin, "acme", "admin@acme.test").await;
+    let (_, html) = page(&app, &admin, "/t/acme/contacts").await;
+    assert!(html.contains("the license allows 2"), "{html}");
+    let member = client();
+    crate::pages::sign_in_at(&app, &member, "acme", "member@acme.test").await;
+    let (_, html) = page(&app, &member, "/t/acme/contacts").await;
+    assert!(!html.contains("the license allows"), "{html}");
+}

@@ -78,8 +78,8 @@ impl Chrome {
 }
 
 /// The license banners: the demo key and read-only to everyone (they explain what people
-/// see), expiry and grace to those who can do something about it (`renews`: operators, and
-/// a tenant's admins and owners).
+/// see), expiry, grace and usage over the license's caps to those who can do something
+/// about it (`renews`: operators, and a tenant's admins and owners).
 pub fn license_banners(state: &AppState, renews: bool) -> Vec<Banner> {
     let effective = state.license.effective();
     let mut banners = Vec::new();
@@ -87,6 +87,16 @@ pub fn license_banners(state: &AppState, renews: bool) -> Vec<Banner> {
         banners.push(Banner {
             level: "warning",
             text: "This appliance trusts the DEMO vendor key: anyone can issue license keys for it. Not for production use.".to_owned(),
+        });
+    }
+    let usage = state.license.last_usage();
+    if renews && effective.over_cap(usage) {
+        banners.push(Banner {
+            level: "danger",
+            text: format!(
+                "This appliance uses {} seat(s) and {} tenant(s); the license allows {} and {}. Nothing was removed, but no user or tenant can be added until usage is back within the license.",
+                usage.seats, usage.tenants, effective.max_seats, effective.max_tenants
+            ),
         });
     }
     match effective.state {
