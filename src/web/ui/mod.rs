@@ -7,7 +7,9 @@
 //! Refusals on these routes come back as pages too (see [`answered`]): a caller who is not
 //! signed in is sent to the sign-in page, anything else gets a page that says what happened.
 
+mod activity;
 mod board;
+mod calendar;
 mod chrome;
 mod csrf;
 mod dashboard;
@@ -16,10 +18,13 @@ mod import_plan;
 mod imports;
 mod lists;
 mod record;
+mod record_actions;
 pub(crate) mod record_form;
 mod search;
 mod set_password;
 mod sign_in;
+mod tasks;
+mod trash;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -50,6 +55,9 @@ pub const MODULES: &[Module] = &[
     record::deal_pages::MODULE,
     search::MODULE,
     imports::MODULE,
+    trash::MODULE,
+    tasks::MODULE,
+    calendar::MODULE,
 ];
 
 /// A rendered page.
