@@ -205,6 +205,31 @@ fn tag_condition(kind: Kind, filter: &Filter, params: &mut Vec<Sql>) -> Result<S
     })
 }
 
+/// A filter on an activity's links: linked to the record `{"kind", "id"}` (`eq`). Found
+/// through the links' index by record, so a record's activities are read without walking
+/// every activity.
+fn link_condition(filter: &Filter, params: &mut Vec<Sql>) -> Result<String, CrmError> {
+    let refused = || CrmError::invalid("links", r#"filters by eq {"kind": …, "id": …}"#);
+    let linked = filter.value.as_object().filter(|_| filter.op == Op::Eq);
+    let kind = linked
+        .and_then(|o| o.get("kind"))
+        .and_then(Value::as_str)
+        .and_then(Kind::parse)
+        .filter(|k| *k != Kind::Activity)
+        .ok_or_else(refused)?;
+    let id = linked
+        .and_then(|o| o.get("id"))
+        .and_then(Value::as_str)
+        .ok_or_else(refused)?;
+    params.push(Sql::Text(kind.as_str().to_owned()));
+    let k = params.len();
+    params.push(Sql::Text(id.to_owned()));
+    let i = params.len();
+    Ok(format!(
+        "activities.id IN (SELECT activity_id FROM activity_links WHERE record_kind = ?{k} AND record_id = ?{i})"
+    ))
+}
+
 /// One filter as SQL, its parameters appended to `params`.
 fn condition(
     kind: Kind,
@@ -220,6 +245,9 @@ fn condition(
     };
     if filter.field == "tags" && kind.tagged() {
         return tag_condition(kind, filter, params);
+    }
+    if filter.field == "links" && kind == Kind::Activity {
+        return link_condition(filter, params);
     }
     let target = target(kind, defs, &filter.field)?;
     let mut expr = target.sql.clone();

@@ -201,6 +201,59 @@ async fn filters_and_sorts_name_only_fields_and_operators_that_exist() {
     }
 }
 
+/// A record's activities: the list of activities filtered by a link to it, and nothing else.
+#[tokio::test]
+async fn activities_are_listed_by_the_record_they_are_linked_to() {
+    let app = TestApp::spawn().await;
+    let mut people = licensed_tenants(&app, &["acme"]).await.remove(0);
+    let owner = &mut people[0].1;
+    let mut contacts = Vec::new();
+    for name in ["Ada", "Grace"] {
+        let (_, made) = owner
+            .post(&format!("{BASE}/contacts"), json!({ "first_name": name }))
+            .await;
+        contacts.push(made["contact"]["id"].as_str().unwrap().to_owned());
+    }
+    for (subject, contact) in [("Call Ada", 0), ("Meet Grace", 1), ("Write Ada", 0)] {
+        let (status, made) = owner
+            .post(
+                &format!("{BASE}/activities"),
+                json!({ "kind": "note", "subject": subject,
+                        "links": [{ "kind": "contact", "id": contacts[contact] }] }),
+            )
+            .await;
+        assert_eq!(status, 201, "{made}");
+    }
+    let linked = |id: &str| json!([{ "field": "links", "op": "eq", "value": { "kind": "contact", "id": id } }]);
+    let (status, body) = owner
+        .get(&format!(
+            "{BASE}/activities?filters={}",
+            urlencode(&linked(&contacts[0]).to_string())
+        ))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let subjects: Vec<&str> = body["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(subjects, ["Write Ada", "Call Ada"]);
+    for wrong in [
+        json!([{ "field": "links", "op": "eq", "value": contacts[0] }]),
+        json!([{ "field": "links", "op": "eq", "value": { "kind": "activity", "id": "x" } }]),
+        json!([{ "field": "links", "op": "in", "value": { "kind": "contact", "id": "x" } }]),
+    ] {
+        let (status, body) = owner
+            .get(&format!(
+                "{BASE}/activities?filters={}",
+                urlencode(&wrong.to_string())
+            ))
+            .await;
+        assert_eq!((status, code(&body)), (422, "invalid_input"), "{wrong}");
+    }
+}
+
 #[tokio::test]
 async fn search_finds_prefixes_across_kinds_and_follows_every_change() {
     let app = TestApp::spawn().await;

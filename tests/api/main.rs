@@ -8,6 +8,8 @@
 mod helpers;
 mod pages;
 
+mod activities_in_browser;
+mod activity_pages;
 mod app_in_browser;
 mod app_pages;
 mod assets;
@@ -64,5 +66,6 @@ mod tenant_archive;
 mod tenants;
 mod throttling;
 mod tls;
+mod trash_pages;
 mod update;
 mod users;

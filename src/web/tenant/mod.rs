@@ -7,6 +7,8 @@ mod crm;
 
 pub(crate) use crm::disposition;
 pub(crate) use crm::imports::{launch as launch_import, receive as receive_import};
+pub(crate) use crm::saved::trashed;
+pub(crate) use crm::user_emails;
 mod lookup;
 mod resolve;
 mod tokens;

@@ -45,7 +45,10 @@ const NAV: &[(&str, &str, Role)] = &[
     ("Contacts", "/contacts", Role::Viewer),
     ("Companies", "/companies", Role::Viewer),
     ("Deals", "/deals", Role::Viewer),
+    ("Tasks", "/tasks", Role::Viewer),
+    ("Calendar", "/calendar", Role::Viewer),
     ("Import", "/imports", Role::Admin),
+    ("Trash", "/trash", Role::Member),
 ];
 
 impl Chrome {

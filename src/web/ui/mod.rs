@@ -7,8 +7,10 @@
 //! Refusals on these routes come back as pages too (see [`answered`]): a caller who is not
 //! signed in is sent to the sign-in page, anything else gets a page that says what happened.
 
+mod activity;
 mod board;
 mod brand;
+mod calendar;
 mod chrome;
 mod csrf;
 mod dashboard;
@@ -17,11 +19,14 @@ mod import_plan;
 mod imports;
 mod lists;
 mod record;
+mod record_actions;
 pub(crate) mod record_form;
 mod search;
 mod set_password;
 mod settings;
 mod sign_in;
+mod tasks;
+mod trash;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -56,6 +61,9 @@ pub const MODULES: &[Module] = &[
     settings::FIELDS,
     settings::BRANDING,
     brand::MODULE,
+    trash::MODULE,
+    tasks::MODULE,
+    calendar::MODULE,
 ];
 
 /// A rendered page.

@@ -1,7 +1,8 @@
-//! A record's page (its details, an edit form for those who may edit, its timeline) and the
-//! form that makes a new one, for contacts, companies and deals alike. The forms post and
-//! redirect; a refused value comes back next to its field, and a change made meanwhile by
-//! someone else is shown with both versions rather than overwritten.
+//! A record's page (its details, an edit form for those who may edit, its activities, its
+//! timeline) and the form that makes a new one, for contacts, companies and deals alike. The
+//! forms post and redirect; a refused value comes back next to its field, and a change made
+//! meanwhile by someone else is shown with both versions rather than overwritten. Moving to
+//! the trash and adding an activity are in `record_actions`.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -9,6 +10,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde_json::{Map, Value};
 
+use super::activity::ActivityView;
+use super::record_actions::{self, ActivityForm, add_activity, linked_activities, trash};
 use super::record_form::{self, FieldView, Spec, Values};
 use super::{Chrome, render, see_other};
 use crate::crm::records::{self, Record};
@@ -84,7 +87,7 @@ impl PageKind for Deals {
 
 /// Declares the pages of one kind: new form, create, record page, update.
 macro_rules! record_pages {
-    ($module:ident, $marker:ty, $new:literal, $create:literal, $page:literal) => {
+    ($module:ident, $marker:ty, $new:literal, $create:literal, $page:literal, $trash:literal, $activities:literal) => {
         pub mod $module {
             use super::*;
             use crate::identity::Role;
@@ -99,6 +102,12 @@ macro_rules! record_pages {
                 POST $page => update::<$marker>, Access::Tenant(Role::Member), 303,
                     "Change a record from its form; back to its page",
                     [InvalidInput, VersionMismatch, ReadOnly];
+                POST $trash => trash::<$marker>, Access::Tenant(Role::Member), 303,
+                    "Move a record (its version posted) to the trash; on to its list",
+                    [InvalidInput, NotYourRecord, VersionMismatch, ReadOnly];
+                POST $activities => add_activity::<$marker>, Access::Tenant(Role::Member), 303,
+                    "Add a note, task or logged call linked to the record; back to its page",
+                    [InvalidInput, ReadOnly];
             }
         }
     };
@@ -109,16 +118,28 @@ record_pages!(
     Contacts,
     "/contacts/new",
     "/contacts",
-    "/contacts/{id}"
+    "/contacts/{id}",
+    "/contacts/{id}/trash",
+    "/contacts/{id}/activities"
 );
 record_pages!(
     company_pages,
     Companies,
     "/companies/new",
     "/companies",
-    "/companies/{id}"
+    "/companies/{id}",
+    "/companies/{id}/trash",
+    "/companies/{id}/activities"
 );
-record_pages!(deal_pages, Deals, "/deals/new", "/deals", "/deals/{id}");
+record_pages!(
+    deal_pages,
+    Deals,
+    "/deals/new",
+    "/deals",
+    "/deals/{id}",
+    "/deals/{id}/trash",
+    "/deals/{id}/activities"
+);
 
 #[derive(Template)]
 #[template(path = "record_new.html")]
@@ -241,6 +262,22 @@ struct RecordPage {
     error: Option<String>,
     /// After a stale edit: each field that differs, theirs and yours.
     conflict: Option<Vec<(&'static str, String, String)>>,
+    /// May the caller move it to the trash (admins: any record; members: their own)?
+    may_trash: bool,
+    /// The activities linked to it, newest first.
+    activities: Vec<ActivityView>,
+    /// The form that adds one, as typed, with its refusal.
+    activity: ActivityForm,
+    activity_kinds: &'static [(&'static str, &'static str)],
+}
+
+/// A record as its page shows it: the record, its newest timeline entries, its activities,
+/// and whether the caller may move it to the trash.
+pub(super) struct Loaded {
+    record: Record,
+    timeline: Vec<EntryView>,
+    activities: Vec<ActivityView>,
+    may_trash: bool,
 }
 
 fn entry_view(entry: timeline::Entry) -> EntryView {
@@ -272,28 +309,45 @@ fn entry_view(entry: timeline::Entry) -> EntryView {
     }
 }
 
-/// The record and its newest timeline entries, as the caller may see them.
-async fn load<K: PageKind>(
+/// The record, its newest timeline entries and its activities, as the caller may see them.
+pub(super) async fn load<K: PageKind>(
     state: &web::Data<AppState>,
     session: &TenantSession,
     id: String,
-) -> Result<(Record, Vec<EntryView>), ApiError> {
-    let (record, entries) = read(state, session, move |conn, who| {
+) -> Result<Loaded, ApiError> {
+    read(state, session, move |conn, who| {
         let record = records::get(conn, K::KIND, &id, &who.visibility)?;
         let entries = timeline::page(conn, K::KIND, &id, None, 50)?;
-        Ok::<_, CrmError>((record, entries))
+        let scope = who.visibility.scope(Kind::Activity);
+        let me = who.actor.user_id.as_deref();
+        let activities = linked_activities(conn, (&scope, me), K::KIND, &id)?;
+        let may_trash =
+            records::may_delete(&who.actor, record.owner.as_deref(), &record.created_by);
+        Ok::<_, CrmError>(Loaded {
+            record,
+            timeline: entries.into_iter().map(entry_view).collect(),
+            activities,
+            may_trash,
+        })
     })
-    .await?;
-    Ok((record, entries.into_iter().map(entry_view).collect()))
+    .await
 }
 
-/// The record's page: its saved values, or `shown` (what was posted) with the refusal.
-fn record_page<K: PageKind>(
+/// The record's page: its saved values, or `shown` (what was posted) with the refusal; a
+/// refusal with nothing shown (a stale move to the trash) is said above the details.
+pub(super) fn record_page<K: PageKind>(
     chrome: Chrome,
-    (record, timeline): (Record, Vec<EntryView>),
+    loaded: Loaded,
     shown: Option<&Values>,
     refusal: Option<&ApiError>,
+    activity: ActivityForm,
 ) -> Result<HttpResponse, ApiError> {
+    let Loaded {
+        record,
+        timeline,
+        activities,
+        may_trash,
+    } = loaded;
     let saved = record_form::values_of(K::SPECS, &record.body);
     let conflict = refusal
         .filter(|e| e.code() == ErrorCode::VersionMismatch)
@@ -312,6 +366,11 @@ fn record_page<K: PageKind>(
     let field_refusal = refusal.filter(|e| e.code() == ErrorCode::InvalidInput);
     let (fields, error) =
         record_form::views(K::SPECS, shown.unwrap_or(&saved), false, field_refusal, &[]);
+    let error = error.or_else(|| {
+        refusal
+            .filter(|_| shown.is_none())
+            .map(|e| e.message().to_owned())
+    });
     let mut page = render(&RecordPage {
         chrome,
         noun: K::NOUN,
@@ -325,6 +384,10 @@ fn record_page<K: PageKind>(
         timeline,
         error,
         conflict,
+        may_trash,
+        activities,
+        activity,
+        activity_kinds: record_actions::KINDS,
     })?;
     if let Some(err) = refusal {
         *page.status_mut() = err.code().status();
@@ -339,7 +402,7 @@ async fn page<K: PageKind>(
 ) -> Result<HttpResponse, ApiError> {
     let loaded = load::<K>(&state, &session, path.into_inner().id).await?;
     let chrome = Chrome::new(&state, &session, &format!("/{}", K::BACK.0));
-    record_page::<K>(chrome, loaded, None, None)
+    record_page::<K>(chrome, loaded, None, None, ActivityForm::default())
 }
 
 async fn update<K: PageKind>(
@@ -383,7 +446,8 @@ async fn update<K: PageKind>(
         {
             let loaded = load::<K>(&state, &session, id).await?;
             let chrome = Chrome::new(&state, &session, &format!("/{}", K::BACK.0));
-            record_page::<K>(chrome, loaded, Some(&values), Some(&err))
+            let activity = ActivityForm::default();
+            record_page::<K>(chrome, loaded, Some(&values), Some(&err), activity)
         }
         Err(err) => Err(err),
     }

@@ -13,7 +13,7 @@ mod merge;
 mod pipelines;
 mod records;
 mod reports;
-mod saved;
+pub(crate) mod saved;
 mod schemas;
 mod search;
 mod teams;

@@ -114,19 +114,29 @@ async fn list_trash(
     page: web::Query<TrashPage>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = page.into_inner().limit.unwrap_or(50).clamp(1, 200);
+    let all = trashed(&state, &session, limit).await?;
+    Ok(HttpResponse::Ok().json(TrashAnswer { records: all }))
+}
+
+/// What the caller may restore from the trash, at most `limit` per kind; purges what is past
+/// its time first unless the appliance is read-only (the trash's page shares this).
+pub(crate) async fn trashed(
+    state: &web::Data<AppState>,
+    session: &TenantSession,
+    limit: u32,
+) -> Result<Vec<trash::Trashed>, ApiError> {
     let frozen = state.license.effective().may_write().is_err();
-    let all = if frozen {
-        read(&state, &session, move |conn, who| {
+    if frozen {
+        read(state, session, move |conn, who| {
             trash::list(conn, &who.actor, &who.visibility, limit, false)
         })
-        .await?
+        .await
     } else {
-        write(&state, &session, move |conn, who| {
+        write(state, session, move |conn, who| {
             trash::list(conn, &who.actor, &who.visibility, limit, true)
         })
-        .await?
-    };
-    Ok(HttpResponse::Ok().json(TrashAnswer { records: all }))
+        .await
+    }
 }
 
 async fn empty_trash(
