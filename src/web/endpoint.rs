@@ -249,6 +249,8 @@ pub const READ_ONLY_ALLOWED: &[&str] = &[
     "POST /api/v1/auth/logout",
     "POST /api/v1/auth/password",
     "POST /api/v1/auth/reset-password",
+    "DELETE /api/v1/auth/sessions",
+    "DELETE /api/v1/auth/sessions/{id}",
     "POST /api/v1/users/{id}/reset-password",
     // Renewing.
     "PUT /api/v1/admin/license",

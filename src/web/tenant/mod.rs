@@ -1,16 +1,16 @@
 //! The tenant API under `/api/v1`, reached by host (`<slug>.<base_domain>` or a tenant's
 //! custom domain) or by path prefix (`/t/<slug>/api/v1`): the same routes either way.
 
-mod audit;
-mod auth;
+pub(crate) mod audit;
+pub(crate) mod auth;
 mod crm;
 
 pub(crate) use crm::disposition;
 pub(crate) use crm::imports::{launch as launch_import, receive as receive_import};
 mod lookup;
 mod resolve;
-mod tokens;
-mod users;
+pub(crate) mod tokens;
+pub(crate) mod users;
 
 use actix_web::web;
 
