@@ -46,6 +46,7 @@ const NAV: &[(&str, &str, Role)] = &[
     ("Companies", "/companies", Role::Viewer),
     ("Deals", "/deals", Role::Viewer),
     ("Import", "/imports", Role::Admin),
+    ("Settings", "/settings", Role::Admin),
 ];
 
 impl Chrome {

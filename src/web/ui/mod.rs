@@ -7,6 +7,7 @@
 //! Refusals on these routes come back as pages too (see [`answered`]): a caller who is not
 //! signed in is sent to the sign-in page, anything else gets a page that says what happened.
 
+mod account;
 mod board;
 mod chrome;
 mod csrf;
@@ -19,6 +20,7 @@ mod record;
 pub(crate) mod record_form;
 mod search;
 mod set_password;
+mod settings;
 mod sign_in;
 
 use actix_web::body::{EitherBody, MessageBody};
@@ -50,6 +52,11 @@ pub const MODULES: &[Module] = &[
     record::deal_pages::MODULE,
     search::MODULE,
     imports::MODULE,
+    settings::MODULE,
+    settings::users::MODULE,
+    settings::tokens::MODULE,
+    settings::audit::MODULE,
+    account::MODULE,
 ];
 
 /// A rendered page.
