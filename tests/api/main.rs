@@ -8,6 +8,7 @@
 mod helpers;
 mod pages;
 
+mod account_pages;
 mod app_in_browser;
 mod app_pages;
 mod assets;
@@ -51,6 +52,8 @@ mod migrations;
 mod passwords;
 mod read_only;
 mod refusals;
+mod settings_in_browser;
+mod settings_pages;
 mod setup;
 mod shutdown;
 mod sign_in;
