@@ -125,19 +125,55 @@ pub fn append(conn: &Connection, entry: &NewEntry) -> Result<i64, StorageError> 
 /// The most entries one page holds.
 pub const MAX_PAGE: u32 = 500;
 
+/// Which entries to list: each field given narrows the list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// The actor, exactly (`user:<id>`, `token:<id>`, `operator:<id>`).
+    pub actor: Option<String>,
+    /// Text the action contains (`users`, `POST`), case-insensitively.
+    pub action: Option<String>,
+    /// From this moment on (unix seconds, inclusive).
+    pub from: Option<i64>,
+    /// Before this moment (unix seconds, exclusive).
+    pub to: Option<i64>,
+}
+
 /// Entries newest first, before the `before` cursor (a `seq`) if given.
 pub fn list(
     conn: &Connection,
     before: Option<i64>,
     limit: u32,
 ) -> Result<Vec<Entry>, StorageError> {
+    search(conn, &Filter::default(), before, limit)
+}
+
+/// Entries that pass `filter`, newest first, before the `before` cursor (a `seq`) if given.
+pub fn search(
+    conn: &Connection,
+    filter: &Filter,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<Vec<Entry>, StorageError> {
+    // `instr` on lowered text: a plain substring, with no `LIKE` wildcards to escape.
     let mut stmt = conn.prepare(
         "SELECT seq, at, actor, action, target, address, outcome, hash FROM audit_log
-         WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2",
+         WHERE seq < ?1
+           AND (?3 IS NULL OR actor = ?3)
+           AND (?4 IS NULL OR instr(lower(action), lower(?4)) > 0)
+           AND (?5 IS NULL OR at >= ?5)
+           AND (?6 IS NULL OR at < ?6)
+         ORDER BY seq DESC LIMIT ?2",
     )?;
     let rows = stmt
         .query_map(
-            params![before.unwrap_or(i64::MAX), limit.clamp(1, MAX_PAGE)],
+            params![
+                before.unwrap_or(i64::MAX),
+                limit.clamp(1, MAX_PAGE),
+                filter.actor,
+                filter.action,
+                filter.from,
+                filter.to
+            ],
             |r| {
                 Ok(Entry {
                     seq: r.get(0)?,
@@ -239,6 +275,61 @@ mod tests {
             record(&mut conn, &entry).unwrap();
         }
         conn
+    }
+
+    #[test]
+    fn a_filter_narrows_by_actor_action_and_time() {
+        let mut conn = log_with(4);
+        record(
+            &mut conn,
+            &NewEntry {
+                actor: "user:1".into(),
+                action: "DELETE /api/v1/tokens/{id}".into(),
+                target: "token".into(),
+                address: None,
+                outcome: Outcome::Success,
+            },
+        )
+        .unwrap();
+        let by = |filter: Filter| {
+            search(&conn, &filter, None, 50)
+                .unwrap()
+                .iter()
+                .map(|e| e.seq)
+                .collect::<Vec<_>>()
+        };
+        let actor = Filter {
+            actor: Some("user:1".into()),
+            ..Filter::default()
+        };
+        assert_eq!(by(actor.clone()), [5, 2]);
+        let action = Filter {
+            action: Some("TOKENS".into()),
+            ..actor
+        };
+        assert_eq!(by(action), [5], "contains, case-insensitively");
+        let wildcard = Filter {
+            action: Some("%".into()),
+            ..Filter::default()
+        };
+        assert!(by(wildcard).is_empty(), "no LIKE wildcards");
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let future = Filter {
+            from: Some(now + 60),
+            ..Filter::default()
+        };
+        assert!(by(future).is_empty());
+        let until = Filter {
+            to: Some(now + 60),
+            ..Filter::default()
+        };
+        assert_eq!(by(until).len(), 5);
+        assert_eq!(
+            search(&conn, &Filter::default(), Some(3), 50)
+                .unwrap()
+                .len(),
+            2
+        );
     }
 
     #[test]

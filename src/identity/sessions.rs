@@ -4,6 +4,7 @@
 //! makes a new one (no fixation).
 
 use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::secret::{self, Secret};
@@ -79,14 +80,28 @@ pub fn now() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
 }
 
+/// Where a session was started from: the client's address and its browser's user agent.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Origin<'a> {
+    pub address: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+}
+
+/// The longest user agent kept: enough to tell browsers apart, not a way to fill the disk.
+const MAX_USER_AGENT: usize = 300;
+
 /// Starts a session for `principal`.
 pub fn start(
     conn: &Connection,
     principal: &Principal,
-    address: Option<&str>,
+    origin: Origin<'_>,
     policy: SessionPolicy,
 ) -> Result<Started, StorageError> {
     let id = Secret::generate();
+    let public_id = uuid::Uuid::new_v4().simple().to_string();
+    let user_agent = origin
+        .user_agent
+        .map(|ua| ua.chars().take(MAX_USER_AGENT).collect::<String>());
     let csrf = Secret::generate().text;
     let at = now();
     let expires_at = at + policy.lifetime_secs;
@@ -95,9 +110,19 @@ pub fn start(
         Principal::User { id, .. } => (None, Some(id.as_str())),
     };
     conn.execute(
-        "INSERT INTO sessions (id_hash, operator_id, user_id, csrf_token, address, created_at, last_seen_at, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
-        params![id.hash, operator_id, user_id, csrf, address, at, expires_at],
+        "INSERT INTO sessions (id_hash, public_id, operator_id, user_id, csrf_token, address, user_agent, created_at, last_seen_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
+        params![
+            id.hash,
+            public_id,
+            operator_id,
+            user_id,
+            csrf,
+            origin.address,
+            user_agent,
+            at,
+            expires_at
+        ],
     )?;
     Ok(Started {
         cookie: id.text,
@@ -198,6 +223,85 @@ pub fn end_others(
     Ok(())
 }
 
+/// A user's session as they see it in their own list: never its secret or its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionInfo {
+    /// The public id, to end it by.
+    pub id: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub address: Option<String>,
+    pub user_agent: Option<String>,
+    /// Is this the session the list was asked from?
+    pub current: bool,
+}
+
+/// The live sessions of user `user_id`, most recently used first; `current` is the cookie
+/// value of the session asking, marked in the list. Sessions past their idle time or
+/// lifetime are left out (they end on sight when presented).
+pub fn list_of_user(
+    conn: &Connection,
+    user_id: &str,
+    current: &str,
+    policy: SessionPolicy,
+) -> Result<Vec<SessionInfo>, StorageError> {
+    let current = secret::hash(current);
+    let at = now();
+    let mut stmt = conn.prepare(
+        "SELECT public_id, created_at, last_seen_at, expires_at, address, user_agent, id_hash = ?2
+         FROM sessions WHERE user_id = ?1 AND public_id IS NOT NULL
+         ORDER BY last_seen_at DESC, created_at DESC",
+    )?;
+    let all = stmt
+        .query_map(params![user_id, current], |r| {
+            Ok(SessionInfo {
+                id: r.get(0)?,
+                created_at: r.get(1)?,
+                last_seen_at: r.get(2)?,
+                expires_at: r.get(3)?,
+                address: r.get(4)?,
+                user_agent: r.get(5)?,
+                current: r.get(6)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(all
+        .into_iter()
+        .filter(|s| freshness(at, s.last_seen_at, s.expires_at, policy) != Freshness::Expired)
+        .collect())
+}
+
+/// Ends the session `public_id` of user `user_id`: `false` when they have no such session
+/// (another user's id is as unknown as a made-up one).
+pub fn end_of_user(
+    conn: &Connection,
+    user_id: &str,
+    public_id: &str,
+) -> Result<bool, StorageError> {
+    let ended = conn.execute(
+        "DELETE FROM sessions WHERE user_id = ?1 AND public_id = ?2",
+        params![user_id, public_id],
+    )?;
+    Ok(ended > 0)
+}
+
+/// When each user of `tenant_id` last signed in, as far as their live sessions tell (a
+/// session that ended takes its sign-in with it): user id to unix seconds.
+pub fn last_sign_ins(
+    conn: &Connection,
+    tenant_id: &str,
+) -> Result<std::collections::HashMap<String, i64>, StorageError> {
+    let mut stmt = conn.prepare(
+        "SELECT s.user_id, max(s.created_at) FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE u.tenant_id = ?1 GROUP BY s.user_id",
+    )?;
+    let all = stmt
+        .query_map([tenant_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(all)
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -245,7 +349,16 @@ mod tests {
     fn a_session_resumes_until_idle_or_lifetime_runs_out_and_is_stored_hashed() {
         let (conn, id) = with_operator();
         let principal = Principal::Operator { id };
-        let started = start(&conn, &principal, Some("127.0.0.1"), POLICY).unwrap();
+        let started = start(
+            &conn,
+            &principal,
+            Origin {
+                address: Some("127.0.0.1"),
+                user_agent: None,
+            },
+            POLICY,
+        )
+        .unwrap();
         let stored: String = conn
             .query_row("SELECT id_hash FROM sessions", [], |r| r.get(0))
             .unwrap();
@@ -272,7 +385,7 @@ mod tests {
             .unwrap();
         assert_eq!(count, 0, "an expired session is removed");
 
-        let again = start(&conn, &principal, None, POLICY).unwrap();
+        let again = start(&conn, &principal, Origin::default(), POLICY).unwrap();
         conn.execute("UPDATE sessions SET expires_at = 0", [])
             .unwrap();
         assert!(
@@ -280,11 +393,82 @@ mod tests {
             "lifetime"
         );
 
-        let third = start(&conn, &principal, None, POLICY).unwrap();
+        let third = start(&conn, &principal, Origin::default(), POLICY).unwrap();
         end(&conn, &third.cookie).unwrap();
         assert!(
             resume(&conn, &third.cookie, POLICY).unwrap().is_none(),
             "signed out"
         );
+    }
+
+    /// Two users of one tenant, each with an active account.
+    fn with_two_users() -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_connection(&mut conn, Schema::Control, Path::new(":memory:")).unwrap();
+        conn.execute_batch(
+            "INSERT INTO tenants (id, slug, name, created_at, updated_at) VALUES ('t', 'acme', 'Acme', 0, 0);
+             INSERT INTO users (id, tenant_id, email, role, status, created_at, updated_at)
+             VALUES ('ada', 't', 'ada@acme.test', 'admin', 'active', 0, 0),
+                    ('bob', 't', 'bob@acme.test', 'member', 'active', 0, 0);",
+        )
+        .unwrap();
+        conn
+    }
+
+    fn user(id: &str) -> Principal {
+        Principal::User {
+            id: id.into(),
+            tenant_id: "t".into(),
+        }
+    }
+
+    #[test]
+    fn a_user_lists_their_own_live_sessions_by_public_id_with_the_current_one_marked() {
+        let conn = with_two_users();
+        let origin = Origin {
+            address: Some("10.0.0.1"),
+            user_agent: Some("Firefox"),
+        };
+        let here = start(&conn, &user("ada"), origin, POLICY).unwrap();
+        let there = start(&conn, &user("ada"), Origin::default(), POLICY).unwrap();
+        start(&conn, &user("bob"), Origin::default(), POLICY).unwrap();
+        let listed = list_of_user(&conn, "ada", &here.cookie, POLICY).unwrap();
+        assert_eq!(listed.len(), 2, "bob's session is not ada's");
+        let mine = listed.iter().find(|s| s.current).unwrap();
+        assert_eq!(mine.user_agent.as_deref(), Some("Firefox"));
+        assert_eq!(mine.address.as_deref(), Some("10.0.0.1"));
+        assert_eq!(listed.iter().filter(|s| s.current).count(), 1);
+        for info in &listed {
+            assert_ne!(info.id, here.cookie);
+            assert_ne!(info.id, there.cookie);
+            assert_ne!(info.id, secret::hash(&here.cookie));
+            assert_eq!(info.id.len(), 32);
+        }
+
+        conn.execute(
+            "UPDATE sessions SET last_seen_at = last_seen_at - 601 WHERE id_hash = ?1",
+            [secret::hash(&there.cookie)],
+        )
+        .unwrap();
+        let live = list_of_user(&conn, "ada", &here.cookie, POLICY).unwrap();
+        assert_eq!(live.len(), 1, "an idle session is not listed");
+    }
+
+    #[test]
+    fn a_user_ends_only_their_own_sessions() {
+        let conn = with_two_users();
+        let ada = start(&conn, &user("ada"), Origin::default(), POLICY).unwrap();
+        let bob = start(&conn, &user("bob"), Origin::default(), POLICY).unwrap();
+        let bobs = list_of_user(&conn, "bob", &bob.cookie, POLICY).unwrap()[0]
+            .id
+            .clone();
+        assert!(!end_of_user(&conn, "ada", &bobs).unwrap(), "not ada's");
+        assert!(resume(&conn, &bob.cookie, POLICY).unwrap().is_some());
+        assert!(!end_of_user(&conn, "ada", "no-such-id").unwrap());
+        assert!(end_of_user(&conn, "bob", &bobs).unwrap());
+        assert!(resume(&conn, &bob.cookie, POLICY).unwrap().is_none());
+        assert!(resume(&conn, &ada.cookie, POLICY).unwrap().is_some());
+        let signed_in = last_sign_ins(&conn, "t").unwrap();
+        assert!(signed_in.contains_key("ada") && !signed_in.contains_key("bob"));
     }
 }

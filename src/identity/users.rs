@@ -172,6 +172,42 @@ pub fn seats_in_use(conn: &Connection) -> Result<u32, StorageError> {
     )?)
 }
 
+/// Seats taken across the appliance and in tenant `tenant_id`, leaving out `holder`.
+fn seat_counts(
+    conn: &Connection,
+    tenant_id: &str,
+    holder: Option<&str>,
+) -> Result<(u32, u32), UserError> {
+    Ok(conn.query_row(
+        "SELECT count(*), count(*) FILTER (WHERE tenant_id = ?1) FROM users
+         WHERE status IN ('invited', 'active') AND id <> ?2",
+        params![tenant_id, holder.unwrap_or("")],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}
+
+/// Seats as a tenant's admins see them: taken and allowed across the appliance (the
+/// license's cap) and in their tenant (its own limit, if it has one), counted as the seat
+/// check counts them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Seats {
+    pub appliance_used: u32,
+    pub appliance_cap: u32,
+    pub tenant_used: u32,
+    pub tenant_cap: Option<u32>,
+}
+
+/// The seats of `tenant` under `license`.
+pub fn seats(conn: &Connection, license: &Effective, tenant: &Tenant) -> Result<Seats, UserError> {
+    let (appliance_used, tenant_used) = seat_counts(conn, &tenant.id, None)?;
+    Ok(Seats {
+        appliance_used,
+        appliance_cap: license.max_seats,
+        tenant_used,
+        tenant_cap: tenant.seat_limit,
+    })
+}
+
 /// The one seat check. Call it inside a `BEGIN IMMEDIATE` transaction, before the write
 /// that takes the seat. `holder` is a user who already holds the seat being turned into an
 /// active one (an invitation being accepted): they are not counted twice, but the check
@@ -182,13 +218,7 @@ fn claim_seat(
     tenant: &Tenant,
     holder: Option<&str>,
 ) -> Result<(), UserError> {
-    let holder = holder.unwrap_or("");
-    let (appliance, in_tenant): (u32, u32) = conn.query_row(
-        "SELECT count(*), count(*) FILTER (WHERE tenant_id = ?1) FROM users
-         WHERE status IN ('invited', 'active') AND id <> ?2",
-        params![tenant.id, holder],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let (appliance, in_tenant) = seat_counts(conn, &tenant.id, holder)?;
     license.may_add_seat(crate::license::Usage {
         seats: appliance,
         tenants: 0,
@@ -741,6 +771,9 @@ mod tests {
             None,
         );
         assert!(matches!(full, Err(UserError::TenantSeatsFull { cap: 1 })));
+        let counted = seats(&conn, &lic, &small).unwrap();
+        assert_eq!((counted.tenant_used, counted.tenant_cap), (1, Some(1)));
+        assert_eq!(counted.appliance_cap, lic.max_seats);
         assert_eq!(full.unwrap_err().code(), "seat_limit_reached");
         create(
             &mut conn,

@@ -107,6 +107,11 @@ pub async fn start_session(
 ) -> Result<(Cookie<'static>, String), ApiError> {
     let policy = session_policy(&state.config);
     let address = client_address(req);
+    let user_agent = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let old = req.cookie(cookie_name).map(|c| c.value().to_owned());
     let started = state
         .control_db
@@ -114,7 +119,11 @@ pub async fn start_session(
             if let Some(old) = old {
                 sessions::end(conn, &old)?;
             }
-            sessions::start(conn, &principal, Some(&address), policy)
+            let origin = sessions::Origin {
+                address: Some(&address),
+                user_agent: user_agent.as_deref(),
+            };
+            sessions::start(conn, &principal, origin, policy)
         })
         .await?;
     let cookie = session_cookie(&state.config, cookie_name, started.cookie, cookie_path);

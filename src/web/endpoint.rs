@@ -249,6 +249,8 @@ pub const READ_ONLY_ALLOWED: &[&str] = &[
     "POST /api/v1/auth/logout",
     "POST /api/v1/auth/password",
     "POST /api/v1/auth/reset-password",
+    "DELETE /api/v1/auth/sessions",
+    "DELETE /api/v1/auth/sessions/{id}",
     "POST /api/v1/users/{id}/reset-password",
     // Renewing.
     "PUT /api/v1/admin/license",
@@ -259,6 +261,16 @@ pub const READ_ONLY_ALLOWED: &[&str] = &[
     "POST /api/v1/admin/tenants/{slug}/resume",
     "DELETE /api/v1/admin/tenants/{slug}",
     "POST /api/v1/admin/operators/{id}/deactivate",
+    // The same, as the tenant app's pages.
+    "POST /sign-in",
+    "POST /sign-out",
+    "POST /reset-password",
+    "POST /account/password",
+    "POST /account/sessions/{id}/end",
+    "POST /account/sessions/end-others",
+    "POST /settings/users/{id}/deactivate",
+    "POST /settings/users/{id}/reset-password",
+    "POST /settings/tokens/{id}/revoke",
     // Erasing a person's data on request: a duty under data-protection law, licensed or not.
     "POST /api/v1/contacts/{id}/erase",
     // A backup protects the data whatever the license says.
@@ -324,13 +336,15 @@ pub(crate) use endpoints;
 mod tests {
     use super::*;
 
-    /// A new write route must decide what it does on an expired license: list `ReadOnly`,
-    /// list `LicenseExpired`, or be one of the few that keep working.
+    /// A new write route, of the API or of the tenant app's pages, must decide what it does on
+    /// an expired license: list `ReadOnly`, list `LicenseExpired`, or be one of the few that
+    /// keep working.
     #[test]
     fn every_write_route_decides_what_an_expired_license_allows() {
         let mut undecided = Vec::new();
         let mut allowed = Vec::new();
-        for endpoint in crate::web::api_endpoints() {
+        let pages = crate::web::page_endpoints();
+        for endpoint in crate::web::api_endpoints().into_iter().chain(pages) {
             if matches!(endpoint.method, "GET" | "HEAD") {
                 continue;
             }

@@ -325,6 +325,22 @@ async fn no_session_or_token_of_another_tenant_reaches_any_route() {
     assert_eq!(snapshot(&mut acme).await, before, "nothing of acme changed");
 }
 
+/// The path of the session `browser` is signed in with.
+async fn own_session(browser: &mut Browser<'_>) -> String {
+    let (status, body) = browser.get("/t/acme/api/v1/auth/sessions").await;
+    assert_eq!(status, 200, "{body}");
+    let current = body["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == true)
+        .unwrap();
+    format!(
+        "/t/acme/api/v1/auth/sessions/{}",
+        current["id"].as_str().unwrap()
+    )
+}
+
 #[tokio::test]
 async fn every_route_admits_exactly_the_roles_the_table_gives_it() {
     let app = TestApp::spawn().await;
@@ -336,13 +352,20 @@ async fn every_route_admits_exactly_the_roles_the_table_gives_it() {
         let Access::Tenant(minimum) = endpoint.access else {
             continue;
         };
-        let target = path(&endpoint, "acme", &acme);
+        let shared_target = path(&endpoint, "acme", &acme);
         for (role, browser) in &mut acme.browsers {
+            // A session is its user's own: each ends the one it signed in with.
+            let target = if endpoint.path == "/auth/sessions/{id}" {
+                own_session(browser).await
+            } else {
+                shared_target.clone()
+            };
             let (status, _, body) = browser
                 .send(method(&endpoint), &target, Some(json!({})))
                 .await;
             let code = body["error"]["code"].as_str().unwrap_or("");
-            if endpoint.path == "/auth/logout" && status == 204 {
+            let signed_out = matches!(endpoint.path, "/auth/logout" | "/auth/sessions/{id}");
+            if signed_out && status == 204 {
                 // Signed out as asked: sign in again for the rest of the walk.
                 let (status, _) = login_as(browser, "/t/acme/api/v1", role.as_str(), "acme").await;
                 assert_eq!(status, 200);
@@ -525,6 +548,8 @@ async fn every_route_bounds_a_token_by_what_its_maker_may_do_now() {
             let expected = match maker {
                 "deactivated" => Some((401, "unauthenticated")),
                 _ if !Role::Viewer.at_least(minimum) => Some((403, "forbidden")),
+                // Sessions are their user's, and a token is not a signed-in user.
+                _ if endpoint.path.starts_with("/auth/sessions") => Some((403, "forbidden")),
                 _ => None,
             };
             match expected {

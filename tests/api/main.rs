@@ -8,6 +8,7 @@
 mod helpers;
 mod pages;
 
+mod account_pages;
 mod activities_in_browser;
 mod activity_pages;
 mod app_in_browser;
@@ -57,6 +58,8 @@ mod read_only;
 mod refusals;
 mod settings_crm_in_browser;
 mod settings_crm_pages;
+mod settings_in_browser;
+mod settings_pages;
 mod setup;
 mod shutdown;
 mod sign_in;

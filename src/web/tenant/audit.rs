@@ -37,6 +37,27 @@ async fn list(
     state: web::Data<AppState>,
     page: web::Query<Page>,
 ) -> Result<HttpResponse, ApiError> {
+    let Page { before, limit } = page.into_inner();
+    let entries = entries(
+        &state,
+        &session,
+        audit::Filter::default(),
+        before,
+        limit.unwrap_or(100),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(Page::render(&entries)))
+}
+
+/// Entries of the caller's tenant's audit log that pass `filter`, newest first, before the
+/// `before` cursor: the API's and the pages' way alike.
+pub(crate) async fn entries(
+    state: &web::Data<AppState>,
+    session: &TenantSession,
+    filter: audit::Filter,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<Vec<audit::Entry>, ApiError> {
     let id = session
         .current
         .tenant
@@ -44,13 +65,11 @@ async fn list(
         .parse()
         .map_err(ApiError::internal)?;
     let databases = std::sync::Arc::clone(&state.tenant_dbs);
-    let Page { before, limit } = page.into_inner();
-    let entries = web::block(move || -> anyhow::Result<_> {
+    web::block(move || -> anyhow::Result<_> {
         let db = databases.get(&id)?;
-        Ok(audit::list(&*db.conn()?, before, limit.unwrap_or(100))?)
+        Ok(audit::search(&*db.conn()?, &filter, before, limit)?)
     })
     .await
     .map_err(ApiError::internal)?
-    .map_err(ApiError::internal)?;
-    Ok(HttpResponse::Ok().json(Page::render(&entries)))
+    .map_err(ApiError::internal)
 }

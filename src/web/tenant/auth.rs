@@ -8,14 +8,14 @@ use serde_json::json;
 
 use super::{CurrentTenant, TenantSession};
 use crate::error::{ApiError, ErrorCode};
-use crate::identity::sessions::Principal;
+use crate::identity::sessions::{self, Principal};
 use crate::identity::throttle::address_key;
 use crate::identity::{Email, LinkPurpose, Role, UserError, users};
 use crate::web::AppState;
 use crate::web::audit_trail::note_target;
 use crate::web::auth::{
     Credentials, PasswordChange, TENANT_COOKIE, check_password, client_address, end_session,
-    rate_limited, start_session,
+    rate_limited, session_policy, start_session,
 };
 use crate::web::endpoint::{Access, Area, endpoints};
 
@@ -35,6 +35,12 @@ endpoints! { area: Area::Tenant;
     POST "/auth/reset-password" => reset_password, Access::TenantPublic, 200,
         "Set a new password with a reset link's token; ends the user's sessions; throttled per address",
         [LinkInvalid, InvalidPassword, RateLimited];
+    GET "/auth/sessions" => list_sessions, Access::Tenant(Role::Viewer), 200,
+        "Your own live sessions (by public id; the one asking is marked `current`)", [];
+    DELETE "/auth/sessions" => end_other_sessions, Access::Tenant(Role::Viewer), 204,
+        "Sign out everywhere else: end all your sessions but this one", [];
+    DELETE "/auth/sessions/{id}" => end_session_by_id, Access::Tenant(Role::Viewer), 204,
+        "End one of your own sessions by its public id (anyone else's is not found)", [NotFound];
 }
 
 async fn login(
@@ -121,25 +127,46 @@ async fn me(session: TenantSession) -> Result<HttpResponse, ApiError> {
     })))
 }
 
-/// The signed-in user changes their password, proving the current one first (through the
-/// sign-in throttle, so a stolen session cannot guess it); their other sessions end.
 async fn change_password(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: TenantSession,
     body: web::Json<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
-    let (Some(user_id), Some(cookie)) = (session.user_id(), req.cookie(TENANT_COOKIE)) else {
-        return Err(ApiError::with_message(
-            ErrorCode::Forbidden,
-            "Passwords are changed by signed-in users, not by API tokens.",
-        ));
-    };
-    let (user_id, cookie) = (user_id.to_owned(), cookie.value().to_owned());
     let PasswordChange {
         current_password,
         new_password,
     } = body.into_inner();
+    let user = change_own_password(&req, &state, &session, current_password, new_password).await?;
+    Ok(HttpResponse::Ok().json(json!({ "user": user })))
+}
+
+/// The signed-in user behind a cookie session and that cookie's value; API tokens have no
+/// password and no sessions of their own.
+fn signed_in_user(
+    req: &HttpRequest,
+    session: &TenantSession,
+) -> Result<(String, String), ApiError> {
+    let (Some(user_id), Some(cookie)) = (session.user_id(), req.cookie(TENANT_COOKIE)) else {
+        return Err(ApiError::with_message(
+            ErrorCode::Forbidden,
+            "Passwords and sessions belong to signed-in users, not to API tokens.",
+        ));
+    };
+    Ok((user_id.to_owned(), cookie.value().to_owned()))
+}
+
+/// The signed-in user changes their password, proving the current one first (through the
+/// sign-in throttle, so a stolen session cannot guess it); their other sessions end. The
+/// API's and the account page's way alike.
+pub(crate) async fn change_own_password(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    session: &TenantSession,
+    current_password: String,
+    new_password: String,
+) -> Result<users::User, ApiError> {
+    let (user_id, cookie) = signed_in_user(req, session)?;
     let tenant = session.current.tenant.clone();
     let (tenant_id, id) = (tenant.id.clone(), user_id.clone());
     let (user, hash) = state
@@ -150,21 +177,93 @@ async fn change_password(
         })
         .await?;
     let user = user.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
-    note_target(&req, format!("user {}", user.email));
+    note_target(req, format!("user {}", user.email));
     let account = format!("user:{}:{}", tenant.id, user.email);
-    check_password(
-        &state,
-        account,
-        &client_address(&req),
-        hash,
-        current_password,
-    )
-    .await?;
-    let user = state
+    check_password(state, account, &client_address(req), hash, current_password).await?;
+    Ok(state
         .control_db
         .run_as(move |conn| users::change_password(conn, &tenant, &user_id, &new_password, &cookie))
+        .await?)
+}
+
+async fn list_sessions(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: TenantSession,
+) -> Result<HttpResponse, ApiError> {
+    let all = own_sessions(&req, &state, &session).await?;
+    Ok(HttpResponse::Ok().json(json!({ "sessions": all })))
+}
+
+/// The signed-in user's own live sessions, the one asking marked.
+pub(crate) async fn own_sessions(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    session: &TenantSession,
+) -> Result<Vec<sessions::SessionInfo>, ApiError> {
+    let (user_id, cookie) = signed_in_user(req, session)?;
+    let policy = session_policy(&state.config);
+    Ok(state
+        .control_db
+        .run(move |conn| sessions::list_of_user(conn, &user_id, &cookie, policy))
+        .await?)
+}
+
+async fn end_session_by_id(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: TenantSession,
+    path: web::Path<super::IdParam>,
+) -> Result<HttpResponse, ApiError> {
+    end_own_session(&req, &state, &session, path.into_inner().id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Ends session `id` of the signed-in user; a session of anyone else is not found.
+pub(crate) async fn end_own_session(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    session: &TenantSession,
+    id: String,
+) -> Result<(), ApiError> {
+    let (user_id, _) = signed_in_user(req, session)?;
+    note_target(req, format!("session {id}"));
+    let ended = state
+        .control_db
+        .run(move |conn| sessions::end_of_user(conn, &user_id, &id))
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "user": user })))
+    if ended {
+        Ok(())
+    } else {
+        Err(ApiError::new(ErrorCode::NotFound))
+    }
+}
+
+async fn end_other_sessions(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: TenantSession,
+) -> Result<HttpResponse, ApiError> {
+    end_others(&req, &state, &session).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Signs the signed-in user out everywhere but here.
+pub(crate) async fn end_others(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    session: &TenantSession,
+) -> Result<(), ApiError> {
+    let (user_id, cookie) = signed_in_user(req, session)?;
+    note_target(req, "other sessions".to_owned());
+    let principal = Principal::User {
+        id: user_id,
+        tenant_id: session.current.tenant.id.clone(),
+    };
+    Ok(state
+        .control_db
+        .run(move |conn| sessions::end_others(conn, &principal, &cookie))
+        .await?)
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,8 +1,8 @@
 //! The tenant API under `/api/v1`, reached by host (`<slug>.<base_domain>` or a tenant's
 //! custom domain) or by path prefix (`/t/<slug>/api/v1`): the same routes either way.
 
-mod audit;
-mod auth;
+pub(crate) mod audit;
+pub(crate) mod auth;
 mod crm;
 
 pub(crate) use crm::disposition;
@@ -11,8 +11,8 @@ pub(crate) use crm::saved::trashed;
 pub(crate) use crm::user_emails;
 mod lookup;
 mod resolve;
-mod tokens;
-mod users;
+pub(crate) mod tokens;
+pub(crate) mod users;
 
 use actix_web::web;
 

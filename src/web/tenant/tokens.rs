@@ -27,13 +27,21 @@ async fn list(
     session: TenantSession,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let all = list_tokens(&state, &session).await?;
+    Ok(HttpResponse::Ok().json(json!({ "tokens": all })))
+}
+
+/// The tokens of the caller's tenant, newest first (never their secrets).
+pub(crate) async fn list_tokens(
+    state: &web::Data<AppState>,
+    session: &TenantSession,
+) -> Result<Vec<tokens::ApiToken>, ApiError> {
     state.license.effective().feature(Feature::ApiTokens)?;
     let tenant_id = session.current.tenant.id.clone();
-    let all = state
+    Ok(state
         .control_db
         .run_as(move |conn| tokens::list(conn, &tenant_id))
-        .await?;
-    Ok(HttpResponse::Ok().json(json!({ "tokens": all })))
+        .await?)
 }
 
 #[derive(Debug, Deserialize)]
@@ -51,6 +59,26 @@ async fn create(
     state: web::Data<AppState>,
     body: web::Json<NewToken>,
 ) -> Result<HttpResponse, ApiError> {
+    let NewToken {
+        name,
+        role,
+        expires_in_days,
+    } = body.into_inner();
+    let (token, secret) = create_token(&req, &state, &session, name, role, expires_in_days).await?;
+    Ok(HttpResponse::Created().json(json!({ "token": token, "secret": secret })))
+}
+
+/// Makes a token of the caller's tenant with a role no higher than the caller's, lasting
+/// `expires_in_days` (1 to 3650) or until revoked: the token and its secret, shown once.
+/// Only signed-in users make tokens. The API's and the pages' way alike.
+pub(crate) async fn create_token(
+    req: &actix_web::HttpRequest,
+    state: &web::Data<AppState>,
+    session: &TenantSession,
+    name: String,
+    role: Role,
+    expires_in_days: Option<u32>,
+) -> Result<(tokens::ApiToken, String), ApiError> {
     // Read-only is refused by the route's gate (the table lists `ReadOnly`).
     state.license.effective().feature(Feature::ApiTokens)?;
     let Caller::User { id: user_id } = session.caller.clone() else {
@@ -60,12 +88,7 @@ async fn create(
             "API tokens are made by signed-in users, not by other tokens.",
         ));
     };
-    let NewToken {
-        name,
-        role,
-        expires_in_days,
-    } = body.into_inner();
-    crate::web::audit_trail::note_target(&req, format!("token {:?} as {role}", name.trim()));
+    crate::web::audit_trail::note_target(req, format!("token {:?} as {role}", name.trim()));
     if !session.role.at_least(role) {
         return Err(ApiError::with_message(
             ErrorCode::Forbidden,
@@ -83,25 +106,35 @@ async fn create(
         None => None,
     };
     let tenant_id = session.current.tenant.id.clone();
-    let (token, secret) = state
+    Ok(state
         .control_db
         .run_as(move |conn| {
             tokens::create(conn, &tenant_id, &name, role, Some(&user_id), expires_at)
         })
-        .await?;
-    Ok(HttpResponse::Created().json(json!({ "token": token, "secret": secret })))
+        .await?)
 }
 
-/// Revoking keeps working in every license state: taking access away is never blocked. A
-/// token is its maker's, so as with users, only owners touch the tokens of owners.
+/// Revoking keeps working in every license state: taking access away is never blocked.
 async fn revoke(
     session: TenantSession,
     req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<super::IdParam>,
 ) -> Result<HttpResponse, ApiError> {
+    revoke_token(&req, &state, &session, path.into_inner().id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Revokes token `id` of the caller's tenant; it stops working at once. A token is its
+/// maker's, so as with users, only owners touch the tokens of owners. The API's and the
+/// pages' way alike.
+pub(crate) async fn revoke_token(
+    req: &actix_web::HttpRequest,
+    state: &web::Data<AppState>,
+    session: &TenantSession,
+    id: String,
+) -> Result<tokens::ApiToken, ApiError> {
     let tenant_id = session.current.tenant.id.clone();
-    let id = path.into_inner().id;
     let (token, maker_role) = {
         let (tenant_id, id) = (tenant_id.clone(), id.clone());
         state
@@ -114,13 +147,12 @@ async fn revoke(
             })
             .await?
     };
-    crate::web::audit_trail::note_target(&req, format!("token {:?}", token.name));
+    crate::web::audit_trail::note_target(req, format!("token {:?}", token.name));
     if maker_role == Some(Role::Owner) {
         session.require(Role::Owner)?;
     }
-    state
+    Ok(state
         .control_db
         .run_as(move |conn| tokens::revoke(conn, &tenant_id, &id))
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+        .await?)
 }

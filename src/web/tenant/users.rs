@@ -33,12 +33,20 @@ async fn list(
     session: TenantSession,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let all = list_users(&state, &session).await?;
+    Ok(HttpResponse::Ok().json(json!({ "users": all })))
+}
+
+/// The users of the caller's tenant, by e-mail address.
+pub(crate) async fn list_users(
+    state: &web::Data<AppState>,
+    session: &TenantSession,
+) -> Result<Vec<User>, ApiError> {
     let tenant_id = session.current.tenant.id.clone();
-    let all = state
+    Ok(state
         .control_db
         .run_as(move |conn| users::list(conn, &tenant_id))
-        .await?;
-    Ok(HttpResponse::Ok().json(json!({ "users": all })))
+        .await?)
 }
 
 #[derive(Debug, Deserialize)]
@@ -52,8 +60,11 @@ struct NewUser {
 
 /// Only an owner may hand out, take away or touch the owner role.
 fn guard_owner_role(session: &TenantSession, roles: &[Role]) -> Result<(), ApiError> {
-    if roles.contains(&Role::Owner) {
-        session.require(Role::Owner)?;
+    if roles.contains(&Role::Owner) && !session.role.at_least(Role::Owner) {
+        return Err(ApiError::with_message(
+            ErrorCode::Forbidden,
+            "Only owners may give, change or take away the owner role.",
+        ));
     }
     Ok(())
 }
@@ -69,8 +80,35 @@ async fn create(
         role,
         password,
     } = body.into_inner();
-    note_target(&req, format!("user {} as {role}", email.trim()));
-    guard_owner_role(&session, &[role])?;
+    let added = add_user(&req, &state, &session, &email, role, password).await?;
+    Ok(HttpResponse::Created().json(json!({
+        "user": added.user,
+        "invite_link": added.invite_link,
+        "mailed": added.mailed,
+    })))
+}
+
+/// A user just added: their invitation link (without a password), and whether it was mailed.
+#[derive(Debug)]
+pub(crate) struct Added {
+    pub user: User,
+    pub invite_link: Option<String>,
+    pub mailed: bool,
+}
+
+/// Adds a user to the caller's tenant with a password, or invites them by a one-time link
+/// (mailed when mail is configured); takes a seat. Only owners make owners. The API's and
+/// the pages' way alike.
+pub(crate) async fn add_user(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    session: &TenantSession,
+    email: &str,
+    role: Role,
+    password: Option<String>,
+) -> Result<Added, ApiError> {
+    note_target(req, format!("user {} as {role}", email.trim()));
+    guard_owner_role(session, &[role])?;
     let email: Email = email
         .parse()
         .map_err(|e| ApiError::with_message(ErrorCode::InvalidInput, format!("email: {e}.")))?;
@@ -80,14 +118,13 @@ async fn create(
     let license = state.license.effective();
     let tenant = session.current.tenant.clone();
     let base_url = state.config.base_url();
-    let created = state
+    let (invite_link, user) = state
         .control_db
         .run_as(move |conn| {
             users::create(conn, &license, &tenant, &email, role, password.as_ref())
                 .map(|c| (c.invite.map(|l| l.url(&base_url, &tenant.slug)), c.user))
         })
         .await?;
-    let (invite_link, user) = created;
     let mailed = match &invite_link {
         Some(link) => {
             let letter = crate::mail::invitation(
@@ -96,12 +133,15 @@ async fn create(
                 role.as_str(),
                 link,
             );
-            crate::web::mailer::deliver(&state, letter).await
+            crate::web::mailer::deliver(state, letter).await
         }
         None => false,
     };
-    Ok(HttpResponse::Created()
-        .json(json!({ "user": user, "invite_link": invite_link, "mailed": mailed })))
+    Ok(Added {
+        user,
+        invite_link,
+        mailed,
+    })
 }
 
 /// The user `id` of the caller's tenant; any other id is not found. Names them in the
@@ -149,15 +189,51 @@ async fn update(
     path: web::Path<super::IdParam>,
     body: web::Json<Update>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = target(&req, &state, &session, path.into_inner().id).await?;
     let role = body.into_inner().role;
-    guard_owner_role(&session, &[user.role, role])?;
-    let (tenant, email) = (session.current.tenant.clone(), email_of(&user)?);
-    let user = state
-        .control_db
-        .run_as(move |conn| users::set_role(conn, &tenant, &email, role))
-        .await?;
+    let user = change(
+        &req,
+        &state,
+        &session,
+        path.into_inner().id,
+        Change::Role(role),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(json!({ "user": user })))
+}
+
+/// What an admin changes about a user of their tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Change {
+    Role(Role),
+    Deactivate,
+    Reactivate,
+}
+
+/// Changes user `id` of the caller's tenant: their role, or deactivates or reactivates
+/// them. Only owners touch owners; the tenant keeps an active owner; reactivating takes a
+/// seat. The API's and the pages' way alike.
+pub(crate) async fn change(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    session: &TenantSession,
+    id: String,
+    change: Change,
+) -> Result<User, ApiError> {
+    let user = target(req, state, session, id).await?;
+    match change {
+        Change::Role(role) => guard_owner_role(session, &[user.role, role])?,
+        Change::Deactivate | Change::Reactivate => guard_owner_role(session, &[user.role])?,
+    }
+    let license = state.license.effective();
+    let (tenant, email) = (session.current.tenant.clone(), email_of(&user)?);
+    Ok(state
+        .control_db
+        .run_as(move |conn| match change {
+            Change::Role(role) => users::set_role(conn, &tenant, &email, role),
+            Change::Deactivate => users::deactivate(conn, &tenant, &email),
+            Change::Reactivate => users::reactivate(conn, &license, &tenant, &email),
+        })
+        .await?)
 }
 
 /// Deactivating stays possible after the license lapses: it is how an appliance over its
@@ -168,13 +244,8 @@ async fn deactivate(
     req: HttpRequest,
     path: web::Path<super::IdParam>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = target(&req, &state, &session, path.into_inner().id).await?;
-    guard_owner_role(&session, &[user.role])?;
-    let (tenant, email) = (session.current.tenant.clone(), email_of(&user)?);
-    let user = state
-        .control_db
-        .run_as(move |conn| users::deactivate(conn, &tenant, &email))
-        .await?;
+    let id = path.into_inner().id;
+    let user = change(&req, &state, &session, id, Change::Deactivate).await?;
     Ok(HttpResponse::Ok().json(json!({ "user": user })))
 }
 
@@ -184,14 +255,8 @@ async fn reactivate(
     req: HttpRequest,
     path: web::Path<super::IdParam>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = target(&req, &state, &session, path.into_inner().id).await?;
-    guard_owner_role(&session, &[user.role])?;
-    let license = state.license.effective();
-    let (tenant, email) = (session.current.tenant.clone(), email_of(&user)?);
-    let user = state
-        .control_db
-        .run_as(move |conn| users::reactivate(conn, &license, &tenant, &email))
-        .await?;
+    let id = path.into_inner().id;
+    let user = change(&req, &state, &session, id, Change::Reactivate).await?;
     Ok(HttpResponse::Ok().json(json!({ "user": user })))
 }
 
@@ -201,8 +266,20 @@ async fn reset_password(
     req: HttpRequest,
     path: web::Path<super::IdParam>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = target(&req, &state, &session, path.into_inner().id).await?;
-    guard_owner_role(&session, &[user.role])?;
+    let (user, link, mailed) = password_link(&req, &state, &session, path.into_inner().id).await?;
+    Ok(HttpResponse::Ok().json(json!({ "user": user, "link": link, "mailed": mailed })))
+}
+
+/// A one-time link for user `id` to set a new password (mailed when mail is configured):
+/// the user, the link, whether it was mailed. Only owners make links for owners.
+pub(crate) async fn password_link(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    session: &TenantSession,
+    id: String,
+) -> Result<(User, String, bool), ApiError> {
+    let user = target(req, state, session, id).await?;
+    guard_owner_role(session, &[user.role])?;
     let (tenant, email) = (session.current.tenant.clone(), email_of(&user)?);
     let base_url = state.config.base_url();
     let (user, link) = state
@@ -213,6 +290,6 @@ async fn reset_password(
         })
         .await?;
     let letter = crate::mail::password_reset(&user.email, &session.current.tenant.name, &link);
-    let mailed = crate::web::mailer::deliver(&state, letter).await;
-    Ok(HttpResponse::Ok().json(json!({ "user": user, "link": link, "mailed": mailed })))
+    let mailed = crate::web::mailer::deliver(state, letter).await;
+    Ok((user, link, mailed))
 }

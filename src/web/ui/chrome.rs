@@ -49,6 +49,7 @@ const NAV: &[(&str, &str, Role)] = &[
     ("Calendar", "/calendar", Role::Viewer),
     ("Import", "/imports", Role::Admin),
     ("Trash", "/trash", Role::Member),
+    ("Settings", "/settings", Role::Admin),
 ];
 
 impl Chrome {

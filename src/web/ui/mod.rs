@@ -7,6 +7,7 @@
 //! Refusals on these routes come back as pages too (see [`answered`]): a caller who is not
 //! signed in is sent to the sign-in page, anything else gets a page that says what happened.
 
+mod account;
 mod activity;
 mod board;
 mod brand;
@@ -57,9 +58,14 @@ pub const MODULES: &[Module] = &[
     record::deal_pages::MODULE,
     search::MODULE,
     imports::MODULE,
-    settings::PIPELINES,
-    settings::FIELDS,
-    settings::BRANDING,
+    settings::MODULE,
+    settings::users::MODULE,
+    settings::tokens::MODULE,
+    settings::audit::MODULE,
+    account::MODULE,
+    settings::pipelines::MODULE,
+    settings::fields::MODULE,
+    settings::branding::MODULE,
     brand::MODULE,
     trash::MODULE,
     tasks::MODULE,
