@@ -29,14 +29,10 @@ fn upload_form(csrf: &str, file: &str) -> Form {
 /// The import's page once it is no longer running.
 async fn settled(app: &TestApp, web: &reqwest::Client, path: &str) -> String {
     for _ in 0..400 {
-        let html = web
-            .get(app.url(path))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let answer = web.get(app.url(path)).send().await.unwrap();
+        let status = answer.status();
+        let html = answer.text().await.unwrap();
+        assert_eq!(status, 200, "{html}");
         if !html.contains("data-import-progress") {
             return html;
         }
