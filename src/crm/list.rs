@@ -39,6 +39,9 @@ pub enum Op {
     /// `{"from": …, "to": …}`, both ends included, either left out.
     Range,
     Contains,
+    /// Text that begins with the value, ignoring case (ASCII): on a name the list is sorted
+    /// by, found through the name's index rather than by walking it.
+    StartsWith,
     Empty,
     NotEmpty,
 }
@@ -302,6 +305,20 @@ fn condition(
                 format!("{expr} IN ({marks})")
             }
         }
+        Op::StartsWith if !list_field => {
+            let text = values::line(name, &filter.value)?;
+            if text.is_empty() {
+                return Err(CrmError::invalid(name, "starts_with needs some text"));
+            }
+            // Every text that begins with `text` sorts from it up to it followed by the
+            // largest character there is.
+            let low = push(params, Sql::Text(text.clone()));
+            let high = push(params, Sql::Text(format!("{text}{}", char::MAX)));
+            format!("({expr} COLLATE NOCASE >= {low} AND {expr} COLLATE NOCASE < {high})")
+        }
+        Op::StartsWith => {
+            return Err(CrmError::invalid(name, "starts_with is for a text field"));
+        }
         Op::Contains => {
             let text = values::line(name, &filter.value)?;
             if text.is_empty() {
@@ -386,6 +403,11 @@ fn select(
     for p in &sort.params {
         params.push(p.clone());
         sort_expr = sort_expr.replacen('?', &format!("?{}", params.len()), 1);
+    }
+    // Names sort as people read them, "de Vries" beside "Devlin" (ASCII case ignored), as
+    // their indexes are kept.
+    if matches!(sort.ty, Checked::Builtin(_, FieldType::Name)) {
+        sort_expr.push_str(" COLLATE NOCASE");
     }
     if let (Some(given), Some((key, list))) = (&query.cursor, cursor) {
         let at = cursor::decode(key, list, given)?;

@@ -352,3 +352,52 @@ async fn search_finds_prefixes_across_kinds_and_follows_every_change() {
         assert!(matches!(status, 200 | 422), "{q}: {status} {body}");
     }
 }
+
+/// A name's beginning, in any case, through `starts_with`; names sort as people read them.
+#[tokio::test]
+async fn names_are_found_by_their_beginning_in_any_case_and_sorted_ignoring_case() {
+    let app = TestApp::spawn().await;
+    let mut tenants = licensed_tenants(&app, &["acme"]).await;
+    let owner = &mut tenants[0][0].1;
+    for last in ["de Vries", "Devlin", "Dewar", "Adams", "DEVON"] {
+        let (status, _) = owner
+            .post(
+                &format!("{BASE}/contacts"),
+                serde_json::json!({ "last_name": last }),
+            )
+            .await;
+        assert_eq!(status, 201);
+    }
+    let filters =
+        serde_json::json!([{ "field": "last_name", "op": "starts_with", "value": "dev" }]);
+    let (status, body) = owner
+        .get(&format!(
+            "{BASE}/contacts?sort=last_name&filters={}",
+            urlencode(&filters.to_string())
+        ))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let names: Vec<&str> = body["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["last_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Devlin", "DEVON"]);
+    let (_, body) = owner.get(&format!("{BASE}/contacts?sort=last_name")).await;
+    let names: Vec<&str> = body["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["last_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Adams", "de Vries", "Devlin", "DEVON", "Dewar"]);
+    let bad = serde_json::json!([{ "field": "emails", "op": "starts_with", "value": "a" }]);
+    let (status, _) = owner
+        .get(&format!(
+            "{BASE}/contacts?filters={}",
+            urlencode(&bad.to_string())
+        ))
+        .await;
+    assert_eq!(status, 422);
+}

@@ -1,5 +1,6 @@
-//! The tables of contacts and companies: filter by name and lifecycle stage, sort, page on —
-//! the API's list (`crm::list::page`) with the caller's visibility, as a page.
+//! The tables of contacts and companies: filter by the beginning of a name and lifecycle
+//! stage, sort, page on — the API's list (`crm::list::page`) with the caller's visibility,
+//! as a page.
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -33,7 +34,8 @@ trait Table {
     const TITLE: &'static str;
     const PLURAL: &'static str;
     const NOUN: &'static str;
-    /// The field the search box filters (`contains`), and its label.
+    /// The field the search box filters (`starts_with`, which the field's index finds),
+    /// and its label.
     const Q: (&'static str, &'static str);
     /// The sorts offered: the list's field names and their labels; the first is the default.
     const SORTS: &'static [(&'static str, &'static str)];
@@ -65,7 +67,7 @@ impl Table for Contacts {
     const TITLE: &'static str = "Contacts";
     const PLURAL: &'static str = "contacts";
     const NOUN: &'static str = "contact";
-    const Q: (&'static str, &'static str) = ("last_name", "Last name contains");
+    const Q: (&'static str, &'static str) = ("last_name", "Last name starts with");
     const SORTS: &'static [(&'static str, &'static str)] = &[
         ("last_name", "Last name"),
         ("-updated_at", "Recently changed"),
@@ -93,7 +95,7 @@ impl Table for Companies {
     const TITLE: &'static str = "Companies";
     const PLURAL: &'static str = "companies";
     const NOUN: &'static str = "company";
-    const Q: (&'static str, &'static str) = ("name", "Name contains");
+    const Q: (&'static str, &'static str) = ("name", "Name starts with");
     const SORTS: &'static [(&'static str, &'static str)] = &[
         ("name", "Name"),
         ("-updated_at", "Recently changed"),
@@ -185,7 +187,7 @@ async fn list<T: Table>(
     if !params.q.trim().is_empty() {
         filters.push(Filter {
             field: T::Q.0.to_owned(),
-            op: Op::Contains,
+            op: Op::StartsWith,
             value: Value::String(params.q.trim().to_owned()),
         });
     }
