@@ -165,3 +165,13 @@ document.querySelectorAll("[data-import-progress]").forEach((box) => {
   };
   setTimeout(poll, 500);
 });
+
+// Amounts in the reader's own locale: the page states them grouped in major units with the
+// currency's code for readers without this file.
+document.querySelectorAll("data.money[data-currency]").forEach((amount) => {
+  try {
+    const format = new Intl.NumberFormat(undefined, { style: "currency", currency: amount.dataset.currency });
+    const digits = format.resolvedOptions().maximumFractionDigits;
+    amount.textContent = format.format(Number(amount.value) / 10 ** digits);
+  } catch (_) { /* a currency the browser does not know keeps its text */ }
+});

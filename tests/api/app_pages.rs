@@ -319,7 +319,9 @@ async fn the_board_shows_each_stage_per_currency_and_a_form_moves_a_deal() {
         .await
         .unwrap();
     assert!(
-        html.contains("12,500.00 EUR · 3,000.00 USD"),
+        html.contains(
+            r#"<data class="money" value="1250000" data-currency="EUR">12,500.00 EUR</data> · <data class="money" value="300000" data-currency="USD">3,000.00 USD</data>"#
+        ),
         "per currency, never added: {html}"
     );
     assert!(html.contains("Big") && html.contains("Small"));

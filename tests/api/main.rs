@@ -56,6 +56,7 @@ mod migrations;
 mod passwords;
 mod read_only;
 mod refusals;
+mod roles_in_browser;
 mod settings_crm_in_browser;
 mod settings_crm_pages;
 mod settings_in_browser;

@@ -9,7 +9,7 @@ use askama::Template;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::format::money;
+use super::format::Amount;
 use super::{Chrome, render, see_other};
 use crate::crm::board::{self, Total};
 use crate::crm::{Kind, pipelines};
@@ -45,14 +45,14 @@ struct Choice {
 struct Card {
     id: String,
     title: String,
-    amount: String,
+    amount: Option<Amount>,
 }
 
 struct ColumnView {
     id: String,
     name: String,
     count: i64,
-    total: String,
+    total: Vec<Amount>,
     cards: Vec<Card>,
     more: i64,
 }
@@ -66,35 +66,25 @@ struct BoardPage {
     pipelines: Vec<Choice>,
     stages: Vec<Choice>,
     columns: Vec<ColumnView>,
-    summary: String,
+    summary: Vec<Amount>,
 }
 
 /// Totals per currency, never added across currencies: "12,500.00 EUR · 3,000.00 USD".
-fn totals_text(totals: &[Total]) -> String {
-    if totals.is_empty() {
-        return "nothing".to_owned();
-    }
+fn totals(totals: &[Total]) -> Vec<Amount> {
     totals
         .iter()
-        .map(|t| {
-            let amount = i64::try_from(t.amount)
-                .map_or_else(|_| t.amount.to_string(), |a| money(a, &t.currency));
-            format!("{amount} {}", t.currency)
-        })
-        .collect::<Vec<_>>()
-        .join(" · ")
+        .filter_map(|t| Some(Amount::new(i64::try_from(t.amount).ok()?, &t.currency)))
+        .collect()
 }
 
 fn card(deal: &Value) -> Card {
     let text = |name: &str| deal[name].as_str().unwrap_or_default().to_owned();
-    let currency = text("currency");
     Card {
         id: text("id"),
         title: text("title"),
         amount: deal["amount"]
             .as_i64()
-            .map(|a| format!("{} {currency}", money(a, &currency)))
-            .unwrap_or_default(),
+            .map(|a| Amount::new(a, &text("currency"))),
     }
 }
 
@@ -119,7 +109,7 @@ async fn show(
         Ok((all, pipeline, columns))
     })
     .await?;
-    let summary = totals_text(&board::by_currency(&columns));
+    let summary = totals(&board::by_currency(&columns));
     let page = BoardPage {
         chrome: Chrome::new(&state, &session, "/deals"),
         pipelines: all
@@ -147,7 +137,7 @@ async fn show(
                     id: c.stage.id.clone(),
                     name: c.stage.name.clone(),
                     count: c.count,
-                    total: totals_text(&c.totals),
+                    total: totals(&c.totals),
                     more: c.count - i64::try_from(cards.len()).unwrap_or(0),
                     cards,
                 }

@@ -22,7 +22,7 @@ endpoints! { area: Area::TenantApp;
 struct StageRow {
     name: String,
     count: i64,
-    value: String,
+    value: Vec<super::format::Amount>,
 }
 
 struct PipelineRows {
@@ -107,16 +107,13 @@ fn stage_row(stage: &Value) -> StageRow {
     let totals = stage["totals"].as_array().cloned().unwrap_or_default();
     let value = totals
         .iter()
-        .map(|t| {
-            let currency = text(&t["currency"]);
-            let minor = t["amount"].as_i64().map_or_else(
-                || text(&t["amount"]),
-                |a| super::format::money(a, &currency),
-            );
-            format!("{minor} {currency}")
+        .filter_map(|t| {
+            Some(super::format::Amount::new(
+                t["amount"].as_i64()?,
+                &text(&t["currency"]),
+            ))
         })
-        .collect::<Vec<_>>()
-        .join(" · ");
+        .collect();
     StageRow {
         name: text(&stage["stage"]["name"]),
         count: stage["count"].as_i64().unwrap_or(0),

@@ -1,5 +1,27 @@
 //! How values are shown on pages.
 
+/// An amount of one currency as a page shows it: major units, grouped, with its currency;
+/// the page's script writes it again in the reader's own locale (`<data class="money">`,
+/// see `amount.html`).
+#[derive(Debug, Clone)]
+pub struct Amount {
+    pub minor: i64,
+    pub currency: String,
+}
+
+impl Amount {
+    pub fn new(minor: i64, currency: &str) -> Self {
+        Self {
+            minor,
+            currency: currency.to_owned(),
+        }
+    }
+
+    pub fn text(&self) -> String {
+        format!("{} {}", money(self.minor, &self.currency), self.currency)
+    }
+}
+
 /// An amount in minor units as major units with the currency's digits, grouped by
 /// thousands: `1250000` EUR is `12,500.00`.
 pub fn money(minor: i64, currency: &str) -> String {
