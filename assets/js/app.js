@@ -165,3 +165,16 @@ document.querySelectorAll("[data-import-progress]").forEach((box) => {
   };
   setTimeout(poll, 500);
 });
+
+// Tables: the header's checkbox checks or clears every row of the page (without this file
+// it stays hidden, and each row's checkbox works alone).
+document.querySelectorAll("[data-pick-all]").forEach((all) => {
+  const rows = () => [...document.querySelectorAll("input[name=ids][form=bulk]")];
+  all.hidden = false;
+  all.addEventListener("change", () => rows().forEach((box) => { box.checked = all.checked; }));
+  rows().forEach((box) => box.addEventListener("change", () => {
+    const checked = rows().filter((b) => b.checked).length;
+    all.checked = checked === rows().length;
+    all.indeterminate = checked > 0 && checked < rows().length;
+  }));
+});
