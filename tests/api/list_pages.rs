@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Browser, TestApp, licensed_tenants};
+use crate::helpers::{Browser, TestApp, licensed_tenants, licensed_tenants_with, past_grace};
 use crate::pages::{client, csrf_of, follow, location, sign_in_at};
 
 const API: &str = "/t/acme/api/v1";
@@ -327,4 +327,52 @@ async fn the_deals_table_lists_deals_and_filters_by_stage() {
         board.contains("href=\"/t/acme/deals/table\""),
         "to the table"
     );
+}
+
+/// A forged form changes nothing; read-only (past the license's grace), the table offers
+/// no checkboxes, bulk form or view to save, and the gate refuses the forms anyway.
+#[tokio::test]
+async fn forged_or_read_only_table_forms_are_refused() {
+    let app = TestApp::spawn().await;
+    let mut tenants = licensed_tenants_with(&app, &["acme"], |p| {
+        p.expires_at = Some(p.issued_at + 10 * 86_400);
+        p.grace_days = 5;
+    })
+    .await;
+    let id = contact(&mut tenants[0][1].1, json!({"first_name": "Ada"})).await;
+    let web = client();
+    sign_in_at(&app, &web, "acme", "admin@acme.test").await;
+    let (_, html) = get(&app, &web, "/t/acme/contacts").await;
+    let csrf = csrf_of(&html);
+    let forms: [(&str, Vec<(&str, &str)>); 2] = [
+        (
+            "/t/acme/bulk/contacts",
+            vec![("action", "delete"), ("ids", id.as_str())],
+        ),
+        ("/t/acme/views", vec![("kind", "contact"), ("name", "Mine")]),
+    ];
+    for (path, form) in &forms {
+        let mut forged = vec![("csrf", "forged")];
+        forged.extend(form.iter().copied());
+        let refused = post(&app, &web, path, &forged).await;
+        assert_eq!(refused.status(), 403, "{path}");
+    }
+    past_grace(&app).await;
+    let (status, html) = get(&app, &web, "/t/acme/contacts").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Ada"), "{html}");
+    assert!(!html.contains("name=\"ids\"") && !html.contains("id=\"bulk\""));
+    assert!(!html.contains("Save as view"), "{html}");
+    for (path, form) in &forms {
+        let mut fields = vec![("csrf", csrf.as_str())];
+        fields.extend(form.iter().copied());
+        let refused = post(&app, &web, path, &fields).await;
+        assert_eq!(refused.status(), 403, "{path}");
+        assert!(
+            refused.text().await.unwrap().contains("read_only"),
+            "{path}"
+        );
+    }
+    let (status, _) = tenants[0][1].1.get(&format!("{API}/contacts/{id}")).await;
+    assert_eq!(status, 200, "nothing was deleted");
 }
