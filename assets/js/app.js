@@ -174,4 +174,16 @@ document.querySelectorAll("data.money[data-currency]").forEach((amount) => {
     const digits = format.resolvedOptions().maximumFractionDigits;
     amount.textContent = format.format(Number(amount.value) / 10 ** digits);
   } catch (_) { /* a currency the browser does not know keeps its text */ }
+
+// Tables: the header's checkbox checks or clears every row of the page (without this file
+// it stays hidden, and each row's checkbox works alone).
+document.querySelectorAll("[data-pick-all]").forEach((all) => {
+  const rows = () => [...document.querySelectorAll("input[name=ids][form=bulk]")];
+  all.hidden = false;
+  all.addEventListener("change", () => rows().forEach((box) => { box.checked = all.checked; }));
+  rows().forEach((box) => box.addEventListener("change", () => {
+    const checked = rows().filter((b) => b.checked).length;
+    all.checked = checked === rows().length;
+    all.indeterminate = checked > 0 && checked < rows().length;
+  }));
 });

@@ -86,7 +86,7 @@ pub fn get(conn: &Connection, actor: &Actor, id: &str) -> Result<View, CrmError>
 }
 
 /// Whether `actor` may change or remove `view`: its owner, or an admin for a shared one.
-fn may_change(actor: &Actor, view: &View) -> bool {
+pub fn may_change(actor: &Actor, view: &View) -> bool {
     actor.user_id.as_deref() == Some(view.owner_id.as_str())
         || (view.shared && actor.role.at_least(Role::Admin))
 }

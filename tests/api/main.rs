@@ -50,6 +50,8 @@ mod license_interop;
 mod license_renewals;
 mod license_signer;
 mod licensing;
+mod list_pages;
+mod lists_in_browser;
 mod mail;
 mod metrics;
 mod migrations;

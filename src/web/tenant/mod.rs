@@ -5,6 +5,7 @@ pub(crate) mod audit;
 pub(crate) mod auth;
 mod crm;
 
+pub(crate) use crm::bulk::apply as bulk_change;
 pub(crate) use crm::disposition;
 pub(crate) use crm::imports::{launch as launch_import, receive as receive_import};
 pub(crate) use crm::saved::trashed;

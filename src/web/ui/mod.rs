@@ -18,6 +18,10 @@ mod dashboard;
 mod format;
 mod import_plan;
 mod imports;
+mod list_actions;
+mod list_columns;
+mod list_query;
+mod list_views;
 mod lists;
 mod record;
 mod record_actions;
@@ -70,6 +74,8 @@ pub const MODULES: &[Module] = &[
     trash::MODULE,
     tasks::MODULE,
     calendar::MODULE,
+    list_views::MODULE,
+    list_actions::MODULE,
 ];
 
 /// A rendered page.

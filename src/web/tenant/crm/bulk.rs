@@ -69,11 +69,7 @@ async fn change(
     bulk: Bulk,
 ) -> Result<HttpResponse, ApiError> {
     let what = if bulk.delete { "trash" } else { "change" };
-    let users = all_users(&state, &session).await?;
-    let outcome = write(&state, &session, move |conn, who| {
-        bulk::apply(conn, kind, &bulk, who.env(&users))
-    })
-    .await?;
+    let outcome = apply(&state, &session, kind, bulk).await?;
     note_target(
         &req,
         format!(
@@ -84,4 +80,19 @@ async fn change(
         ),
     );
     Ok(HttpResponse::Ok().json(outcome))
+}
+
+/// Applies `bulk` to records of `kind` as the caller, in one transaction: the route's work,
+/// shared with the tables' bulk form so both follow the same rules.
+pub(crate) async fn apply(
+    state: &web::Data<AppState>,
+    session: &TenantSession,
+    kind: Kind,
+    bulk: Bulk,
+) -> Result<Outcome, ApiError> {
+    let users = all_users(state, session).await?;
+    write(state, session, move |conn, who| {
+        bulk::apply(conn, kind, &bulk, who.env(&users))
+    })
+    .await
 }

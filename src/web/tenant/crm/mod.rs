@@ -2,7 +2,7 @@
 //! fields, tags, search and the trash. Handlers read the caller from the gate, run their
 //! work in one transaction on the tenant's own database, and leave the rules to `crate::crm`.
 
-mod bulk;
+pub(crate) mod bulk;
 mod erase;
 mod exports;
 mod fields;
