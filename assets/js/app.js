@@ -174,6 +174,7 @@ document.querySelectorAll("data.money[data-currency]").forEach((amount) => {
     const digits = format.resolvedOptions().maximumFractionDigits;
     amount.textContent = format.format(Number(amount.value) / 10 ** digits);
   } catch (_) { /* a currency the browser does not know keeps its text */ }
+});
 
 // Tables: the header's checkbox checks or clears every row of the page (without this file
 // it stays hidden, and each row's checkbox works alone).
