@@ -61,6 +61,7 @@ mod settings_crm_pages;
 mod settings_in_browser;
 mod settings_pages;
 mod setup;
+mod setup_pages;
 mod shutdown;
 mod sign_in;
 mod support;
