@@ -55,6 +55,7 @@ mod metrics;
 mod migrations;
 mod passwords;
 mod read_only;
+mod record_link_pages;
 mod refusals;
 mod settings_crm_in_browser;
 mod settings_crm_pages;

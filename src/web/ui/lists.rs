@@ -122,6 +122,9 @@ struct Params {
     stage: String,
     #[serde(default)]
     sort: String,
+    /// Only the records of this company (a company's page links here for all its contacts).
+    #[serde(default)]
+    company: String,
     cursor: Option<String>,
 }
 
@@ -155,6 +158,8 @@ struct ListPage {
     next: Option<String>,
     /// The API's export of this list (its filters and sort), less the format.
     export: String,
+    /// The company the list is limited to, kept by the filter form.
+    company: String,
 }
 
 fn choices(
@@ -196,6 +201,13 @@ async fn list<T: Table>(
             value: Value::String(params.stage.clone()),
         });
     }
+    if T::KIND != Kind::Company && crate::crm::is_id(&params.company) {
+        filters.push(Filter {
+            field: "company_id".to_owned(),
+            op: Op::Eq,
+            value: Value::String(params.company.clone()),
+        });
+    }
     let export = format!(
         "{}/api/v1/export/{}?filters={}&sort={}",
         session.current.pages_base(),
@@ -225,10 +237,11 @@ async fn list<T: Table>(
         .collect();
     let next = page.next_cursor.map(|cursor| {
         format!(
-            "q={}&stage={}&sort={}&cursor={}",
+            "q={}&stage={}&sort={}&company={}&cursor={}",
             query_escape(&params.q),
             query_escape(&params.stage),
             query_escape(&sort),
+            query_escape(&params.company),
             query_escape(&cursor)
         )
     });
@@ -248,5 +261,6 @@ async fn list<T: Table>(
         rows,
         next,
         export,
+        company: params.company,
     })
 }

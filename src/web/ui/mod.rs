@@ -18,10 +18,12 @@ mod dashboard;
 mod format;
 mod import_plan;
 mod imports;
+mod link_names;
 mod lists;
 mod record;
 mod record_actions;
 pub(crate) mod record_form;
+mod record_links;
 mod search;
 mod set_password;
 mod settings;
@@ -70,6 +72,7 @@ pub const MODULES: &[Module] = &[
     trash::MODULE,
     tasks::MODULE,
     calendar::MODULE,
+    record_links::MODULE,
 ];
 
 /// A rendered page.
