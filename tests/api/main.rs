@@ -56,6 +56,7 @@ mod migrations;
 mod passwords;
 mod read_only;
 mod record_link_pages;
+mod record_pages_in_browser;
 mod refusals;
 mod settings_crm_in_browser;
 mod settings_crm_pages;
