@@ -188,3 +188,176 @@ document.querySelectorAll("[data-pick-all]").forEach((all) => {
     all.indeterminate = checked > 0 && checked < rows().length;
   }));
 });
+
+// Record pages: a record's details edited in place. Each field's Edit button turns its value
+// into the edit form's own control; Enter or Save sends the change to the API (PATCH with
+// the ETag the page was made at and the session's CSRF token), Escape cancels. A record
+// someone else changed meanwhile (412) is never overwritten: the page says so and offers to
+// reload. Without this file the edit form does all of this.
+document.querySelectorAll("[data-inline-edit]").forEach((panel) => {
+  const form = document.getElementById("record-form");
+  if (!form) return;
+  const status = panel.querySelector(".inline-status");
+  const csrf = form.querySelector("input[name=csrf]").value;
+  const noun = panel.dataset.noun;
+  let version = panel.dataset.version;
+  const say = (text, kind) => {
+    status.className = `inline-status message ${kind || ""}`;
+    status.replaceChildren(text);
+  };
+  const changedMeanwhile = () => {
+    say(`Someone else changed this ${noun} after the page was opened, so your change was not saved. `, "error");
+    const reload = document.createElement("button");
+    reload.type = "button";
+    reload.textContent = `Reload the ${noun}`;
+    reload.addEventListener("click", () => location.reload());
+    status.append(reload);
+  };
+  panel.hidden = false;
+  form.hidden = true;
+  panel.querySelector("[data-edit-all]").addEventListener("click", () => {
+    panel.hidden = true;
+    form.hidden = false;
+    const first = form.querySelector("input:not([type=hidden]), select, textarea");
+    if (first) first.focus();
+  });
+  panel.querySelectorAll("[data-field]").forEach((row) => {
+    const button = row.querySelector(".edit-field");
+    if (!button) return;
+    const name = row.dataset.field;
+    const label = row.querySelector("dt").textContent.trim();
+    const shown = row.querySelector(".value");
+    const source = form.querySelector(`[name="${name}"]`);
+    button.addEventListener("click", () => {
+      const control = source.cloneNode(true);
+      control.id = `inline-${name}`;
+      control.removeAttribute("aria-describedby");
+      control.removeAttribute("aria-invalid");
+      control.setAttribute("aria-labelledby", `dt-${name}`);
+      control.value = shown.textContent;
+      const save = document.createElement("button");
+      save.type = "button";
+      save.textContent = "Save";
+      const cancel = document.createElement("button");
+      cancel.type = "button";
+      cancel.className = "secondary";
+      cancel.textContent = "Cancel";
+      const editor = document.createElement("span");
+      editor.className = "inline-editor";
+      editor.append(control, save, cancel);
+      shown.hidden = true;
+      button.hidden = true;
+      row.querySelector("dd").append(editor);
+      control.focus();
+      const close = () => {
+        editor.remove();
+        shown.hidden = false;
+        button.hidden = false;
+        button.focus();
+      };
+      const send = async () => {
+        const text = control.value.trim();
+        let value = text === "" ? null : text;
+        if (row.dataset.inline === "list") value = text.split(",").map((v) => v.trim()).filter(Boolean);
+        save.disabled = true;
+        say(`Saving ${label}…`);
+        try {
+          const response = await fetch(panel.dataset.api, {
+            method: "PATCH",
+            credentials: "same-origin",
+            headers: { "Content-Type": "application/json", Accept: "application/json",
+              "If-Match": `"${version}"`, "X-CSRF-Token": csrf },
+            body: JSON.stringify({ [name]: value }),
+          });
+          if (response.status === 412) { close(); changedMeanwhile(); return; }
+          const result = await response.json().catch(() => ({}));
+          if (!response.ok) {
+            save.disabled = false;
+            say(result.error ? result.error.message : `${label} was not saved.`, "error");
+            return;
+          }
+          const record = result[noun];
+          version = String(record.version);
+          document.querySelectorAll("input[name=version]").forEach((input) => { input.value = version; });
+          const saved = record[name];
+          shown.textContent = Array.isArray(saved) ? saved.join(", ") : (saved == null ? "" : String(saved));
+          source.value = shown.textContent;
+          close();
+          say(`${label} saved.`, "ok");
+        } catch (_) {
+          save.disabled = false;
+          say("Holdfast did not answer; nothing was saved.", "error");
+        }
+      };
+      control.addEventListener("keydown", (event) => {
+        if (event.key === "Enter" && control.tagName !== "TEXTAREA") { event.preventDefault(); send(); }
+        else if (event.key === "Escape") { event.preventDefault(); close(); say(""); }
+      });
+      save.addEventListener("click", send);
+      cancel.addEventListener("click", () => { close(); say(""); });
+    });
+  });
+});
+
+// Record forms: the company field suggests companies from the API's search while typing;
+// choosing one fills its exact name and remembers its id, so two companies of one name stay
+// apart. Without this file the server finds the company by the name typed.
+document.querySelectorAll("input[data-company-search]").forEach((input) => {
+  const box = document.getElementById("company-options");
+  const chosen = input.form.querySelector("input[name=company_ref]");
+  if (!box || !chosen) return;
+  input.setAttribute("role", "combobox");
+  input.setAttribute("aria-autocomplete", "list");
+  input.setAttribute("aria-controls", box.id);
+  input.setAttribute("aria-expanded", "false");
+  let timer = null;
+  let asked = 0;
+  const close = () => { box.hidden = true; input.setAttribute("aria-expanded", "false"); input.removeAttribute("aria-activedescendant"); };
+  const options = () => Array.from(box.querySelectorAll("[role=option]"));
+  const select = (index) => {
+    options().forEach((option, i) => option.setAttribute("aria-selected", i === index ? "true" : "false"));
+    if (options()[index]) input.setAttribute("aria-activedescendant", options()[index].id);
+  };
+  const pick = (option) => {
+    input.value = option.dataset.name;
+    chosen.value = option.dataset.id;
+    close();
+  };
+  input.addEventListener("input", () => {
+    chosen.value = "";
+    clearTimeout(timer);
+    const q = input.value.trim();
+    if (q.length < 2) { close(); return; }
+    timer = setTimeout(async () => {
+      const mine = ++asked;
+      try {
+        const response = await fetch(`${input.dataset.companySearch}?q=${encodeURIComponent(q)}&limit=5`,
+          { credentials: "same-origin", headers: { Accept: "application/json" } });
+        if (!response.ok || mine !== asked) return;
+        const hits = (await response.json()).companies || [];
+        box.replaceChildren(...hits.map((hit, i) => {
+          const option = document.createElement("div");
+          option.setAttribute("role", "option");
+          option.id = `company-option-${i}`;
+          option.className = "option";
+          option.dataset.id = hit.id;
+          option.dataset.name = hit.title;
+          option.textContent = hit.title;
+          option.addEventListener("mousedown", (event) => { event.preventDefault(); pick(option); });
+          return option;
+        }));
+        box.hidden = hits.length === 0;
+        input.setAttribute("aria-expanded", hits.length === 0 ? "false" : "true");
+      } catch (_) { close(); }
+    }, 150);
+  });
+  input.addEventListener("keydown", (event) => {
+    const all = options();
+    const current = all.findIndex((o) => o.getAttribute("aria-selected") === "true");
+    if (event.key === "ArrowDown" && !box.hidden) { event.preventDefault(); select(Math.min(current + 1, all.length - 1)); }
+    else if (event.key === "ArrowUp" && !box.hidden) { event.preventDefault(); select(Math.max(current - 1, 0)); }
+    else if (event.key === "Enter" && !box.hidden && current >= 0) { event.preventDefault(); pick(all[current]); }
+    else if (event.key === "Escape") { close(); }
+  });
+  input.addEventListener("blur", () => setTimeout(close, 200));
+});

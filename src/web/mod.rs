@@ -25,6 +25,7 @@ pub(crate) mod refusals;
 mod request_span;
 mod security_headers;
 mod setup;
+mod setup_page;
 mod shutdown;
 pub(crate) mod tenant;
 mod tls;

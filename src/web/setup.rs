@@ -1,13 +1,16 @@
 //! `POST /setup`: the first operator of a fresh appliance, optionally with a license and a
 //! first tenant and owner, authorised by the one-time token `serve` printed. Once an
-//! operator exists, `/setup` answers 404 forever.
+//! operator exists, `/setup` answers 404 forever. It takes JSON (the API, scripts) or the
+//! setup page's form, which answers a page (see `setup_page`): both run the same setup.
 
+use actix_web::web::Either;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::AppState;
 use super::endpoint::{Access, Area, endpoints};
+use super::setup_page;
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::password::{self, NewPassword};
 use crate::identity::{Email, operators, setup};
@@ -48,17 +51,13 @@ struct FirstTenant {
     owner_password: Option<String>,
 }
 
-const SETUP_PAGE: &str = include_str!("../../assets/pages/setup.html");
-
-/// The setup form; its script reads the token from the address's fragment.
+/// The setup form; its script copies the token from the address's fragment into the form
+/// (without the script, the form asks for it).
 async fn page(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     if !state.control_db.run(|conn| setup::is_open(conn)).await? {
         return Err(ApiError::new(ErrorCode::NotFound));
     }
-    Ok(HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .body(SETUP_PAGE))
+    setup_page::form(&SetupForm::default(), None)
 }
 
 fn invalid(field: &str, err: impl std::fmt::Display) -> ApiError {
@@ -68,9 +67,29 @@ fn invalid(field: &str, err: impl std::fmt::Display) -> ApiError {
 async fn run_setup(
     req: actix_web::HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<SetupBody>,
+    body: Either<web::Json<SetupBody>, web::Form<SetupForm>>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
+    match body {
+        Either::Left(body) => {
+            let created = set_up(&req, &state, body.into_inner()).await?;
+            Ok(HttpResponse::Created().json(created))
+        }
+        Either::Right(form) => {
+            let form = form.into_inner();
+            match set_up(&req, &state, form.body()).await {
+                Ok(created) => setup_page::done(&created),
+                Err(err) => setup_page::form(&form, Some(err)),
+            }
+        }
+    }
+}
+
+/// Sets up the appliance as `body` asks: what the JSON answer says was made.
+async fn set_up(
+    req: &actix_web::HttpRequest,
+    state: &web::Data<AppState>,
+    body: SetupBody,
+) -> Result<Value, ApiError> {
     let token = body.token.clone();
     let open = state
         .control_db
@@ -79,7 +98,7 @@ async fn run_setup(
     if !open {
         return Err(ApiError::new(ErrorCode::NotFound));
     }
-    super::audit_trail::note_target(&req, format!("operator {}", body.operator.email.trim()));
+    super::audit_trail::note_target(req, format!("operator {}", body.operator.email.trim()));
     // Everything that can be checked is checked before anything changes.
     let email: Email = body
         .operator
@@ -137,7 +156,49 @@ async fn run_setup(
         .await?;
     let mut created = created;
     created["license"] = json!(state.license.effective().state.as_str());
-    Ok(HttpResponse::Created().json(created))
+    Ok(created)
+}
+
+/// The setup page's form, as posted.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct SetupForm {
+    #[serde(default)]
+    pub(super) token: String,
+    #[serde(default)]
+    pub(super) email: String,
+    #[serde(default)]
+    pub(super) password: String,
+    #[serde(default)]
+    pub(super) license: String,
+    #[serde(default)]
+    pub(super) slug: String,
+    #[serde(default)]
+    pub(super) name: String,
+    #[serde(default)]
+    pub(super) owner: String,
+}
+
+impl SetupForm {
+    /// What the form asks for, as the JSON body says it: blank optional fields left out, a
+    /// tenant only with a short name (its display name that name when not given).
+    fn body(&self) -> SetupBody {
+        let given = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
+        let tenant = given(&self.slug).map(|slug| FirstTenant {
+            name: given(&self.name).unwrap_or_else(|| slug.clone()),
+            slug,
+            owner_email: given(&self.owner),
+            owner_password: None,
+        });
+        SetupBody {
+            token: self.token.trim().to_owned(),
+            operator: Account {
+                email: self.email.trim().to_owned(),
+                password: self.password.clone(),
+            },
+            license: given(&self.license),
+            tenant,
+        }
+    }
 }
 
 type CheckedTenant = (Slug, String, Option<(Email, Option<NewPassword>)>);

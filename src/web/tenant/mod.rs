@@ -21,7 +21,7 @@ use crate::web::endpoint::{Module, register};
 
 pub use audit::Page as AuditPage;
 pub(crate) use auth::{redeem_link, sign_in};
-pub(crate) use crm::{read as crm_read, write as crm_write};
+pub(crate) use crm::{Who as CrmCaller, read as crm_read, write as crm_write};
 pub use resolve::{Caller, CurrentTenant, TenantSession, authenticate, resolve};
 
 /// The modules of the tenant API.

@@ -106,6 +106,8 @@ pub struct State {
     pub stage: String,
     pub sort: String,
     pub columns: Vec<String>,
+    /// Only the records of this company (a company's page links here for all of them).
+    pub company: String,
     pub view: Option<String>,
     pub cursor: Option<String>,
     pub done: Option<String>,
@@ -125,6 +127,7 @@ impl State {
                 "q" => state.q = value,
                 "stage" => state.stage = value,
                 "sort" => state.sort = value,
+                "company" => state.company = value,
                 "columns" => {
                     column_fields += 1;
                     state.columns.extend(
@@ -166,7 +169,12 @@ impl State {
             return format!("view={}", query_escape(view));
         }
         let mut parts = Vec::new();
-        for (name, value) in [("q", &self.q), ("stage", &self.stage), ("sort", &self.sort)] {
+        for (name, value) in [
+            ("q", &self.q),
+            ("stage", &self.stage),
+            ("sort", &self.sort),
+            ("company", &self.company),
+        ] {
             if !value.is_empty() {
                 parts.push(format!("{name}={}", query_escape(value)));
             }
@@ -206,7 +214,7 @@ pub fn resolve(table: &Table, state: &State, view: Option<&View>) -> Resolved {
             table.sorts[0].0.to_owned()
         };
         return Resolved {
-            filters: filters_of(table, &state.q, &state.stage),
+            filters: filters_of(table, state),
             sort,
             columns: state.columns.clone(),
             q: state.q.clone(),
@@ -233,9 +241,17 @@ pub fn resolve(table: &Table, state: &State, view: Option<&View>) -> Resolved {
     }
 }
 
-/// The filters of the search box and the stage select.
-fn filters_of(table: &Table, q: &str, stage: &str) -> Vec<Filter> {
+/// The filters of the search box, the stage select and the company the table is limited to.
+fn filters_of(table: &Table, asked: &State) -> Vec<Filter> {
+    let (q, stage) = (asked.q.as_str(), asked.stage.as_str());
     let mut filters = Vec::new();
+    if table.kind != Kind::Company && crate::crm::is_id(&asked.company) {
+        filters.push(Filter {
+            field: "company_id".to_owned(),
+            op: Op::Eq,
+            value: Value::String(asked.company.clone()),
+        });
+    }
     if !q.trim().is_empty() {
         filters.push(Filter {
             field: table.q.0.to_owned(),

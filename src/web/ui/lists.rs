@@ -93,6 +93,8 @@ struct ListPage {
     /// Whether the caller may save views (the appliance takes writes).
     can_save: bool,
     bulk: Option<BulkForm>,
+    /// The company the table is limited to, kept by the filter form.
+    company: String,
 }
 
 fn choices<'a>(options: impl Iterator<Item = (&'a str, &'a str)>, chosen: &str) -> Vec<Choice> {
@@ -310,6 +312,7 @@ async fn show(
     });
     let chosen_view = asked.view.clone().unwrap_or_default();
     render(&ListPage {
+        company: asked.company.clone(),
         table,
         q: found.resolved.q.clone(),
         stages: stage_groups(table, &names.pipelines, &found.resolved.stage, "Any"),

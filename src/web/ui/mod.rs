@@ -18,6 +18,7 @@ mod dashboard;
 mod format;
 mod import_plan;
 mod imports;
+mod link_names;
 mod list_actions;
 mod list_columns;
 mod list_query;
@@ -26,6 +27,7 @@ mod lists;
 mod record;
 mod record_actions;
 pub(crate) mod record_form;
+mod record_links;
 mod search;
 mod set_password;
 mod settings;
@@ -76,6 +78,7 @@ pub const MODULES: &[Module] = &[
     calendar::MODULE,
     list_views::MODULE,
     list_actions::MODULE,
+    record_links::MODULE,
 ];
 
 /// A rendered page.

@@ -8,17 +8,21 @@ use std::collections::{BTreeMap, HashSet};
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use serde_json::{Map, Value};
+use rusqlite::Connection;
+use serde_json::{Map, Value, json};
 
 use super::activity::ActivityView;
+use super::link_names;
 use super::record_actions::{self, ActivityForm, add_activity, linked_activities, trash};
-use super::record_form::{self, FieldView, Spec, Values};
+use super::record_form::{self, CompanyField, FieldView, Spec, Values};
+use super::record_links::{self, LinkForm, Linked};
 use super::{Chrome, render, see_other};
 use crate::crm::records::{self, Record};
 use crate::crm::{CrmError, Kind, pipelines, timeline};
 use crate::error::{ApiError, ErrorCode};
 use crate::web::AppState;
 use crate::web::audit_trail::note_target;
+use crate::web::tenant::CrmCaller as Who;
 use crate::web::tenant::{IdParam, TenantSession, crm_read as read, crm_write as write};
 
 /// What the pages of one kind of record need to know about it.
@@ -149,6 +153,8 @@ struct NewPage {
     plural: &'static str,
     back: &'static str,
     fields: Vec<FieldView>,
+    /// A contact's or a deal's company.
+    company: Option<CompanyField>,
     error: Option<String>,
 }
 
@@ -179,6 +185,7 @@ async fn new_page<K: PageKind>(
     refusal: Option<&ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     let stages = stage_choices::<K>(state, session).await?;
+    let (company, refusal) = CompanyField::of(("", ""), Some(values), refusal);
     let (fields, error) = record_form::views(K::SPECS, values, true, refusal, &stages);
     render(&NewPage {
         chrome: Chrome::new(state, session, &format!("/{}", K::BACK.0)),
@@ -186,6 +193,7 @@ async fn new_page<K: PageKind>(
         plural: K::PLURAL,
         back: K::BACK.0,
         fields,
+        company: (K::KIND != Kind::Company).then_some(company),
         error,
     })
 }
@@ -197,6 +205,23 @@ async fn new_form<K: PageKind>(
     let mut values = Values::new();
     values.insert("lifecycle_stage".into(), "lead".into());
     new_page::<K>(&state, &session, &values, None).await
+}
+
+/// Sets `company_id` in `body` to the company the form's company field names, if the form
+/// has that field: resolved in the write's own transaction, with the caller's visibility.
+fn with_company(
+    conn: &Connection,
+    who: &Who,
+    body: &mut Map<String, Value>,
+    values: &Values,
+) -> Result<(), CrmError> {
+    let Some(typed) = values.get("company") else {
+        return Ok(());
+    };
+    let chosen = values.get("company_ref").map(String::as_str);
+    let id = link_names::company(conn, who, typed, chosen)?;
+    body.insert("company_id".into(), json!(id));
+    Ok(())
 }
 
 /// The posted fields, the gate's `csrf` and the edit form's `version` aside.
@@ -215,8 +240,10 @@ async fn create<K: PageKind>(
 ) -> Result<HttpResponse, ApiError> {
     let (values, _) = posted(form.into_inner());
     let made = match record_form::body(K::SPECS, &values, true) {
-        Ok(body) => {
+        Ok(mut body) => {
+            let typed = values.clone();
             write(&state, &session, move |conn, who| {
+                with_company(conn, who, &mut body, &typed)?;
                 let input = records::parse(conn, K::KIND, &body, true)?;
                 records::create(conn, K::KIND, input, who.env(&HashSet::new()))
             })
@@ -269,6 +296,13 @@ struct RecordPage {
     /// The form that adds one, as typed, with its refusal.
     activity: ActivityForm,
     activity_kinds: &'static [(&'static str, &'static str)],
+    /// What it links to, and the deal page's form that links a contact.
+    linked: Linked,
+    link_form: LinkForm,
+    /// The company field of a contact's or a deal's edit form.
+    company: Option<CompanyField>,
+    /// The API's address of the record (what the page's script edits in place).
+    api: String,
 }
 
 /// A record as its page shows it: the record, its newest timeline entries, its activities,
@@ -278,6 +312,18 @@ pub(super) struct Loaded {
     timeline: Vec<EntryView>,
     activities: Vec<ActivityView>,
     may_trash: bool,
+    linked: Linked,
+    link_form: LinkForm,
+}
+
+impl Loaded {
+    /// The deal page's link form comes back with what was typed and why it was refused.
+    pub(super) fn link_refused(&mut self, typed: String, why: &str) {
+        self.link_form = LinkForm {
+            typed,
+            error: Some(why.to_owned()),
+        };
+    }
 }
 
 fn entry_view(entry: timeline::Entry) -> EntryView {
@@ -323,11 +369,14 @@ pub(super) async fn load<K: PageKind>(
         let activities = linked_activities(conn, (&scope, me), K::KIND, &id)?;
         let may_trash =
             records::may_delete(&who.actor, record.owner.as_deref(), &record.created_by);
+        let linked = record_links::linked(conn, who, &record)?;
         Ok::<_, CrmError>(Loaded {
             record,
             timeline: entries.into_iter().map(entry_view).collect(),
             activities,
             may_trash,
+            linked,
+            link_form: LinkForm::default(),
         })
     })
     .await
@@ -347,8 +396,16 @@ pub(super) fn record_page<K: PageKind>(
         timeline,
         activities,
         may_trash,
+        linked,
+        link_form,
     } = loaded;
     let saved = record_form::values_of(K::SPECS, &record.body);
+    let saved_company = (
+        linked.company_label.as_str(),
+        linked.company.as_ref().map_or("", |c| c.id.as_str()),
+    );
+    let (company, refusal_left) = CompanyField::of(saved_company, shown, refusal);
+    let company = (K::KIND != Kind::Company).then_some(company);
     let conflict = refusal
         .filter(|e| e.code() == ErrorCode::VersionMismatch)
         .and(shown)
@@ -363,7 +420,7 @@ pub(super) fn record_page<K: PageKind>(
                 })
                 .collect()
         });
-    let field_refusal = refusal.filter(|e| e.code() == ErrorCode::InvalidInput);
+    let field_refusal = refusal_left.filter(|e| e.code() == ErrorCode::InvalidInput);
     let (fields, error) =
         record_form::views(K::SPECS, shown.unwrap_or(&saved), false, field_refusal, &[]);
     let error = error.or_else(|| {
@@ -371,6 +428,7 @@ pub(super) fn record_page<K: PageKind>(
             .filter(|_| shown.is_none())
             .map(|e| e.message().to_owned())
     });
+    let chrome_base = chrome.base.clone();
     let mut page = render(&RecordPage {
         chrome,
         noun: K::NOUN,
@@ -388,6 +446,10 @@ pub(super) fn record_page<K: PageKind>(
         activities,
         activity,
         activity_kinds: record_actions::KINDS,
+        api: format!("{chrome_base}/api/v1/{}/{}", K::PLURAL, record.id),
+        linked,
+        link_form,
+        company,
     })?;
     if let Some(err) = refusal {
         *page.status_mut() = err.code().status();
@@ -420,8 +482,10 @@ async fn update<K: PageKind>(
     })?;
     let record_id = id.clone();
     let changed = match record_form::body(K::SPECS, &values, false) {
-        Ok(body) => {
+        Ok(mut body) => {
+            let typed = values.clone();
             write(&state, &session, move |conn, who| {
+                with_company(conn, who, &mut body, &typed)?;
                 let input = records::parse(conn, K::KIND, &body, false)?;
                 let users = HashSet::new();
                 let env = who.env(&users);

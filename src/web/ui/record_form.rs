@@ -203,6 +203,9 @@ pub struct FieldView {
     /// (value, label, selected) of a select.
     pub options: Vec<(String, String, bool)>,
     pub error: Option<String>,
+    /// How the page's script edits it in place: `text`, `list` (comma-separated) or `choice`;
+    /// empty when it does not (an amount, whose currency decides its digits).
+    pub inline: &'static str,
 }
 
 /// The fields of the form (`creating` or editing) with `values`; a refusal that names one
@@ -249,6 +252,12 @@ pub fn views(
                 Input::Date => ("date", Vec::new()),
                 _ => ("text", Vec::new()),
             };
+            let inline = match spec.input {
+                Input::List => "list",
+                Input::Choice(_) => "choice",
+                Input::Text | Input::LongText | Input::Date => "text",
+                Input::Money | Input::Stage => "",
+            };
             FieldView {
                 name: spec.name,
                 label: spec.label,
@@ -256,11 +265,58 @@ pub fn views(
                 value,
                 options,
                 error,
+                inline,
             }
         })
         .collect();
     let general = refusal.filter(|_| !placed).map(|e| e.message().to_owned());
     (views, general)
+}
+
+/// The company field of a contact's or a deal's form: a company's name as typed (resolved by
+/// the server, see `link_names`), the id it named when the page was made (kept while the
+/// text still names it; the type-ahead sets it), and its refusal.
+#[derive(Debug, Default)]
+pub struct CompanyField {
+    pub text: String,
+    pub chosen: String,
+    pub error: Option<String>,
+}
+
+impl CompanyField {
+    /// The field as posted in `values` (or as `saved` when the form did not come back), with
+    /// the part of `refusal` that names it; the refusal's remaining part is returned.
+    pub fn of<'a>(
+        saved: (&str, &str),
+        shown: Option<&Values>,
+        refusal: Option<&'a ApiError>,
+    ) -> (Self, Option<&'a ApiError>) {
+        let mut field = match shown.filter(|v| v.contains_key("company")) {
+            Some(values) => CompanyField {
+                text: values.get("company").cloned().unwrap_or_default(),
+                chosen: values.get("company_ref").cloned().unwrap_or_default(),
+                error: None,
+            },
+            None => CompanyField {
+                text: saved.0.to_owned(),
+                chosen: saved.1.to_owned(),
+                error: None,
+            },
+        };
+        let named = refusal.and_then(|e| {
+            let message = e.message();
+            message
+                .strip_prefix("company: ")
+                .or_else(|| message.strip_prefix("company_id: "))
+        });
+        match named {
+            Some(why) => {
+                field.error = Some(why.to_owned());
+                (field, None)
+            }
+            None => (field, refusal),
+        }
+    }
 }
 
 #[cfg(test)]
