@@ -40,6 +40,24 @@ fn found(program: &str) -> Option<PathBuf> {
     })
 }
 
+/// The pages the README shows, by their page check's name.
+const README_PICTURES: &[&str] = &[
+    "dashboard",
+    "board",
+    "contacts-columns",
+    "contact-with-company",
+    "search",
+    "path-import-map",
+    "path-import-done",
+    "calendar-week",
+    "settings-users",
+    "settings-pipelines",
+    "console-overview",
+    "console-license-refused",
+    "console-tenant",
+    "phone-contacts",
+];
+
 impl Browser {
     /// Starts Chromium for the test `name`; `None` (with a message) when it is not installed
     /// and not required.
@@ -184,13 +202,14 @@ impl Browser {
     }
 
     /// Saves a screenshot as `<name>.png` (and returns its path). With
-    /// `HOLDFAST_SCREENSHOTS=<dir>` (the README's pictures: `docs/screenshots`), a copy goes
-    /// there too.
+    /// `HOLDFAST_SCREENSHOTS=<dir>` (the README's pictures: `docs/screenshots`), a copy of
+    /// those the README shows ([`README_PICTURES`]) goes there too.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.unwrap();
         let path = self.shots.join(format!("{name}.png"));
         std::fs::write(&path, &png).unwrap();
-        if let Some(dir) = std::env::var_os("HOLDFAST_SCREENSHOTS") {
+        let pictured = README_PICTURES.contains(&name);
+        if let Some(dir) = std::env::var_os("HOLDFAST_SCREENSHOTS").filter(|_| pictured) {
             let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(dir.join(format!("{name}.png")), &png).unwrap();
