@@ -17,7 +17,7 @@ use crate::web::AppState;
 use crate::web::audit_trail::note_target;
 use crate::web::endpoint::{Access, Area, endpoints};
 use crate::web::tenant::{TenantSession, crm_read as read, crm_write as write};
-use crate::web::ui::{Chrome, render, see_other};
+use crate::web::ui::{Chrome, render};
 
 endpoints! { area: Area::TenantApp;
     GET "/settings/branding" => show, Access::Tenant(Role::Admin), 200,
@@ -49,7 +49,7 @@ async fn page(
     let licensed = state.license.effective().feature(Feature::Branding).is_ok();
     let brand = read(state, session, |conn, _| branding::get(conn)).await?;
     let status = refusal.as_ref().map(|e| e.code().status());
-    let mut answer = render(&BrandingPage {
+    let answer = render(&BrandingPage {
         chrome: Chrome::new(state, session, "/settings"),
         licensed,
         accent: brand.accent.unwrap_or_default(),
@@ -57,10 +57,7 @@ async fn page(
         max_logo_kb: MAX_LOGO_BYTES / 1024,
         error: refusal.map(|e| e.message().to_owned()),
     })?;
-    if let Some(status) = status {
-        *answer.status_mut() = status;
-    }
-    Ok(answer)
+    Ok(super::with_status(answer, status))
 }
 
 async fn show(
@@ -84,14 +81,10 @@ where
         Ok(()) => write(state, session, move |conn, _| work(conn)).await,
         Err(refusal) => Err(refusal.into()),
     };
-    match done {
-        Ok(()) => Ok(see_other(&format!(
-            "{}/settings/branding",
-            session.current.pages_base()
-        ))),
-        Err(err) if err.code().status().is_client_error() => page(session, state, Some(err)).await,
-        Err(err) => Err(err),
-    }
+    super::after_form(session, done, "/settings/branding", |err| {
+        page(session, state, Some(err))
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]

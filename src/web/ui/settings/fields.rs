@@ -16,7 +16,7 @@ use crate::web::AppState;
 use crate::web::audit_trail::note_target;
 use crate::web::endpoint::{Access, Area, endpoints};
 use crate::web::tenant::{IdParam, TenantSession, crm_read as read, crm_write as write};
-use crate::web::ui::{Chrome, render, see_other};
+use crate::web::ui::{Chrome, render};
 
 endpoints! { area: Area::TenantApp;
     GET "/settings/fields" => show, Access::Tenant(Role::Admin), 200,
@@ -86,16 +86,13 @@ async fn page(
     })
     .await?;
     let status = refusal.as_ref().map(|e| e.code().status());
-    let mut answer = render(&FieldsPage {
+    let answer = render(&FieldsPage {
         chrome: Chrome::new(state, session, "/settings"),
         groups,
         types: CustomKind::ALL.iter().map(|k| k.as_str()).collect(),
         error: refusal.map(|e| e.message().to_owned()),
     })?;
-    if let Some(status) = status {
-        *answer.status_mut() = status;
-    }
-    Ok(answer)
+    Ok(super::with_status(answer, status))
 }
 
 async fn show(
@@ -114,14 +111,11 @@ async fn change_with<F>(
 where
     F: FnOnce(&rusqlite::Connection) -> Result<(), CrmError> + Send + 'static,
 {
-    match write(state, session, move |conn, _| work(conn)).await {
-        Ok(()) => Ok(see_other(&format!(
-            "{}/settings/fields",
-            session.current.pages_base()
-        ))),
-        Err(err) if err.code().status().is_client_error() => page(session, state, Some(err)).await,
-        Err(err) => Err(err),
-    }
+    let done = write(state, session, move |conn, _| work(conn)).await;
+    super::after_form(session, done, "/settings/fields", |err| {
+        page(session, state, Some(err))
+    })
+    .await
 }
 
 /// Lines of a textarea, trimmed, without the empty ones.

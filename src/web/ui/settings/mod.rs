@@ -126,6 +126,29 @@ pub(super) fn with_status(
     response
 }
 
+/// The answer to a section's form: back to the section (`path`, below the tenant's base)
+/// once `done`, the section's page again with a refusal of the caller's (`refused`), or the
+/// server's error.
+pub(super) async fn after_form<F, Fut>(
+    session: &TenantSession,
+    done: Result<(), ApiError>,
+    path: &str,
+    refused: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(ApiError) -> Fut,
+    Fut: Future<Output = Result<HttpResponse, ApiError>>,
+{
+    match done {
+        Ok(()) => Ok(super::see_other(&format!(
+            "{}{path}",
+            session.current.pages_base()
+        ))),
+        Err(err) if err.code().status().is_client_error() => refused(err).await,
+        Err(err) => Err(err),
+    }
+}
+
 /// The roles `role` may hand out: its own and those below (only owners make owners).
 pub(super) fn roles_up_to(role: Role) -> Vec<&'static str> {
     [Role::Viewer, Role::Member, Role::Admin, Role::Owner]

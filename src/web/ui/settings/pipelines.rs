@@ -15,7 +15,7 @@ use crate::web::AppState;
 use crate::web::audit_trail::note_target;
 use crate::web::endpoint::{Access, Area, endpoints};
 use crate::web::tenant::{IdParam, TenantSession, crm_read as read, crm_write as write};
-use crate::web::ui::{Chrome, render, see_other};
+use crate::web::ui::{Chrome, render};
 
 endpoints! { area: Area::TenantApp;
     GET "/settings/pipelines" => show, Access::Tenant(Role::Admin), 200,
@@ -86,15 +86,12 @@ async fn page(
 ) -> Result<HttpResponse, ApiError> {
     let all = read(state, session, |conn, _| pipelines::list(conn)).await?;
     let status = refusal.as_ref().map(|e| e.code().status());
-    let mut answer = render(&PipelinesPage {
+    let answer = render(&PipelinesPage {
         chrome: Chrome::new(state, session, "/settings"),
         pipelines: all,
         error: refusal.map(|e| e.message().to_owned()),
     })?;
-    if let Some(status) = status {
-        *answer.status_mut() = status;
-    }
-    Ok(answer)
+    Ok(super::with_status(answer, status))
 }
 
 async fn show(
@@ -113,14 +110,11 @@ async fn change<F>(
 where
     F: FnOnce(&rusqlite::Connection, &str) -> Result<(), CrmError> + Send + 'static,
 {
-    match write(state, session, move |conn, who| work(conn, &who.actor.name)).await {
-        Ok(()) => Ok(see_other(&format!(
-            "{}/settings/pipelines",
-            session.current.pages_base()
-        ))),
-        Err(err) if err.code().status().is_client_error() => page(session, state, Some(err)).await,
-        Err(err) => Err(err),
-    }
+    let done = write(state, session, move |conn, who| work(conn, &who.actor.name)).await;
+    super::after_form(session, done, "/settings/pipelines", |err| {
+        page(session, state, Some(err))
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
