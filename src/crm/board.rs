@@ -72,13 +72,14 @@ pub fn totals(
 }
 
 /// The board of `pipeline`, with `per_stage` deals of each stage; closed stages show deals
-/// closed since `closed_since` (Unix seconds).
+/// closed since `closed_since` (Unix seconds); with `owner`, only that user's deals.
 pub fn board(
     conn: &Connection,
     pipeline: &str,
     scope: &Scope,
     per_stage: u32,
     closed_since: i64,
+    owner: Option<&str>,
 ) -> Result<Vec<Column>, CrmError> {
     let pipeline = pipelines::get(conn, pipeline)?;
     let mut columns = Vec::new();
@@ -94,6 +95,15 @@ pub fn board(
             "deals.deleted_at IS NULL".to_owned(),
         ];
         conditions.push(scope.condition(Kind::Deal, &mut params));
+        if let Some(owner) = owner {
+            filters.push(Filter {
+                field: "owner_id".into(),
+                op: Op::Eq,
+                value: json!(owner),
+            });
+            params.push(Sql::Text(owner.to_owned()));
+            conditions.push(format!("deals.owner_id = ?{}", params.len()));
+        }
         if stage.kind != "open" {
             filters.push(Filter {
                 field: "closed_at".into(),

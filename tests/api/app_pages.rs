@@ -202,6 +202,8 @@ async fn contacts_are_made_and_changed_with_forms_and_a_stale_edit_shows_both_ve
         "both addresses kept"
     );
     assert!(page.contains("created"));
+    // The timeline says who by their address, not by the id the audit keeps.
+    assert!(page.contains("</span> by member@acme.test"), "{page}");
     let version = page
         .split("name=\"version\" value=\"")
         .nth(1)

@@ -142,3 +142,48 @@ async fn an_operator_creates_a_tenant_with_its_owner_and_suspends_it() {
     let (status, _) = owner.get("/t/acme/api/v1/auth/me").await;
     assert_eq!(status, 200);
 }
+
+/// A key file uploaded instead of pasted: installed the same way, and a file that is no key
+/// is refused with its reason while the license in force stays.
+#[tokio::test]
+async fn a_license_key_file_is_uploaded_and_a_bad_one_changes_nothing() {
+    use reqwest::multipart::{Form, Part};
+    let app = TestApp::spawn().await;
+    set_up(&app).await;
+    let web = client();
+    let csrf = signed_in(&app, &web).await;
+    let file = |csrf: &str, text: String| {
+        Form::new().text("csrf", csrf.to_owned()).part(
+            "key_file",
+            Part::bytes(text.into_bytes()).file_name("acme.key"),
+        )
+    };
+    let key = demo_key(|p| p.customer = "Uploaded Ltd".into());
+    let installed = web
+        .post(app.url("/admin/license/file"))
+        .multipart(file(&csrf, format!("{key}\n")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(installed.status(), 200);
+    assert!(
+        installed
+            .text()
+            .await
+            .unwrap()
+            .contains("Installed: Uploaded Ltd")
+    );
+
+    let refused = web
+        .post(app.url("/admin/license/file"))
+        .multipart(file(&csrf, "x".repeat(10_000)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains("license_invalid") && html.contains("Uploaded Ltd"),
+        "{html}"
+    );
+}

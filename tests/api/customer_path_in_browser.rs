@@ -127,8 +127,10 @@ async fn make_records(browser: &Browser) {
             .click(&format!("nav a[href='/t/globex/{plural}']"))
             .await;
         browser.wait_for(new_link).await;
+        browser.check_page(&format!("path-{plural}")).await;
         browser.click(new_link).await;
         browser.wait_for("form.record-form").await;
+        browser.check_page(&format!("path-{plural}-new")).await;
         for (css, value) in fields {
             browser.fill(css, value).await;
         }
@@ -139,6 +141,7 @@ async fn make_records(browser: &Browser) {
             .for_element(fantoccini::Locator::XPath(&format!("//h1[. = '{title}']")))
             .await
             .unwrap();
+        browser.check_page(&format!("path-{plural}-record")).await;
     }
 }
 

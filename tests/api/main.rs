@@ -16,6 +16,7 @@ mod app_pages;
 mod assets;
 mod audit;
 mod backup;
+mod board_pages;
 mod brand_pages;
 mod browser;
 mod caching;

@@ -167,7 +167,7 @@ async fn the_pages_fit_a_phone() {
             )
             .await
             .unwrap();
-        browser.screenshot(name).await;
+        browser.check_page(name).await;
         assert_eq!(wide, serde_json::json!([]), "{path} is wider than 360 px");
     }
 }

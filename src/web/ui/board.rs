@@ -34,6 +34,9 @@ const CLOSED_WITHIN_DAYS: i64 = 30;
 #[serde(deny_unknown_fields)]
 struct Params {
     pipeline: Option<String>,
+    /// `me`: only the caller's deals.
+    #[serde(default)]
+    owner: String,
 }
 
 struct Choice {
@@ -67,6 +70,8 @@ struct BoardPage {
     stages: Vec<Choice>,
     columns: Vec<ColumnView>,
     summary: Vec<Amount>,
+    /// Only the caller's deals.
+    mine: bool,
 }
 
 /// Totals per currency, never added across currencies: "12,500.00 EUR · 3,000.00 USD".
@@ -93,7 +98,11 @@ async fn show(
     state: web::Data<AppState>,
     params: web::Query<Params>,
 ) -> Result<HttpResponse, ApiError> {
-    let asked = params.into_inner().pipeline;
+    let Params {
+        pipeline: asked,
+        owner,
+    } = params.into_inner();
+    let mine = owner == "me";
     let since = crate::crm::now() - CLOSED_WITHIN_DAYS * 86_400;
     let (all, pipeline, columns) = read(&state, &session, move |conn, who| {
         let all = pipelines::list(conn)?;
@@ -105,12 +114,14 @@ async fn show(
                 .ok_or(crate::crm::CrmError::Missing("pipeline"))?,
         };
         let scope = who.visibility.scope(Kind::Deal);
-        let columns = board::board(conn, &pipeline.id, &scope, CARDS_PER_STAGE, since)?;
+        let owner = who.actor.user_id.as_deref().filter(|_| mine);
+        let columns = board::board(conn, &pipeline.id, &scope, CARDS_PER_STAGE, since, owner)?;
         Ok((all, pipeline, columns))
     })
     .await?;
     let summary = totals(&board::by_currency(&columns));
     let page = BoardPage {
+        mine,
         chrome: Chrome::new(&state, &session, "/deals"),
         pipelines: all
             .iter()
@@ -159,6 +170,9 @@ struct MoveForm {
     stage_id: String,
     #[serde(default)]
     pipeline: String,
+    /// The board's owner filter, kept after the move.
+    #[serde(default)]
+    owner: String,
 }
 
 async fn move_deal(
@@ -171,20 +185,25 @@ async fn move_deal(
     let id = path.into_inner().id;
     note_target(&req, format!("deal {id}"));
     let MoveForm {
-        stage_id, pipeline, ..
+        stage_id,
+        pipeline,
+        owner,
+        ..
     } = form.into_inner();
     write(&state, &session, move |conn, who| {
         pipelines::move_deal(conn, &id, &stage_id, None, None, who.env(&HashSet::new()))
     })
     .await?;
     let base = session.current.pages_base();
-    let back = if pipeline
+    let mut query = Vec::new();
+    if pipeline
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '-')
     {
-        format!("{base}/deals?pipeline={pipeline}")
-    } else {
-        format!("{base}/deals")
-    };
-    Ok(see_other(&back))
+        query.push(format!("pipeline={pipeline}"));
+    }
+    if owner == "me" {
+        query.push("owner=me".to_owned());
+    }
+    Ok(see_other(&format!("{base}/deals?{}", query.join("&"))))
 }

@@ -23,7 +23,9 @@ use crate::error::{ApiError, ErrorCode};
 use crate::web::AppState;
 use crate::web::audit_trail::note_target;
 use crate::web::tenant::CrmCaller as Who;
-use crate::web::tenant::{IdParam, TenantSession, crm_read as read, crm_write as write};
+use crate::web::tenant::{
+    IdParam, TenantSession, crm_read as read, crm_write as write, user_emails,
+};
 
 /// What the pages of one kind of record need to know about it.
 pub trait PageKind {
@@ -361,7 +363,7 @@ pub(super) async fn load<K: PageKind>(
     session: &TenantSession,
     id: String,
 ) -> Result<Loaded, ApiError> {
-    read(state, session, move |conn, who| {
+    let mut loaded = read(state, session, move |conn, who| {
         let record = records::get(conn, K::KIND, &id, &who.visibility)?;
         let entries = timeline::page(conn, K::KIND, &id, None, 50)?;
         let scope = who.visibility.scope(Kind::Activity);
@@ -379,7 +381,20 @@ pub(super) async fn load<K: PageKind>(
             link_form: LinkForm::default(),
         })
     })
-    .await
+    .await?;
+    // The timeline names people as the audit does (`user:<id>`); the page says who they are.
+    let people: std::collections::HashMap<String, String> =
+        user_emails(state, session).await?.into_iter().collect();
+    for entry in &mut loaded.timeline {
+        if let Some(email) = entry
+            .actor
+            .strip_prefix("user:")
+            .and_then(|id| people.get(id))
+        {
+            entry.actor.clone_from(email);
+        }
+    }
+    Ok(loaded)
 }
 
 /// The record's page: its saved values, or `shown` (what was posted) with the refusal; a

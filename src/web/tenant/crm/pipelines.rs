@@ -34,7 +34,7 @@ endpoints! { area: Area::Tenant;
         "Remove a stage; its deals move to the stage `move_to` of the same pipeline",
         [InvalidInput, InvalidQuery, Conflict, ReadOnly];
     GET "/pipelines/{id}/board" => show_board, Access::Tenant(Role::Viewer), 200,
-        "The board: each stage with counts, value and weighted value per currency, and its first deals",
+        "The board: each stage with counts, value and weighted value per currency, and its first deals (`owner`: a user's id or `me`, only their deals)",
         [InvalidQuery, InvalidInput], out: BoardAnswer;
     POST "/deals/{id}/move" => move_deal, Access::Tenant(Role::Member), 200,
         "Move a deal to a stage (of its pipeline or another); its status follows the stage",
@@ -164,6 +164,8 @@ struct BoardParams {
     per_stage: Option<u32>,
     /// Won and lost stages show deals closed within this many days (default 30).
     closed_within_days: Option<u32>,
+    /// Only the deals of this owner (a user's id, or `me`).
+    owner: Option<String>,
 }
 
 async fn show_board(
@@ -176,16 +178,22 @@ async fn show_board(
     let BoardParams {
         per_stage,
         closed_within_days,
+        owner,
     } = params.into_inner();
     let days = i64::from(closed_within_days.unwrap_or(30).min(3650));
     let since = crate::crm::now() - days * 86_400;
     let columns = read(&state, &session, move |conn, who| {
+        let owner = match owner.as_deref() {
+            Some("me") => Some(who.actor.user_id.clone().unwrap_or_default()),
+            other => other.map(str::to_owned),
+        };
         board::board(
             conn,
             &id,
             &who.visibility.scope(Kind::Deal),
             per_stage.unwrap_or(20),
             since,
+            owner.as_deref(),
         )
     })
     .await?;
