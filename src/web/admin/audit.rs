@@ -11,7 +11,7 @@ use crate::web::tenant::AuditPage;
 
 endpoints! { area: Area::Admin;
     GET "/audit" => list, Access::Operator, 200,
-        "The appliance's audit log, newest first (?before=<seq>&limit=<n>)", [InvalidQuery];
+        "The appliance's audit log, newest first (?before=<seq>&limit=<n>; filters: actor, action (contains), from and to (RFC 3339))", [InvalidQuery];
 }
 
 async fn list(
@@ -19,10 +19,12 @@ async fn list(
     state: web::Data<AppState>,
     page: web::Query<AuditPage>,
 ) -> Result<HttpResponse, ApiError> {
-    let AuditPage { before, limit } = page.into_inner();
+    let page = page.into_inner();
+    let filter = page.filter()?;
+    let (before, limit) = (page.before, page.limit.unwrap_or(100));
     let entries = state
         .control_db
-        .run(move |conn| audit::list(conn, before, limit.unwrap_or(100)))
+        .run(move |conn| audit::search(conn, &filter, before, limit))
         .await?;
     Ok(HttpResponse::Ok().json(AuditPage::render(&entries)))
 }

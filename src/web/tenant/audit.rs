@@ -6,14 +6,14 @@ use serde_json::json;
 
 use super::TenantSession;
 use crate::audit;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::identity::Role;
 use crate::web::AppState;
 use crate::web::endpoint::{Access, Area, endpoints};
 
 endpoints! { area: Area::Tenant;
     GET "/audit" => list, Access::Tenant(Role::Admin), 200,
-        "The tenant's audit log, newest first (?before=<seq>&limit=<n>)", [InvalidQuery];
+        "The tenant's audit log, newest first (?before=<seq>&limit=<n>; filters: actor, action (contains), from and to (RFC 3339))", [InvalidQuery];
 }
 
 /// A page of the audit log.
@@ -22,9 +22,43 @@ endpoints! { area: Area::Tenant;
 pub struct Page {
     pub before: Option<i64>,
     pub limit: Option<u32>,
+    /// The actor, exactly (`user:<id>`, `token:<id>`, `operator:<id>`).
+    pub actor: Option<String>,
+    /// Text the action contains.
+    pub action: Option<String>,
+    /// From this moment on (RFC 3339).
+    pub from: Option<String>,
+    /// Before this moment (RFC 3339).
+    pub to: Option<String>,
 }
 
 impl Page {
+    /// The filters the page's query asks for; a moment that is not RFC 3339 is refused.
+    pub fn filter(&self) -> Result<audit::Filter, ApiError> {
+        let moment = |name: &str, text: &Option<String>| -> Result<Option<i64>, ApiError> {
+            text.as_deref()
+                .filter(|t| !t.is_empty())
+                .map(|t| {
+                    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                        .map(time::OffsetDateTime::unix_timestamp)
+                        .map_err(|_| {
+                            ApiError::with_message(
+                                ErrorCode::InvalidQuery,
+                                format!("{name} must be a moment such as 2026-12-06T09:00:00Z."),
+                            )
+                        })
+                })
+                .transpose()
+        };
+        let text = |t: &Option<String>| t.clone().filter(|t| !t.is_empty());
+        Ok(audit::Filter {
+            actor: text(&self.actor),
+            action: text(&self.action),
+            from: moment("from", &self.from)?,
+            to: moment("to", &self.to)?,
+        })
+    }
+
     /// The page as JSON, with the cursor of the next one.
     pub fn render(entries: &[audit::Entry]) -> serde_json::Value {
         let next = entries.last().map(|e| e.seq).filter(|seq| *seq > 1);
@@ -37,13 +71,14 @@ async fn list(
     state: web::Data<AppState>,
     page: web::Query<Page>,
 ) -> Result<HttpResponse, ApiError> {
-    let Page { before, limit } = page.into_inner();
+    let page = page.into_inner();
+    let filter = page.filter()?;
     let entries = entries(
         &state,
         &session,
-        audit::Filter::default(),
-        before,
-        limit.unwrap_or(100),
+        filter,
+        page.before,
+        page.limit.unwrap_or(100),
     )
     .await?;
     Ok(HttpResponse::Ok().json(Page::render(&entries)))
