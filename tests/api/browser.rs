@@ -6,6 +6,7 @@
 //! Each page visited is checked for the browser's console errors (a CSP violation is one) and
 //! with the axe-core accessibility engine (a pinned npm package, installed on first use).
 
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -26,7 +27,15 @@ pub struct Browser {
 }
 
 impl Drop for Browser {
+    /// Ends chromedriver and every Chromium process it started: they share the process
+    /// group chromedriver leads. Killing chromedriver alone leaves Chromium running, and a
+    /// machine that runs the suite often fills its memory with them.
     fn drop(&mut self) {
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -81,6 +90,8 @@ impl Browser {
             .port();
         let driver = Command::new(driver)
             .arg(format!("--port={port}"))
+            // Leads a process group of its own, which Chromium joins (see `Drop`).
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
