@@ -292,7 +292,7 @@ impl From<crate::tenancy::TenantError> for ApiError {
                 Self::with_message(ErrorCode::SlugTaken, format!("{err}."))
             }
             TenantError::NotFound(_) => Self::new(ErrorCode::TenantNotFound),
-            TenantError::BadName | TenantError::BadDomain(_) => {
+            TenantError::BadName | TenantError::BadDomain(_) | TenantError::BadTimeZone(_) => {
                 Self::with_message(ErrorCode::InvalidInput, format!("{err}."))
             }
             TenantError::DomainTaken(_) => {

@@ -24,3 +24,4 @@ pub mod tenancy;
 pub mod text;
 pub mod update;
 pub mod web;
+pub mod zone;

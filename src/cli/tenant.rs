@@ -24,7 +24,7 @@ pub enum TenantCommand {
         #[arg(long, value_name = "EMAIL")]
         owner_email: Option<String>,
     },
-    /// Change a tenant's name, per-tenant seat limit or custom domain
+    /// Change a tenant's name, per-tenant seat limit, custom domain or time zone
     Update {
         slug: String,
         /// New display name
@@ -42,6 +42,10 @@ pub enum TenantCommand {
         /// Remove the tenant's custom domain
         #[arg(long)]
         no_custom_domain: bool,
+        /// The tenant's time zone (an IANA name such as Europe/Berlin): the days its pages
+        /// group by when a browser does not say its own
+        #[arg(long, value_name = "ZONE")]
+        timezone: Option<String>,
         /// Print JSON
         #[arg(long)]
         json: bool,
@@ -111,7 +115,9 @@ fn refusal(err: TenantError) -> anyhow::Error {
         TenantError::Refused(refusal) => anyhow::anyhow!("{}: {refusal}", refusal.code()),
         TenantError::SlugTaken(_) => anyhow::anyhow!("slug_taken: {err}"),
         TenantError::NotFound(_) => anyhow::anyhow!("tenant_not_found: {err}"),
-        TenantError::BadName | TenantError::BadDomain(_) => anyhow::anyhow!("invalid_input: {err}"),
+        TenantError::BadName | TenantError::BadDomain(_) | TenantError::BadTimeZone(_) => {
+            anyhow::anyhow!("invalid_input: {err}")
+        }
         TenantError::DomainTaken(_) => anyhow::anyhow!("domain_taken: {err}"),
         other => anyhow::Error::new(other),
     }
@@ -246,6 +252,7 @@ fn execute(
             no_seat_limit,
             custom_domain,
             no_custom_domain,
+            timezone,
             json,
         } => {
             // Tenant settings are data: an expired license freezes them, as over HTTP.
@@ -257,6 +264,7 @@ fn execute(
                 name: name.clone(),
                 seat_limit: change(*no_seat_limit, *seat_limit),
                 custom_domain: change(*no_custom_domain, custom_domain.clone()),
+                timezone: timezone.clone(),
             };
             let tenant =
                 registry::update(&mut conn, &slug(text)?, &changes, config).map_err(refusal)?;

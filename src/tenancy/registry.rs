@@ -52,6 +52,8 @@ pub enum TenantError {
     BadName,
     #[error("{0}")]
     BadDomain(String),
+    #[error("{0:?} is not a time zone such as Europe/Berlin (a name of the IANA database)")]
+    BadTimeZone(String),
     #[error("the domain {0} is already another tenant's")]
     DomainTaken(String),
     #[error(transparent)]
@@ -137,6 +139,10 @@ pub struct TenantChanges {
     pub seat_limit: Change<u32>,
     #[serde(default)]
     pub custom_domain: Change<String>,
+    /// The tenant's time zone: the days its pages group by for readers whose browser does not
+    /// say its own.
+    #[serde(default)]
+    pub timezone: Option<String>,
 }
 
 fn checked_name(name: &str) -> Result<String, TenantError> {
@@ -203,8 +209,8 @@ pub fn custom_domain(
     Ok(domain)
 }
 
-/// Changes a tenant's name, seat limit or custom domain (see [`custom_domain`]); a domain
-/// belongs to one tenant. A seat limit below the seats in use removes nobody: further
+/// Changes a tenant's name, seat limit, custom domain (see [`custom_domain`]) or time zone
+/// (a name of the IANA database); a domain belongs to one tenant. A seat limit below the seats in use removes nobody: further
 /// additions are refused.
 pub fn update(
     conn: &mut Connection,
@@ -213,6 +219,15 @@ pub fn update(
     config: &crate::config::Config,
 ) -> Result<Tenant, TenantError> {
     let name = changes.name.as_deref().map(checked_name).transpose()?;
+    let timezone = match changes.timezone.as_deref().map(str::trim) {
+        None => None,
+        Some(text) => Some(
+            crate::zone::Zone::named(text)
+                .ok_or_else(|| TenantError::BadTimeZone(text.to_owned()))?
+                .name()
+                .to_owned(),
+        ),
+    };
     let domain = match &changes.custom_domain {
         Change::Set(text) => Change::Set(custom_domain(
             text,
@@ -239,6 +254,7 @@ pub fn update(
             name = coalesce(?1, name),
             seat_limit = CASE WHEN ?2 THEN ?3 ELSE seat_limit END,
             custom_domain = CASE WHEN ?4 THEN ?5 ELSE custom_domain END,
+            timezone = coalesce(?8, timezone),
             updated_at = ?6
          WHERE id = ?7",
         params![
@@ -248,7 +264,8 @@ pub fn update(
             !domain.is_keep(),
             domain.value(),
             now,
-            tenant.id
+            tenant.id,
+            timezone
         ],
     )?;
     let tenant = find(&tx, slug)?.ok_or_else(|| TenantError::NotFound(slug.to_string()))?;

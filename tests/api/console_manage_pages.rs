@@ -77,12 +77,28 @@ async fn a_tenant_is_renamed_limited_exported_and_deleted_only_once_its_slug_is_
     let (_, tenant) = op.get("/api/v1/admin/tenants/acme").await;
     assert_eq!(tenant["tenant"]["name"], "acme", "nothing changed");
 
+    let refused = post(
+        "/admin/tenants/acme",
+        vec![("name", "Acme Two"), ("timezone", "Europe/Atlantis")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(refused.status(), 422);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains("not a time zone") && html.contains("value=\"Europe/Atlantis\""),
+        "{html}"
+    );
+    let (_, tenant) = op.get("/api/v1/admin/tenants/acme").await;
+    assert_eq!(tenant["tenant"]["name"], "acme", "nothing changed");
+
     let saved = post(
         "/admin/tenants/acme",
         vec![
             ("name", "Acme Two"),
             ("seat_limit", "4"),
             ("custom_domain", "crm.acme.example"),
+            ("timezone", "Europe/Berlin"),
         ],
     )
     .await
@@ -92,6 +108,7 @@ async fn a_tenant_is_renamed_limited_exported_and_deleted_only_once_its_slug_is_
     assert_eq!(tenant["tenant"]["name"], "Acme Two");
     assert_eq!(tenant["tenant"]["seat_limit"], 4);
     assert_eq!(tenant["tenant"]["custom_domain"], "crm.acme.example");
+    assert_eq!(tenant["tenant"]["timezone"], "Europe/Berlin");
 
     // The archive link downloads with the operator's session.
     let archive = web

@@ -45,6 +45,7 @@ struct TenantPage {
     name: String,
     seat_limit: String,
     custom_domain: String,
+    timezone: String,
     settings_error: Option<String>,
     delete_error: Option<String>,
 }
@@ -134,17 +135,19 @@ async fn page(
         .map(|(_, e)| e)
         .or(posted.delete.as_ref())
         .map(|e| e.code().status());
-    let (name, seat_limit, custom_domain, settings_error) = match posted.settings {
+    let (name, seat_limit, custom_domain, timezone, settings_error) = match posted.settings {
         Some((form, err)) => (
             form.name,
             form.seat_limit,
             form.custom_domain,
+            form.timezone,
             Some(err.message().to_owned()),
         ),
         None => (
             tenant.name.clone(),
             tenant.seat_limit.map(|n| n.to_string()).unwrap_or_default(),
             tenant.custom_domain.clone().unwrap_or_default(),
+            tenant.timezone.clone(),
             None,
         ),
     };
@@ -157,6 +160,7 @@ async fn page(
         name,
         seat_limit,
         custom_domain,
+        timezone,
         settings_error,
         delete_error: posted.delete.map(|e| e.message().to_owned()),
     })?;
@@ -189,9 +193,12 @@ struct SettingsForm {
     seat_limit: String,
     #[serde(default)]
     custom_domain: String,
+    #[serde(default)]
+    timezone: String,
 }
 
-/// The changes a settings form asks for: an empty seat limit or domain removes it.
+/// The changes a settings form asks for: an empty seat limit or domain removes it; an empty
+/// time zone is UTC.
 fn changes_of(form: &SettingsForm) -> Result<TenantChanges, ApiError> {
     let seat_limit = match form.seat_limit.trim() {
         "" => Change::Clear,
@@ -206,10 +213,15 @@ fn changes_of(form: &SettingsForm) -> Result<TenantChanges, ApiError> {
         "" => Change::Clear,
         domain => Change::Set(domain.to_owned()),
     };
+    let timezone = match form.timezone.trim() {
+        "" => "UTC".to_owned(),
+        zone => zone.to_owned(),
+    };
     Ok(TenantChanges {
         name: Some(form.name.clone()),
         seat_limit,
         custom_domain,
+        timezone: Some(timezone),
     })
 }
 
