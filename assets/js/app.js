@@ -121,8 +121,22 @@ document.querySelectorAll("button[data-copy]").forEach((button) => {
   });
 });
 
-// Dates and times in the reader's own locale and time zone; the page states them in UTC
-// (ISO 8601) for readers without this file.
+// The reader's time zone, which the server cuts days by (my tasks, the calendar): kept in a
+// cookie for a year. A page cut by another zone (it names it in data-zone) is loaded again
+// once, when the cookie has just been set; without this file the tenant's zone is used.
+(() => {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (!zone || !/^[A-Za-z0-9/_+-]{1,64}$/.test(zone)) return;
+  const kept = () => document.cookie.split("; ").includes(`holdfast_tz=${zone}`);
+  if (kept()) return;
+  const secure = location.protocol === "https:" ? "; Secure" : "";
+  document.cookie = `holdfast_tz=${zone}; Path=/; Max-Age=31536000; SameSite=Lax${secure}`;
+  const page = document.querySelector("[data-zone]");
+  if (page && page.dataset.zone !== zone && kept()) location.reload();
+})();
+
+// Dates and times in the reader's own locale and time zone; the page states them in its
+// zone (or ISO 8601) for readers without this file.
 document.querySelectorAll("time[datetime]").forEach((time) => {
   const when = new Date(time.getAttribute("datetime"));
   if (Number.isNaN(when.getTime())) return;

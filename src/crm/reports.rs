@@ -12,6 +12,7 @@ use time::{Date, Month, OffsetDateTime, Time};
 use super::board::{self, Total};
 use super::visibility::Visibility;
 use super::{CrmError, Kind, money, pipelines, settings, values};
+use crate::zone::DaySpan;
 
 /// The start of the UTC month `offset` months from the one holding `now` (Unix seconds).
 pub fn month_start(now: i64, offset: i32) -> i64 {
@@ -100,19 +101,35 @@ fn closed_in(
     Ok(Value::Object(month))
 }
 
-/// Open activities due today and overdue, per assignee (UTC days).
-fn activities_due(conn: &Connection, visibility: &Visibility, now: i64) -> Result<Value, CrmError> {
-    let today = now - now.rem_euclid(86_400);
-    let mut params = vec![Sql::Integer(today), Sql::Integer(today + 86_400)];
+/// Open activities due `today` and overdue, per assignee. A due date typed alone (kept as
+/// midnight UTC) is compared as a date, any other moment with the day's span in the reader's
+/// zone: the grouping of the page of my tasks.
+fn activities_due(
+    conn: &Connection,
+    visibility: &Visibility,
+    today: &DaySpan,
+) -> Result<Value, CrmError> {
+    let mut params = vec![
+        Sql::Integer(today.date),
+        Sql::Integer(today.start),
+        Sql::Integer(today.end),
+        Sql::Integer(today.end.max(today.date + 86_400)),
+    ];
     let visible = visibility
         .scope(Kind::Activity)
         .condition(Kind::Activity, &mut params);
     let sql = format!(
         "SELECT activities.assignee_id,
-                sum(activities.due_at >= ?1), sum(activities.due_at < ?1)
+                sum(CASE WHEN activities.due_at % 86400 = 0 THEN activities.due_at = ?1
+                         ELSE activities.due_at >= ?2 END),
+                sum(CASE WHEN activities.due_at % 86400 = 0 THEN activities.due_at < ?1
+                         ELSE activities.due_at < ?2 END)
          FROM activities
          WHERE activities.deleted_at IS NULL AND activities.done_at IS NULL
-           AND activities.due_at < ?2 AND {visible}
+           AND activities.due_at < ?4
+           AND CASE WHEN activities.due_at % 86400 = 0 THEN activities.due_at <= ?1
+                    ELSE activities.due_at < ?3 END
+           AND {visible}
          GROUP BY activities.assignee_id ORDER BY activities.assignee_id"
     );
     let rows: Vec<Value> = conn
@@ -159,8 +176,14 @@ fn recent_changes(
     Ok(Value::Array(rows))
 }
 
-/// The dashboard, but for the seats, which live in the control database.
-pub fn dashboard(conn: &Connection, visibility: &Visibility, now: i64) -> Result<Value, CrmError> {
+/// The dashboard, but for the seats, which live in the control database; `today` is the
+/// reader's (see [`activities_due`]).
+pub fn dashboard(
+    conn: &Connection,
+    visibility: &Visibility,
+    now: i64,
+    today: &DaySpan,
+) -> Result<Value, CrmError> {
     let default = settings::get(conn)?.default_currency;
     let pipelines = pipeline_value(conn, visibility)?;
     let open = deal_totals(conn, visibility, "deals.status = 'open'", Vec::new())?;
@@ -170,7 +193,7 @@ pub fn dashboard(conn: &Connection, visibility: &Visibility, now: i64) -> Result
         "open_deals": { "totals": open, "converted": money::converted(conn, &open, &default)? },
         "this_month": closed_in(conn, visibility, now, 0)?,
         "last_month": closed_in(conn, visibility, now, -1)?,
-        "activities_due": activities_due(conn, visibility, now)?,
+        "activities_due": activities_due(conn, visibility, today)?,
         "recent_changes": recent_changes(conn, visibility, 20)?,
     }))
 }

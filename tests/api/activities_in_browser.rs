@@ -95,3 +95,41 @@ async fn tasks_calendar_trash_and_a_records_activities_pass_the_checks() {
     );
     browser.check_page("record-activities").await;
 }
+
+/// Chromium in Tokyo: the script tells the server the browser's zone, and the calendar puts a
+/// meeting at 23:30 UTC on the next morning. A visit without the cookie is cut by the tenant's
+/// zone (UTC) at first, and loaded again once in the browser's.
+#[tokio::test]
+async fn the_calendar_follows_the_browsers_time_zone() {
+    let Some(browser) = Browser::start_in_zone("activities-zone", Some("Asia/Tokyo")).await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let mut tenants = licensed_tenants(&app, &["acme"]).await;
+    let admin = &mut tenants[0][1].1;
+    let meeting = json!({ "kind": "meeting", "subject": "Tokyo breakfast", "starts_at": "2026-03-04T23:30:00Z" });
+    let (status, made) = admin.post("/t/acme/api/v1/activities", meeting).await;
+    assert_eq!(status, 201, "{made}");
+
+    browser.goto(&app.url("/t/acme/sign-in")).await;
+    browser.fill("#email", "admin@acme.test").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click("form button[type=submit]").await;
+    browser.wait_for("table").await;
+
+    let week = app.url("/t/acme/calendar?view=week&date=2026-03-05");
+    let fifth = "li.day:has(#day-2026-03-05)";
+    browser.goto(&week).await;
+    browser.wait_for("[data-zone='Asia/Tokyo']").await;
+    let day = browser.text(fifth).await;
+    assert!(
+        day.contains("Tokyo breakfast") && day.contains("8:30"),
+        "{day}"
+    );
+
+    browser.client.delete_cookie("holdfast_tz").await.unwrap();
+    browser.goto(&week).await;
+    browser.wait_for("[data-zone='Asia/Tokyo']").await;
+    assert!(browser.text(fifth).await.contains("Tokyo breakfast"));
+    browser.check_page("calendar-zone").await;
+}

@@ -71,6 +71,12 @@ impl Browser {
     /// Starts Chromium for the test `name`; `None` (with a message) when it is not installed
     /// and not required.
     pub async fn start(name: &str) -> Option<Self> {
+        Self::start_in_zone(name, None).await
+    }
+
+    /// [`Browser::start`] with Chromium in the time zone `zone` (through `TZ`) rather than the
+    /// machine's.
+    pub async fn start_in_zone(name: &str, zone: Option<&str>) -> Option<Self> {
         let (Some(driver), Some(chromium)) = (found("chromedriver"), found("chromium")) else {
             let required = std::env::var_os("HOLDFAST_REQUIRE_BROWSER").is_some_and(|v| v == "1");
             assert!(
@@ -88,7 +94,11 @@ impl Browser {
             .local_addr()
             .unwrap()
             .port();
-        let driver = Command::new(driver)
+        let mut driver = Command::new(driver);
+        if let Some(zone) = zone {
+            driver.env("TZ", zone);
+        }
+        let driver = driver
             .arg(format!("--port={port}"))
             // Leads a process group of its own, which Chromium joins (see `Drop`).
             .process_group(0)

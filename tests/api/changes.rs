@@ -366,3 +366,52 @@ async fn a_host_that_becomes_a_tenants_domain_stops_serving_the_console_at_once(
     let (status, _) = owner.get("/api/v1/auth/me").await;
     assert_eq!(status, 200, "which it now does");
 }
+
+/// The tenant's time zone (what its pages cut days by for readers whose browser does not say
+/// its own), set from the command line: refused unless the zone exists, in force on the very
+/// next page.
+#[tokio::test]
+async fn a_time_zone_set_by_the_cli_takes_effect_on_the_very_next_page() {
+    let app = TestApp::spawn().await;
+    let _people = acme(&app).await;
+    let web = crate::pages::client();
+    crate::pages::sign_in_at(&app, &web, "acme", "owner@acme.test").await;
+    let zone_of_tasks = || async {
+        let html = web.get(app.url("/t/acme/tasks")).send().await.unwrap();
+        let html = html.text().await.unwrap();
+        html.split("data-zone=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(zone_of_tasks().await, "UTC");
+    let refused = cli(
+        &app,
+        &["tenant", "update", "acme", "--timezone", "Europe/Atlantis"],
+    )
+    .await;
+    assert!(
+        refused
+            .assert_refused()
+            .starts_with("error: invalid_input: "),
+        "{refused:?}"
+    );
+    assert_eq!(zone_of_tasks().await, "UTC");
+    let changed = cli(
+        &app,
+        &[
+            "tenant",
+            "update",
+            "acme",
+            "--timezone",
+            "Asia/Tokyo",
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(changed.assert_ok().json()["timezone"], "Asia/Tokyo");
+    assert_eq!(zone_of_tasks().await, "Asia/Tokyo");
+}

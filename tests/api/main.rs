@@ -79,3 +79,4 @@ mod tls;
 mod trash_pages;
 mod update;
 mod users;
+mod zone_pages;

@@ -14,6 +14,17 @@ pub fn client() -> reqwest::Client {
         .unwrap()
 }
 
+/// [`client`] with its cookie jar, to set a cookie as a page's script would.
+pub fn client_with_jar() -> (reqwest::Client, std::sync::Arc<reqwest::cookie::Jar>) {
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let web = reqwest::Client::builder()
+        .cookie_provider(std::sync::Arc::clone(&jar))
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    (web, jar)
+}
+
 pub fn location(response: &reqwest::Response) -> String {
     response.headers()["location"].to_str().unwrap().to_owned()
 }

@@ -17,28 +17,44 @@ use crate::crm::{CrmError, Kind};
 use crate::error::{ApiError, ErrorCode};
 use crate::web::AppState;
 use crate::web::tenant::{TenantSession, crm_write as write};
+use crate::zone::Zone;
 
-/// A moment as a page states it: `datetime` for the `<time>` element (a date alone when the
-/// moment is midnight UTC, which is how a date typed in a form is kept), and its UTC day.
+/// A date or moment as a page states it. A date typed in a form is kept as midnight UTC and
+/// stays that date in every zone (a task due on the 5th is due on the 5th in Tokyo too); any
+/// other moment falls on the day, and shows the clock time, of the reader's zone.
 pub struct When {
+    /// For the `<time>` element: the date alone for a date, else the moment as the API wrote
+    /// it (the script shows it in the browser's own locale and zone).
     pub datetime: String,
+    /// What the page says without script: the date, or the date and time in the reader's zone.
+    pub text: String,
     pub day: Date,
+    /// Unix seconds, to order a day's items by: a date counts from the start of its day.
+    pub at: i64,
 }
 
 impl When {
-    fn of(body: &Map<String, Value>, name: &str) -> Option<Self> {
+    fn of(body: &Map<String, Value>, name: &str, zone: &Zone) -> Option<Self> {
         let text = body.get(name)?.as_str()?;
         let at = OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
             .ok()?
             .to_offset(time::UtcOffset::UTC);
-        let datetime = if at.time() == time::Time::MIDNIGHT {
-            day_text(at.date())
+        let seconds = at.unix_timestamp();
+        Some(if at.time() == time::Time::MIDNIGHT {
+            Self {
+                datetime: day_text(at.date()),
+                text: day_text(at.date()),
+                day: at.date(),
+                at: zone.start_of(at.date()),
+            }
         } else {
-            text.to_owned()
-        };
-        Some(Self {
-            datetime,
-            day: at.date(),
+            let day = zone.day_of(seconds);
+            Self {
+                datetime: text.to_owned(),
+                text: format!("{} {}", day_text(day), zone.clock(seconds)),
+                day,
+                at: seconds,
+            }
         })
     }
 }
@@ -56,7 +72,8 @@ pub struct ActivityView {
     pub done: Option<When>,
 }
 
-pub fn view(record: &Record) -> ActivityView {
+/// `record` as a page shows it to a reader in `zone`.
+pub fn view(record: &Record, zone: &Zone) -> ActivityView {
     let text = |name: &str| {
         record
             .body
@@ -71,9 +88,9 @@ pub fn view(record: &Record) -> ActivityView {
         kind: text("kind"),
         subject: text("subject"),
         body: text("body"),
-        due: When::of(&record.body, "due_at"),
-        starts: When::of(&record.body, "starts_at"),
-        done: When::of(&record.body, "done_at"),
+        due: When::of(&record.body, "due_at", zone),
+        starts: When::of(&record.body, "starts_at", zone),
+        done: When::of(&record.body, "done_at", zone),
     }
 }
 
@@ -156,9 +173,4 @@ pub fn typed_day(field: &str, text: &str) -> Result<Option<String>, ApiError> {
 /// Now, as the API's times are written.
 pub fn now_text() -> String {
     crate::crm::values::rfc3339(crate::crm::now())
-}
-
-/// Today (UTC).
-pub fn today() -> Date {
-    OffsetDateTime::now_utc().date()
 }

@@ -1,7 +1,7 @@
 //! The calendar: the meetings (by their start) and tasks (by their due date) of a week or a
 //! month, as a list per day — an accessible list that wide screens lay out as a grid — with
-//! links to the previous and next one and to today. Days are UTC days, as tasks' dates are
-//! kept; times show in the reader's zone where JavaScript runs.
+//! links to the previous and next one and to today. Days are the reader's: a meeting falls on
+//! the day of its start in the reader's zone, a task due on a date on that date.
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -10,6 +10,7 @@ use serde_json::json;
 use time::{Date, Duration, Month};
 
 use super::activity::{self, ActivityView, When, day_text, filter};
+use super::reader_zone::ReaderZone;
 use super::{Chrome, render};
 use crate::crm::Kind;
 use crate::crm::list::Op;
@@ -38,7 +39,7 @@ struct Params {
 struct Item {
     activity: ActivityView,
     /// Its start (meetings) or due date (tasks).
-    at: String,
+    when: When,
 }
 
 struct Day {
@@ -53,6 +54,8 @@ struct Day {
 #[template(path = "calendar.html")]
 struct CalendarPage {
     chrome: Chrome,
+    /// The zone days are cut by.
+    zone: String,
     /// `week` or `month`.
     view: &'static str,
     title: String,
@@ -92,6 +95,7 @@ fn month_name(month: Month) -> String {
 async fn page(
     session: TenantSession,
     state: web::Data<AppState>,
+    ReaderZone(zone): ReaderZone,
     params: web::Query<Params>,
 ) -> Result<HttpResponse, ApiError> {
     let params = params.into_inner();
@@ -100,7 +104,7 @@ async fn page(
     } else {
         "week"
     };
-    let today = activity::today();
+    let today = zone.today();
     let date = match params.date.as_deref().filter(|d| !d.is_empty()) {
         None => today,
         Some(text) => activity::parse_day(text).ok_or_else(|| {
@@ -111,9 +115,11 @@ async fn page(
         })?,
     };
     let (first, end, previous, next) = span(view, date);
+    // A date keeps its day in every zone and a moment takes the reader's: ask for a day more
+    // on each side (no zone is a day from UTC) and place each by its own day below.
     let range = json!({
-        "from": format!("{}T00:00:00Z", day_text(first)),
-        "to": format!("{}T23:59:59Z", day_text(end - Duration::days(1))),
+        "from": format!("{}T00:00:00Z", day_text(first - Duration::days(1))),
+        "to": format!("{}T23:59:59Z", day_text(end)),
     });
     let found = read(&state, &session, move |conn, who| {
         let scope = who.visibility.scope(Kind::Activity);
@@ -145,25 +151,26 @@ async fn page(
         })
         .collect();
     for record in found.iter().flatten() {
-        let activity = activity::view(record);
-        let when: Option<&When> = if activity.kind == "meeting" {
-            activity.starts.as_ref()
+        let mut activity = activity::view(record, &zone);
+        let when = if activity.kind == "meeting" {
+            activity.starts.take()
         } else {
-            activity.due.as_ref()
+            activity.due.take()
         };
-        let Some((day, at)) = when.map(|w| (w.day, w.datetime.clone())) else {
+        let Some(when) = when else {
             continue;
         };
-        let index = usize::try_from((day - first).whole_days()).unwrap_or(usize::MAX);
+        let index = usize::try_from((when.day - first).whole_days()).unwrap_or(usize::MAX);
         if let Some(slot) = days.get_mut(index) {
-            slot.items.push(Item { activity, at });
+            slot.items.push(Item { activity, when });
         }
     }
     for day in &mut days {
-        day.items.sort_by(|a, b| a.at.cmp(&b.at));
+        day.items.sort_by_key(|item| item.when.at);
     }
     render(&CalendarPage {
         chrome: Chrome::new(&state, &session, "/calendar"),
+        zone: zone.name().to_owned(),
         view,
         title: title(view, first),
         days,

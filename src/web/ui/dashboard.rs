@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde_json::Value;
 
+use super::reader_zone::ReaderZone;
 use super::{Chrome, render};
 use crate::error::ApiError;
 use crate::identity::Role;
@@ -42,6 +43,8 @@ struct Change {
 #[template(path = "dashboard.html")]
 struct DashboardPage {
     chrome: Chrome,
+    /// The zone "today" is cut by.
+    zone: String,
     pipelines: Vec<PipelineRows>,
     due_today: i64,
     overdue: i64,
@@ -51,10 +54,12 @@ struct DashboardPage {
 async fn dashboard(
     session: TenantSession,
     state: web::Data<AppState>,
+    ReaderZone(zone): ReaderZone,
 ) -> Result<HttpResponse, ApiError> {
     let now = crate::crm::now();
+    let today = zone.span(zone.today());
     let board = read(&state, &session, move |conn, who| {
-        crate::crm::reports::dashboard(conn, &who.visibility, now)
+        crate::crm::reports::dashboard(conn, &who.visibility, now, &today)
     })
     .await?;
     let (due_today, overdue) = board["activities_due"].as_array().map_or((0, 0), |rows| {
@@ -67,6 +72,7 @@ async fn dashboard(
     });
     let page = DashboardPage {
         chrome: Chrome::new(&state, &session, "/"),
+        zone: zone.name().to_owned(),
         pipelines: pipelines(&board["pipelines"]),
         due_today,
         overdue,

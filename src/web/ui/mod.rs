@@ -24,6 +24,7 @@ mod list_columns;
 mod list_query;
 mod list_views;
 mod lists;
+mod reader_zone;
 mod record;
 mod record_actions;
 pub(crate) mod record_form;

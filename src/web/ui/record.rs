@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 
 use super::activity::ActivityView;
 use super::link_names;
+use super::reader_zone::ReaderZone;
 use super::record_actions::{self, ActivityForm, add_activity, linked_activities, trash};
 use super::record_form::{self, CompanyField, FieldView, Spec, Values};
 use super::record_links::{self, LinkForm, Linked};
@@ -26,6 +27,7 @@ use crate::web::tenant::CrmCaller as Who;
 use crate::web::tenant::{
     IdParam, TenantSession, crm_read as read, crm_write as write, user_emails,
 };
+use crate::zone::Zone;
 
 /// What the pages of one kind of record need to know about it.
 pub trait PageKind {
@@ -293,8 +295,9 @@ struct RecordPage {
     conflict: Option<Vec<(&'static str, String, String)>>,
     /// May the caller move it to the trash (admins: any record; members: their own)?
     may_trash: bool,
-    /// The activities linked to it, newest first.
+    /// The activities linked to it, newest first, and the zone their times are stated in.
     activities: Vec<ActivityView>,
+    zone: String,
     /// The form that adds one, as typed, with its refusal.
     activity: ActivityForm,
     activity_kinds: &'static [(&'static str, &'static str)],
@@ -313,6 +316,7 @@ pub(super) struct Loaded {
     record: Record,
     timeline: Vec<EntryView>,
     activities: Vec<ActivityView>,
+    zone: String,
     may_trash: bool,
     linked: Linked,
     link_form: LinkForm,
@@ -361,14 +365,16 @@ fn entry_view(entry: timeline::Entry) -> EntryView {
 pub(super) async fn load<K: PageKind>(
     state: &web::Data<AppState>,
     session: &TenantSession,
+    zone: &Zone,
     id: String,
 ) -> Result<Loaded, ApiError> {
+    let zone = zone.clone();
     let mut loaded = read(state, session, move |conn, who| {
         let record = records::get(conn, K::KIND, &id, &who.visibility)?;
         let entries = timeline::page(conn, K::KIND, &id, None, 50)?;
         let scope = who.visibility.scope(Kind::Activity);
         let me = who.actor.user_id.as_deref();
-        let activities = linked_activities(conn, (&scope, me), K::KIND, &id)?;
+        let activities = linked_activities(conn, (&scope, me), K::KIND, &id, &zone)?;
         let may_trash =
             records::may_delete(&who.actor, record.owner.as_deref(), &record.created_by);
         let linked = record_links::linked(conn, who, &record)?;
@@ -376,6 +382,7 @@ pub(super) async fn load<K: PageKind>(
             record,
             timeline: entries.into_iter().map(entry_view).collect(),
             activities,
+            zone: zone.name().to_owned(),
             may_trash,
             linked,
             link_form: LinkForm::default(),
@@ -410,6 +417,7 @@ pub(super) fn record_page<K: PageKind>(
         record,
         timeline,
         activities,
+        zone,
         may_trash,
         linked,
         link_form,
@@ -459,6 +467,7 @@ pub(super) fn record_page<K: PageKind>(
         conflict,
         may_trash,
         activities,
+        zone,
         activity,
         activity_kinds: record_actions::KINDS,
         api: format!("{chrome_base}/api/v1/{}/{}", K::PLURAL, record.id),
@@ -475,9 +484,10 @@ pub(super) fn record_page<K: PageKind>(
 async fn page<K: PageKind>(
     session: TenantSession,
     state: web::Data<AppState>,
+    ReaderZone(zone): ReaderZone,
     path: web::Path<IdParam>,
 ) -> Result<HttpResponse, ApiError> {
-    let loaded = load::<K>(&state, &session, path.into_inner().id).await?;
+    let loaded = load::<K>(&state, &session, &zone, path.into_inner().id).await?;
     let chrome = Chrome::new(&state, &session, &format!("/{}", K::BACK.0));
     record_page::<K>(chrome, loaded, None, None, ActivityForm::default())
 }
@@ -523,7 +533,8 @@ async fn update<K: PageKind>(
                 ErrorCode::InvalidInput | ErrorCode::VersionMismatch
             ) =>
         {
-            let loaded = load::<K>(&state, &session, id).await?;
+            let ReaderZone(zone) = ReaderZone::of(&req);
+            let loaded = load::<K>(&state, &session, &zone, id).await?;
             let chrome = Chrome::new(&state, &session, &format!("/{}", K::BACK.0));
             let activity = ActivityForm::default();
             record_page::<K>(chrome, loaded, Some(&values), Some(&err), activity)

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::activity::{self, ActivityView, filter};
+use super::reader_zone::ReaderZone;
 use super::record::{PageKind, load, record_page};
 use super::{Chrome, see_other};
 use crate::crm::list::Op;
@@ -21,6 +22,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::web::AppState;
 use crate::web::audit_trail::note_target;
 use crate::web::tenant::{IdParam, TenantSession, crm_write as write};
+use crate::zone::Zone;
 
 /// Most activities a record's page lists.
 const MOST: usize = 100;
@@ -49,10 +51,14 @@ pub fn linked_activities(
     (scope, me): (&Scope, Option<&str>),
     kind: Kind,
     id: &str,
+    zone: &Zone,
 ) -> Result<Vec<ActivityView>, CrmError> {
     let link = filter("links", Op::Eq, json!({ "kind": kind.as_str(), "id": id }));
     let found = activity::select(conn, vec![link], None, MOST, (scope, me))?;
-    Ok(found.iter().map(activity::view).collect())
+    Ok(found
+        .iter()
+        .map(|found| activity::view(found, zone))
+        .collect())
 }
 
 pub async fn trash<K: PageKind>(
@@ -83,7 +89,8 @@ pub async fn trash<K: PageKind>(
             K::BACK.0
         ))),
         Err(err) if err.code() == ErrorCode::VersionMismatch => {
-            let loaded = load::<K>(&state, &session, id).await?;
+            let ReaderZone(zone) = ReaderZone::of(&req);
+            let loaded = load::<K>(&state, &session, &zone, id).await?;
             let chrome = Chrome::new(&state, &session, &format!("/{}", K::BACK.0));
             let why = ApiError::with_message(
                 ErrorCode::VersionMismatch,
@@ -155,7 +162,8 @@ pub async fn add_activity<K: PageKind>(
             )))
         }
         Err(err) if err.code() == ErrorCode::InvalidInput => {
-            let loaded = load::<K>(&state, &session, id).await?;
+            let ReaderZone(zone) = ReaderZone::of(&req);
+            let loaded = load::<K>(&state, &session, &zone, id).await?;
             let chrome = Chrome::new(&state, &session, &format!("/{}", K::BACK.0));
             form.error = Some(err.message().to_owned());
             let mut page = record_page::<K>(chrome, loaded, None, None, form)?;

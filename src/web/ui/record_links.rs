@@ -12,6 +12,7 @@ use rusqlite::Connection;
 use serde_json::{Map, Value, json};
 
 use super::link_names::{self, company_label, contact_name};
+use super::reader_zone::ReaderZone;
 use super::record::{Deals, PageKind, load, record_page};
 use super::record_actions::ActivityForm;
 use super::{Chrome, see_other};
@@ -212,7 +213,8 @@ async fn change_contacts(
     let Err(err) = changed else {
         return Ok(see_other(&format!("{base}/deals/{id}#contacts-title")));
     };
-    let mut loaded = load::<Deals>(state, session, id).await?;
+    let ReaderZone(zone) = ReaderZone::of(req);
+    let mut loaded = load::<Deals>(state, session, &zone, id).await?;
     let chrome = Chrome::new(state, session, &format!("/{}", Deals::BACK.0));
     let why = match err.code() {
         ErrorCode::VersionMismatch => ApiError::with_message(

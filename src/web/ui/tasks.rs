@@ -1,6 +1,6 @@
 //! My tasks: the open tasks assigned to the signed-in user, grouped by when they are due
-//! (overdue, today, upcoming, no date — days in UTC, as tasks' dates are kept), each with a
-//! form that marks it done, and a form that adds one. The API's list, create and update.
+//! (overdue, today, upcoming, no date — today as it is in the reader's zone), each with a form
+//! that marks it done, and a form that adds one. The API's list, create and update.
 
 use std::collections::HashSet;
 
@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::activity::{self, ActivityView, filter};
+use super::reader_zone::ReaderZone;
 use super::{Chrome, render, see_other};
 use crate::crm::Kind;
 use crate::crm::list::Op;
@@ -20,6 +21,7 @@ use crate::web::AppState;
 use crate::web::audit_trail::note_target;
 use crate::web::endpoint::{Access, Area, endpoints};
 use crate::web::tenant::{IdParam, TenantSession, crm_read as read, crm_write as write};
+use crate::zone::Zone;
 
 endpoints! { area: Area::TenantApp;
     GET "/tasks" => page, Access::Tenant(Role::Viewer), 200,
@@ -65,6 +67,8 @@ struct FormField {
 #[template(path = "tasks.html")]
 struct TasksPage {
     chrome: Chrome,
+    /// The zone "today" is cut by.
+    zone: String,
     groups: Vec<Group>,
     /// Subject and due date, with what was typed and their refusals.
     fields: Vec<FormField>,
@@ -112,6 +116,7 @@ fn form_fields(
 async fn tasks_page(
     state: &web::Data<AppState>,
     session: &TenantSession,
+    zone: &Zone,
     form: TaskForm,
     refusal: Option<&ApiError>,
 ) -> Result<HttpResponse, ApiError> {
@@ -126,7 +131,7 @@ async fn tasks_page(
         activity::select(conn, filters, Some("due_at"), MOST, (&scope, me))
     })
     .await?;
-    let today = activity::today();
+    let today = zone.today();
     let mut groups = [
         ("overdue", "Overdue"),
         ("today", "Today"),
@@ -138,7 +143,7 @@ async fn tasks_page(
         title,
         tasks: Vec::new(),
     });
-    for task in mine.iter().map(activity::view) {
+    for task in mine.iter().map(|task| activity::view(task, zone)) {
         let at = match task.due.as_ref().map(|d| d.day) {
             Some(day) if day < today => 0,
             Some(day) if day == today => 1,
@@ -150,6 +155,7 @@ async fn tasks_page(
     let (fields, body, form_error) = form_fields(form, refusal);
     let mut page = render(&TasksPage {
         chrome: Chrome::new(state, session, "/tasks"),
+        zone: zone.name().to_owned(),
         groups: groups.into_iter().collect(),
         fields,
         body,
@@ -164,8 +170,9 @@ async fn tasks_page(
 async fn page(
     session: TenantSession,
     state: web::Data<AppState>,
+    ReaderZone(zone): ReaderZone,
 ) -> Result<HttpResponse, ApiError> {
-    tasks_page(&state, &session, TaskForm::default(), None).await
+    tasks_page(&state, &session, &zone, TaskForm::default(), None).await
 }
 
 /// The API's body of a task typed in the form.
@@ -186,6 +193,7 @@ async fn add(
     req: HttpRequest,
     session: TenantSession,
     state: web::Data<AppState>,
+    ReaderZone(zone): ReaderZone,
     form: web::Form<TaskForm>,
 ) -> Result<HttpResponse, ApiError> {
     let form = form.into_inner();
@@ -202,7 +210,7 @@ async fn add(
             )))
         }
         Err(err) if err.code() == ErrorCode::InvalidInput => {
-            tasks_page(&state, &session, form, Some(&err)).await
+            tasks_page(&state, &session, &zone, form, Some(&err)).await
         }
         Err(err) => Err(err),
     }

@@ -9,17 +9,18 @@ use serde_json::json;
 use super::schemas::RatesAnswer;
 use super::{read, write};
 use crate::crm::{money, reports};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::identity::{Role, users};
 use crate::web::AppState;
 use crate::web::audit_trail::note_target;
 use crate::web::endpoint::{Access, Area, endpoints};
 use crate::web::tenant::TenantSession;
+use crate::zone::Zone;
 
 endpoints! { area: Area::Tenant;
     GET "/dashboard" => dashboard, Access::Tenant(Role::Viewer), 200,
-        "Pipeline value per stage, won and lost this month and last, activities due, recent changes, seats",
-        [];
+        "Pipeline value per stage, won and lost this month and last, activities due (today as it is in `timezone`, an IANA name; default the tenant's), recent changes, seats",
+        [InvalidQuery];
     GET "/reports/won-by-month" => won_by_month, Access::Tenant(Role::Viewer), 200,
         "Deals won per month (the last `months`, default 12), per currency", [InvalidQuery];
     GET "/reports/funnel" => funnel, Access::Tenant(Role::Viewer), 200,
@@ -32,13 +33,31 @@ endpoints! { area: Area::Tenant;
         [InvalidInput, ReadOnly], in: Rates, out: RatesAnswer;
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DashboardQuery {
+    timezone: Option<String>,
+}
+
 async fn dashboard(
     session: TenantSession,
     state: web::Data<AppState>,
+    query: web::Query<DashboardQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let now = crate::crm::now();
+    let named = query
+        .timezone
+        .as_deref()
+        .unwrap_or(&session.current.tenant.timezone);
+    let zone = Zone::named(named).ok_or_else(|| {
+        ApiError::with_message(
+            ErrorCode::InvalidQuery,
+            "timezone: must be a time zone such as Europe/Berlin (a name of the IANA database).",
+        )
+    })?;
+    let today = zone.span(zone.today());
     let mut board = read(&state, &session, move |conn, who| {
-        reports::dashboard(conn, &who.visibility, now)
+        reports::dashboard(conn, &who.visibility, now, &today)
     })
     .await?;
     let tenant_id = session.current.tenant.id.clone();
