@@ -141,7 +141,8 @@ document.querySelectorAll("time[datetime]").forEach((time) => {
   const when = new Date(time.getAttribute("datetime"));
   if (Number.isNaN(when.getTime())) return;
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(time.getAttribute("datetime"));
-  time.textContent = dateOnly
+  if (time.dataset.show === "time") time.textContent = when.toLocaleTimeString(undefined, { timeStyle: "short" });
+  else time.textContent = dateOnly
     ? when.toLocaleDateString(undefined, { timeZone: "UTC" })
     : when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
   time.title = time.getAttribute("datetime");

@@ -76,7 +76,7 @@ async fn the_calendar_cuts_days_by_the_readers_zone_across_a_change_of_summer_ti
     assert!(week.contains("data-zone=\"Asia/Tokyo\""), "{week}");
     let fifth = day(&week, "2026-03-05");
     assert!(
-        fifth.contains("Tokyo breakfast") && fifth.contains("2026-03-05 08:30"),
+        fifth.contains("Tokyo breakfast") && fifth.contains(">08:30<"),
         "{fifth}"
     );
     assert!(fifth.contains("Due on the fifth"), "{fifth}");
@@ -89,10 +89,7 @@ async fn the_calendar_cuts_days_by_the_readers_zone_across_a_change_of_summer_ti
         day(&week, "2026-03-05").contains("Due on the fifth"),
         "{week}"
     );
-    assert!(
-        day(&week, "2026-03-04").contains("2026-03-04 18:30"),
-        "{week}"
-    );
+    assert!(day(&week, "2026-03-04").contains(">18:30<"), "{week}");
 
     // Berlin, the week summer time begins (Sunday 29 March, 02:00 becomes 03:00): half past
     // midnight is 23:30 UTC on the Sunday and 22:30 UTC on the Monday.
@@ -100,14 +97,14 @@ async fn the_calendar_cuts_days_by_the_readers_zone_across_a_change_of_summer_ti
     let week = page(&app, &web, "/t/acme/calendar?view=week&date=2026-03-25").await;
     let sunday = day(&week, "2026-03-29");
     assert!(
-        sunday.contains("Sunday owls") && sunday.contains("2026-03-29 00:30"),
+        sunday.contains("Sunday owls") && sunday.contains(">00:30<"),
         "{sunday}"
     );
     assert!(!week.contains("Monday owls"), "{week}");
     let next = page(&app, &web, "/t/acme/calendar?view=week&date=2026-03-30").await;
     let monday = day(&next, "2026-03-30");
     assert!(
-        monday.contains("Monday owls") && monday.contains("2026-03-30 00:30"),
+        monday.contains("Monday owls") && monday.contains(">00:30<"),
         "{monday}"
     );
     let month = page(&app, &web, "/t/acme/calendar?view=month&date=2026-03-01").await;

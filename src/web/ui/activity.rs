@@ -28,6 +28,8 @@ pub struct When {
     pub datetime: String,
     /// What the page says without script: the date, or the date and time in the reader's zone.
     pub text: String,
+    /// A moment's time of day in the reader's zone (`HH:MM`); a date has none.
+    pub clock: Option<String>,
     pub day: Date,
     /// Unix seconds, to order a day's items by: a date counts from the start of its day.
     pub at: i64,
@@ -44,14 +46,17 @@ impl When {
             Self {
                 datetime: day_text(at.date()),
                 text: day_text(at.date()),
+                clock: None,
                 day: at.date(),
                 at: zone.start_of(at.date()),
             }
         } else {
             let day = zone.day_of(seconds);
+            let clock = zone.clock(seconds);
             Self {
                 datetime: text.to_owned(),
-                text: format!("{} {}", day_text(day), zone.clock(seconds)),
+                text: format!("{} {clock}", day_text(day)),
+                clock: Some(clock),
                 day,
                 at: seconds,
             }
