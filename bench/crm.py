@@ -3,8 +3,10 @@
 in one tenant and in two at once, and seeding, each against a baseline from the same run.
 
 Usage: bench/crm.py [--scale 1.0] [--seconds 10] [--queries 200] [--binary PATH] [--no-build]
+                    [--keep-db PATH] [--reuse-db PATH]
        (needs `wrk`; builds `holdfast`, `holdfast-signer` and `examples/crm_seed` in release
-       unless --no-build)
+       unless --no-build; with --reuse-db, acme is served from a database kept earlier and
+       only search and the board, 2 and 3 below, are measured)
 
 Starts `holdfast serve` on a fresh data directory with a license issued with the demo vendor
 key (so run it on a development build), sets up tenant `acme` and a second tenant `beta`
@@ -265,6 +267,25 @@ def lat(name, times, base, failed, qs=(0.5, 0.95, 0.99)):
           + (f"; {failed} failed" if failed else ""))
 
 
+def reads(acme, args):
+    """Search and the board: what is measured one request at a time."""
+    prefix, two = search_queries(acme, args.queries)
+    print(f"search ({args.queries} different queries of each kind, one at a time, limit 10 per kind)")
+    times, base, failed, hits = search(acme, prefix)
+    lat(f"prefix, 2-3 letters ({hits:.0f} hits)", times, base, failed)
+    times, base, failed, hits = search(acme, two)
+    lat(f"two terms ({hits:.0f} hits)", times, base, failed)
+
+    status, body, _ = acme.call("GET", API.format(slug="acme") + "/pipelines")
+    sales = next(p for p in body["pipelines"] if p["name"] == "Sales")
+    board_path = f"{API.format(slug='acme')}/pipelines/{sales['id']}/board"
+    status, board, _ = acme.call("GET", board_path)
+    open_deals = sum(c["count"] for c in board["stages"] if c["stage"]["kind"] == "open")
+    shown = sum(c["count"] for c in board["stages"])
+    print(f"board of Sales: {open_deals:,} open deals, {shown:,} with those closed in 30 days")
+    lat(f"GET …/board ({args.rounds})", *timed(acme, board_path, args.rounds))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--binary", default=os.path.join(ROOT, "target/release/holdfast"))
@@ -275,10 +296,20 @@ def main():
     parser.add_argument("--no-build", action="store_true")
     parser.add_argument("--keep-db", metavar="PATH",
                         help="copy acme's database here at the end, for EXPLAIN QUERY PLAN")
+    parser.add_argument("--reuse-db", metavar="PATH",
+                        help="serve acme from a database kept by --keep-db (or bench/ui.py) "
+                             "instead of seeding, and measure search and the board only")
     args = parser.parse_args()
     if not args.no_build:
         subprocess.run(["cargo", "build", "--release", "--locked", "--bins",
                         "--example", "crm_seed"], check=True, cwd=ROOT)
+    if args.reuse_db:
+        from ui import reused
+        with serve(args.binary) as (port, data_dir, server, token):
+            set_up_acme(port, token)
+            with reused(args.binary, data_dir, port, server, args.reuse_db):
+                reads(sign_in(port, "acme"), args)
+        return
     key = license_key(args.binary)
 
     with serve(args.binary) as (port, data_dir, _server, token), \
@@ -311,21 +342,7 @@ def main():
         drain(acme, LIST_PATH)
         lat(f"one at a time ({args.rounds})", *timed(acme, LIST_PATH, args.rounds))
 
-        prefix, two = search_queries(acme, args.queries)
-        print(f"search ({args.queries} different queries of each kind, one at a time, limit 10 per kind)")
-        times, base, failed, hits = search(acme, prefix)
-        lat(f"prefix, 2-3 letters ({hits:.0f} hits)", times, base, failed)
-        times, base, failed, hits = search(acme, two)
-        lat(f"two terms ({hits:.0f} hits)", times, base, failed)
-
-        status, body, _ = acme.call("GET", API.format(slug="acme") + "/pipelines")
-        sales = next(p for p in body["pipelines"] if p["name"] == "Sales")
-        board_path = f"{API.format(slug='acme')}/pipelines/{sales['id']}/board"
-        status, board, _ = acme.call("GET", board_path)
-        open_deals = sum(c["count"] for c in board["stages"] if c["stage"]["kind"] == "open")
-        shown = sum(c["count"] for c in board["stages"])
-        print(f"board of Sales: {open_deals:,} open deals, {shown:,} with those closed in 30 days")
-        lat(f"GET …/board ({args.rounds})", *timed(acme, board_path, args.rounds))
+        reads(acme, args)
 
         script = os.path.join(scratch, "create.lua")
         with open(script, "w") as f:

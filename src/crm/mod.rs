@@ -26,6 +26,7 @@ pub mod records;
 pub mod reports;
 pub mod search;
 pub mod settings;
+pub mod snippet;
 pub mod tags;
 pub mod teams;
 pub mod timeline;

@@ -12,6 +12,7 @@ use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, params, params_from_iter};
 use serde::Serialize;
 
+use super::snippet::{CLOSE, OPEN, snippet};
 use super::visibility::Visibility;
 use super::{CrmError, Kind};
 
@@ -20,10 +21,6 @@ pub const MAX_TERMS: usize = 8;
 pub const MAX_QUERY: usize = 200;
 /// Most results per kind.
 pub const MAX_PER_KIND: u32 = 50;
-
-/// Markers of a match inside a snippet (private-use characters, never shown).
-const OPEN: char = '\u{E000}';
-const CLOSE: char = '\u{E001}';
 
 /// A piece of a snippet: text, and whether it matched.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, schemars::JsonSchema)]
@@ -163,29 +160,25 @@ fn search_kind(
     // …the best `limit` of them (the sort is stable: newest first within a score)…
     recent.sort_by_key(|(score, _, _)| std::cmp::Reverse(*score));
     recent.truncate(limit as usize);
-    let Some(oldest) = recent.iter().map(|(_, seq, _)| *seq).min() else {
+    if recent.is_empty() {
         return Ok(Vec::new());
-    };
-    // …then their snippets, in one pass over the matches from the oldest of them on: each
-    // evaluation of the query merges the doclists of every word it expands to (milliseconds
-    // for a prefix like `bakk*` at a million contacts), so it runs once, not once a hit.
+    }
+    // …then their snippets, from their own texts: asking FTS5 would evaluate the query again.
     let best: Vec<i64> = recent.iter().map(|(_, seq, _)| *seq).collect();
+    let columns = indexed(kind);
     let sql = format!(
-        "SELECT rowid, CASE WHEN rowid IN (SELECT value FROM json_each(?2))
-                THEN snippet({table}_fts, -1, '{OPEN}', '{CLOSE}', '…', 12) END
-         FROM {table}_fts WHERE {table}_fts MATCH ?1 AND rowid >= ?3"
+        "SELECT seq, {} FROM {table} WHERE seq IN (SELECT value FROM json_each(?1))",
+        columns.join(", ")
     );
     let mut snippets: std::collections::HashMap<i64, String> = conn
         .prepare_cached(&sql)?
-        .query_map(
-            params![query, serde_json::json!(best).to_string(), oldest],
-            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?)),
-        )?
-        .filter_map(|row| match row {
-            Ok((seq, Some(snippet))) => Some(Ok((seq, snippet))),
-            Ok((_, None)) => None,
-            Err(e) => Some(Err(e)),
-        })
+        .query_map(params![serde_json::json!(best).to_string()], |r| {
+            let texts = (1..=columns.len())
+                .map(|i| Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default()))
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+            Ok((r.get::<_, i64>(0)?, snippet(&texts, typed)))
+        })?
         .collect::<Result<_, _>>()?;
     Ok(recent
         .into_iter()
@@ -194,6 +187,16 @@ fn search_kind(
             hit
         })
         .collect())
+}
+
+/// The columns of a kind's search index (`<table>_fts`, over the same columns of its table).
+fn indexed(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Contact => &["first_name", "last_name", "emails", "phones", "title"],
+        Kind::Company => &["name", "domain", "website"],
+        Kind::Deal => &["title"],
+        Kind::Activity => &["subject", "body"],
+    }
 }
 
 /// Searches every kind for `text`, at most `limit` hits of each.
@@ -248,6 +251,31 @@ mod tests {
             "inside a word"
         );
         assert_eq!(title_score("", &typed("ada")), 0);
+    }
+
+    #[test]
+    fn the_columns_snippets_are_made_of_are_those_the_index_holds() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::storage::migrate_connection(
+            &mut conn,
+            crate::storage::Schema::Tenant,
+            std::path::Path::new(":memory:"),
+        )
+        .unwrap();
+        for kind in Kind::ALL {
+            let mut columns = conn
+                .prepare(&format!(
+                    "SELECT name FROM pragma_table_info('{}_fts')",
+                    kind.table()
+                ))
+                .unwrap();
+            let columns: Vec<String> = columns
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(columns, indexed(kind), "{kind:?}");
+        }
     }
 
     #[test]
