@@ -378,14 +378,7 @@ async fn a_time_zone_set_by_the_cli_takes_effect_on_the_very_next_page() {
     crate::pages::sign_in_at(&app, &web, "acme", "owner@acme.test").await;
     let zone_of_tasks = || async {
         let html = web.get(app.url("/t/acme/tasks")).send().await.unwrap();
-        let html = html.text().await.unwrap();
-        html.split("data-zone=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_owned()
+        crate::pages::quoted_after(&html.text().await.unwrap(), "data-zone=\"")
     };
     assert_eq!(zone_of_tasks().await, "UTC");
     let refused = cli(

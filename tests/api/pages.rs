@@ -31,7 +31,16 @@ pub fn location(response: &reqwest::Response) -> String {
 
 /// The value of the hidden `csrf` field of a page's form.
 pub fn csrf_of(html: &str) -> String {
-    let start = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+    quoted_after(html, "name=\"csrf\" value=\"")
+}
+
+/// The text from the first `marker` of `html` to the next `"`: an attribute's value, when
+/// `marker` ends with its opening quote.
+pub fn quoted_after(html: &str, marker: &str) -> String {
+    let start = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no {marker} in {html}"))
+        + marker.len();
     html[start..].split('"').next().unwrap().to_owned()
 }
 

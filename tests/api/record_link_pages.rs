@@ -19,13 +19,7 @@ async fn made(who: &mut Browser<'_>, plural: &str, body: Value) -> String {
 }
 
 fn version_of(html: &str) -> String {
-    html.split("name=\"version\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned()
+    crate::pages::quoted_after(html, "name=\"version\" value=\"")
 }
 
 async fn page(app: &TestApp, web: &reqwest::Client, path: &str) -> String {

@@ -21,13 +21,7 @@ async fn contact(who: &mut Browser<'_>, name: &str) -> String {
 
 /// The `version` the page's forms post.
 fn version_of(html: &str) -> String {
-    html.split("name=\"version\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned()
+    crate::pages::quoted_after(html, "name=\"version\" value=\"")
 }
 
 async fn get(app: &TestApp, web: &reqwest::Client, path: &str) -> (u16, String) {
