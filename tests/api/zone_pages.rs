@@ -249,3 +249,28 @@ async fn the_dashboard_counts_today_in_the_readers_zone() {
     assert!(html.contains("<dt>Due today</dt><dd>2</dd>"), "{html}");
     assert!(html.contains("<dt>Overdue</dt><dd>0</dd>"), "{html}");
 }
+
+/// The audit log's "from" and "to" are days where the reader is: at any moment, entries made
+/// now are in Kiritimati's today (which may start tomorrow in UTC) and in Pago Pago's (which may
+/// end yesterday in UTC).
+#[tokio::test]
+async fn the_audit_logs_days_are_the_readers() {
+    let app = TestApp::spawn().await;
+    let (_op, mut people) = acme(&app).await;
+    let (status, made) = people[0]
+        .post(&format!("{API}/contacts"), json!({ "first_name": "Ada" }))
+        .await;
+    assert_eq!(status, 201, "{made}");
+    let (web, jar) = client_with_jar();
+    sign_in_at(&app, &web, "acme", "owner@acme.test").await;
+    for (zone, bound) in [("Pacific/Kiritimati", "from"), ("Pacific/Pago_Pago", "to")] {
+        set_zone(&app, &jar, zone);
+        let path = format!("/t/acme/settings/audit?{bound}={}", today_in(zone));
+        let html = page(&app, &web, &path).await;
+        assert!(html.contains(&format!("data-zone=\"{zone}\"")), "{html}");
+        assert!(
+            !html.contains("No entries match."),
+            "{zone} {bound}: {html}"
+        );
+    }
+}

@@ -1,6 +1,6 @@
 //! The audit log as a page: the tenant's entries newest first, narrowed by a GET form (who,
-//! what the action contains, from and to a date), a page at a time with a link to older
-//! entries. The API's function (`tenant::audit::entries`) behind a form.
+//! what the action contains, from and to a date — days of the reader's zone), a page at a time
+//! with a link to older entries. The API's function (`tenant::audit::entries`) behind a form.
 
 use std::collections::HashMap;
 
@@ -20,7 +20,9 @@ use crate::web::tenant::TenantSession;
 use crate::web::tenant::audit::entries;
 use crate::web::tenant::users::list_users;
 use crate::web::ui::chrome::query_escape;
+use crate::web::ui::reader_zone::ReaderZone;
 use crate::web::ui::{Chrome, render};
+use crate::zone::Zone;
 
 endpoints! { area: Area::TenantApp;
     GET "/settings/audit" => page, Access::Tenant(Role::Admin), 200,
@@ -37,10 +39,10 @@ struct Params {
     actor: String,
     #[serde(default)]
     action: String,
-    /// `YYYY-MM-DD`, from the start of that day (UTC).
+    /// `YYYY-MM-DD`, from the start of that day (in the reader's zone).
     #[serde(default)]
     from: String,
-    /// `YYYY-MM-DD`, to the end of that day (UTC).
+    /// `YYYY-MM-DD`, to the end of that day (in the reader's zone).
     #[serde(default)]
     to: String,
     before: Option<i64>,
@@ -63,6 +65,8 @@ struct Row {
 #[template(path = "settings_audit.html")]
 struct AuditPage {
     chrome: Chrome,
+    /// The zone the filter's days are days of.
+    zone: String,
     params: Params,
     actors: Vec<Actor>,
     rows: Vec<Row>,
@@ -71,8 +75,8 @@ struct AuditPage {
     error: Option<String>,
 }
 
-/// The start of day `text` (`YYYY-MM-DD`, UTC) in unix seconds, plus `days`.
-fn day(text: &str, name: &str, days: i64) -> Result<Option<i64>, ApiError> {
+/// The start in `zone` of day `text` (`YYYY-MM-DD`) plus `days`, in unix seconds.
+fn day(text: &str, name: &str, zone: &Zone, days: i64) -> Result<Option<i64>, ApiError> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
@@ -84,24 +88,23 @@ fn day(text: &str, name: &str, days: i64) -> Result<Option<i64>, ApiError> {
                 format!("{name}: a date, YYYY-MM-DD."),
             )
         })?;
-    Ok(Some(
-        date.midnight().assume_utc().unix_timestamp() + days * 86_400,
-    ))
+    Ok(Some(zone.start_of(date + time::Duration::days(days))))
 }
 
-fn filter_of(params: &Params) -> Result<Filter, ApiError> {
+fn filter_of(params: &Params, zone: &Zone) -> Result<Filter, ApiError> {
     let text = |t: &str| Some(t.trim().to_owned()).filter(|t| !t.is_empty());
     Ok(Filter {
         actor: text(&params.actor),
         action: text(&params.action),
-        from: day(&params.from, "From", 0)?,
-        to: day(&params.to, "To", 1)?,
+        from: day(&params.from, "From", zone, 0)?,
+        to: day(&params.to, "To", zone, 1)?,
     })
 }
 
 async fn page(
     session: TenantSession,
     state: web::Data<AppState>,
+    ReaderZone(zone): ReaderZone,
     params: web::Query<Params>,
 ) -> Result<HttpResponse, ApiError> {
     let params = params.into_inner();
@@ -110,7 +113,7 @@ async fn page(
         .iter()
         .map(|u| (format!("user:{}", u.id), u.email.clone()))
         .collect();
-    let (found, error) = match filter_of(&params) {
+    let (found, error) = match filter_of(&params, &zone) {
         Ok(filter) => (
             entries(&state, &session, filter, params.before, PAGE_SIZE).await?,
             None,
@@ -145,6 +148,7 @@ async fn page(
     let status = error.as_ref().map(|e| e.code().status());
     let page = AuditPage {
         chrome: Chrome::new(&state, &session, NAV_PATH),
+        zone: zone.name().to_owned(),
         actors: users
             .into_iter()
             .map(|u| Actor {
