@@ -94,6 +94,11 @@ impl Zone {
         }
     }
 
+    /// Today in this zone, as stored times are compared with it.
+    pub fn today_span(&self) -> DaySpan {
+        self.span(self.today())
+    }
+
     /// The clock time of `unix_seconds` in this zone, as `HH:MM`.
     pub fn clock(&self, unix_seconds: i64) -> String {
         let moment = Timestamp::from_second(unix_seconds).unwrap_or(Timestamp::UNIX_EPOCH);

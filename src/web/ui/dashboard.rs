@@ -57,7 +57,7 @@ async fn dashboard(
     ReaderZone(zone): ReaderZone,
 ) -> Result<HttpResponse, ApiError> {
     let now = crate::crm::now();
-    let today = zone.span(zone.today());
+    let today = zone.today_span();
     let board = read(&state, &session, move |conn, who| {
         crate::crm::reports::dashboard(conn, &who.visibility, now, &today)
     })

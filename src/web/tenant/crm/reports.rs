@@ -55,7 +55,7 @@ async fn dashboard(
             "timezone: must be a time zone such as Europe/Berlin (a name of the IANA database).",
         )
     })?;
-    let today = zone.span(zone.today());
+    let today = zone.today_span();
     let mut board = read(&state, &session, move |conn, who| {
         reports::dashboard(conn, &who.visibility, now, &today)
     })

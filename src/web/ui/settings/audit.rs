@@ -8,7 +8,6 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use time::format_description::well_known::Rfc3339;
-use time::macros::format_description;
 
 use super::{NAV_PATH, sentence, with_status};
 use crate::audit::{Entry, Filter};
@@ -81,13 +80,12 @@ fn day(text: &str, name: &str, zone: &Zone, days: i64) -> Result<Option<i64>, Ap
     if text.is_empty() {
         return Ok(None);
     }
-    let date =
-        time::Date::parse(text, format_description!("[year]-[month]-[day]")).map_err(|_| {
-            ApiError::with_message(
-                ErrorCode::InvalidQuery,
-                format!("{name}: a date, YYYY-MM-DD."),
-            )
-        })?;
+    let date = crate::web::ui::activity::parse_day(text).ok_or_else(|| {
+        ApiError::with_message(
+            ErrorCode::InvalidQuery,
+            format!("{name}: a date, YYYY-MM-DD."),
+        )
+    })?;
     Ok(Some(zone.start_of(date + time::Duration::days(days))))
 }
 
