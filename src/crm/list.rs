@@ -233,6 +233,32 @@ fn link_condition(filter: &Filter, params: &mut Vec<Sql>) -> Result<String, CrmE
     ))
 }
 
+/// The placeholders of the values an `eq` or `in` filter lists, each checked as the field's.
+fn one_of(
+    target: &Target,
+    defs: &[FieldDef],
+    filter: &Filter,
+    me: Option<&str>,
+    params: &mut Vec<Sql>,
+) -> Result<String, CrmError> {
+    let items: Vec<Value> = match (&filter.op, &filter.value) {
+        (Op::Eq, v) => vec![v.clone()],
+        (Op::In, Value::Array(items)) if !items.is_empty() && items.len() <= 100 => items.clone(),
+        _ => {
+            return Err(CrmError::invalid(
+                &filter.field,
+                "in takes a list of 1 to 100 values",
+            ));
+        }
+    };
+    let mut marks = Vec::new();
+    for item in &items {
+        params.push(filter_value(target, defs, item, me)?);
+        marks.push(format!("?{}", params.len()));
+    }
+    Ok(marks.join(", "))
+}
+
 /// One filter as SQL, its parameters appended to `params`.
 fn condition(
     kind: Kind,
@@ -281,26 +307,13 @@ fn condition(
         Op::Empty => format!("({expr} IS NULL OR {expr} = '')"),
         Op::NotEmpty => format!("({expr} IS NOT NULL AND {expr} <> '')"),
         Op::Eq | Op::In => {
-            let items: Vec<Value> = match (&filter.op, &filter.value) {
-                (Op::Eq, v) => vec![v.clone()],
-                (Op::In, Value::Array(items)) if !items.is_empty() && items.len() <= 100 => {
-                    items.clone()
-                }
-                _ => {
-                    return Err(CrmError::invalid(
-                        name,
-                        "in takes a list of 1 to 100 values",
-                    ));
-                }
-            };
-            let mut marks = Vec::new();
-            for item in &items {
-                let value = filter_value(&target, defs, item, me)?;
-                marks.push(push(params, value));
-            }
-            let marks = marks.join(", ");
+            let marks = one_of(&target, defs, filter, me, params)?;
             if list_field {
                 format!("EXISTS (SELECT 1 FROM json_each({expr}) WHERE lower(value) IN ({marks}))")
+            } else if matches!(target.ty, Checked::Builtin(_, FieldType::Name)) {
+                // Names are indexed ignoring case: the first finds them through the index
+                // (without it, every record is read), the second keeps exactly what was asked.
+                format!("({expr} COLLATE NOCASE IN ({marks}) AND {expr} IN ({marks}))")
             } else {
                 format!("{expr} IN ({marks})")
             }
@@ -567,5 +580,53 @@ fn after(
         format!("({expr} IS NULL OR {keyed})")
     } else {
         keyed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crm::visibility::Visibility;
+    use crate::storage::{Database, Schema, query_plan};
+
+    /// A name asked for exactly (as a form naming a company does) is found through the
+    /// name's index, which keeps names ignoring case.
+    #[test]
+    fn a_name_asked_for_exactly_is_found_through_its_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _) = Database::open(&dir.path().join("t.db"), Schema::Tenant, 1).unwrap();
+        let conn = db.conn().unwrap();
+        for (kind, field, op, value, index) in [
+            (
+                Kind::Company,
+                "name",
+                Op::Eq,
+                json!("Acme"),
+                "companies_by_name",
+            ),
+            (
+                Kind::Contact,
+                "last_name",
+                Op::In,
+                json!(["Lovelace", "Hopper"]),
+                "contacts_by_last_name",
+            ),
+        ] {
+            let query = Query {
+                filters: vec![Filter {
+                    field: field.into(),
+                    op,
+                    value,
+                }],
+                ..Query::default()
+            };
+            let all = Visibility::all().scope(kind);
+            let selection = select(&conn, kind, &query, &all, None, None).unwrap();
+            let plan = query_plan(&conn, &selection.sql);
+            assert!(
+                plan.contains(&format!("SEARCH {} USING INDEX {index}", kind.table())),
+                "{field}: {plan}"
+            );
+        }
     }
 }

@@ -223,6 +223,21 @@ impl Database {
     }
 }
 
+/// How SQLite would run `sql`: the details of `EXPLAIN QUERY PLAN`, joined by `; `. For
+/// tests that keep a query on its index.
+#[cfg(test)]
+pub fn query_plan(conn: &Connection, sql: &str) -> String {
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    // Unbound parameters are NULL: enough for a plan.
+    let rows = stmt
+        .query_map(
+            rusqlite::params_from_iter(vec![rusqlite::types::Null; stmt.parameter_count()]),
+            |r| r.get::<_, String>(3),
+        )
+        .unwrap();
+    rows.map(Result::unwrap).collect::<Vec<_>>().join("; ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,19 +28,7 @@ pub fn refresh(conn: &Connection) -> rusqlite::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::{Database, Schema};
-
-    fn plan(conn: &Connection, sql: &str) -> String {
-        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        // Unbound parameters are NULL: enough for a plan.
-        let rows = stmt
-            .query_map(
-                rusqlite::params_from_iter(vec![rusqlite::types::Null; stmt.parameter_count()]),
-                |r| r.get::<_, String>(3),
-            )
-            .unwrap();
-        rows.map(Result::unwrap).collect::<Vec<_>>().join("; ")
-    }
+    use crate::storage::{Database, Schema, query_plan};
 
     #[test]
     fn search_index_pages_are_deleted_by_rowid_however_young_the_statistics() {
@@ -63,7 +51,7 @@ mod tests {
         // Any connection of the pool, opened afterwards, plans with what is in the file.
         let conn = Connection::open(db.path()).unwrap();
         // FTS5's own statement, as it removes a merged segment.
-        let delete = plan(
+        let delete = query_plan(
             &conn,
             "DELETE FROM 'main'.'contacts_fts_data' WHERE id>=? AND id<=?",
         );

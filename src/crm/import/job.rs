@@ -38,6 +38,18 @@ const TEMP_CACHE_KIB: i64 = 8 * 1024;
 const YIELD: Duration = Duration::from_millis(3);
 /// Most bytes of rejected rows held before they are written.
 const BATCH_REJECT_BYTES: usize = 8 * 1024 * 1024;
+
+/// The live contact with an e-mail address, the oldest first.
+const CONTACT_BY_EMAIL: &str =
+    "SELECT id FROM contacts WHERE email = ?1 AND deleted_at IS NULL ORDER BY seq LIMIT 1";
+/// The live company with a domain, the oldest first.
+const COMPANY_BY_DOMAIN: &str =
+    "SELECT id FROM companies WHERE domain = ?1 AND deleted_at IS NULL ORDER BY seq LIMIT 1";
+/// The live company of exactly this name, the oldest first. Names are indexed ignoring case,
+/// so the lookup asks the index for the name in any case and keeps the exact one: a plain
+/// `name = ?1` cannot use that index and reads every company, once per name in the file.
+const COMPANY_BY_NAME: &str = "SELECT id FROM companies
+     WHERE name = ?1 COLLATE NOCASE AND name = ?1 AND deleted_at IS NULL ORDER BY seq LIMIT 1";
 /// Skipped rows whose reasons are kept in the outcome.
 const SKIP_EXAMPLES: usize = 20;
 
@@ -479,14 +491,8 @@ impl Writer {
     fn find(&self, conn: &Connection, key: &str) -> Result<Option<String>, CrmError> {
         let value = &key[1..];
         let sql = match &self.match_on {
-            MatchOn::Email => Some(
-                "SELECT id FROM contacts WHERE email = ?1 AND deleted_at IS NULL ORDER BY seq LIMIT 1"
-                    .to_owned(),
-            ),
-            MatchOn::Domain => Some(
-                "SELECT id FROM companies WHERE domain = ?1 AND deleted_at IS NULL ORDER BY seq LIMIT 1"
-                    .to_owned(),
-            ),
+            MatchOn::Email => Some(CONTACT_BY_EMAIL.to_owned()),
+            MatchOn::Domain => Some(COMPANY_BY_DOMAIN.to_owned()),
             MatchOn::Id => Some(format!(
                 "SELECT id FROM {} WHERE id = ?1 AND deleted_at IS NULL",
                 self.cx.kind.table()
@@ -547,10 +553,7 @@ impl Writer {
 
     fn find_or_make_company(&mut self, conn: &Connection, name: &str) -> Result<String, CrmError> {
         let found: Option<String> = conn
-            .prepare_cached(
-                "SELECT id FROM companies WHERE name = ?1 AND deleted_at IS NULL
-                 ORDER BY seq LIMIT 1",
-            )?
+            .prepare_cached(COMPANY_BY_NAME)?
             .query_row([name], |r| r.get(0))
             .optional()?;
         if let Some(id) = found {
@@ -841,5 +844,31 @@ impl IdMaker {
     fn next(&mut self) -> String {
         self.next += 1;
         format!("{}{:012x}", self.prefix, self.next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{Database, Schema, query_plan};
+
+    /// Each lookup a row makes goes straight to its record through an index: a lookup that
+    /// scans is paid once per row, and a million-row import slows by orders of magnitude.
+    #[test]
+    fn the_lookups_of_each_row_search_an_index_rather_than_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _) = Database::open(&dir.path().join("t.db"), Schema::Tenant, 1).unwrap();
+        let conn = db.conn().unwrap();
+        for (sql, index) in [
+            (CONTACT_BY_EMAIL, "contacts_by_email"),
+            (COMPANY_BY_DOMAIN, "companies_by_domain"),
+            (COMPANY_BY_NAME, "companies_by_name"),
+        ] {
+            let plan = query_plan(&conn, sql);
+            assert!(
+                plan.starts_with("SEARCH") && plan.contains(index) && !plan.contains("TEMP B-TREE"),
+                "{sql}: {plan}"
+            );
+        }
     }
 }
