@@ -63,6 +63,14 @@ pub fn configure_connection(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(CONNECTION_PRAGMAS)
 }
 
+/// A connection of its own to the database at `path`, with Holdfast's PRAGMAs: for work that
+/// runs on a thread of its own, outside the pool.
+pub fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    configure_connection(&conn)?;
+    Ok(conn)
+}
+
 /// Waits for another connection's write lock, looking again every millisecond for up to
 /// [`BUSY_TIMEOUT`]. SQLite's own busy timeout backs off to a look every 100 ms: a writer
 /// that commits batch after batch (an import) then takes the lock again before a waiting

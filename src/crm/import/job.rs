@@ -12,6 +12,7 @@ use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use serde_json::{Map, Value, json};
 
+use super::checkpoints;
 use super::columns::{self, Target};
 use super::convert::{self, CompanyRef, Context, Prepared};
 use super::ledger::{self, Counts, Duplicates, Import, Rejected, State};
@@ -102,9 +103,11 @@ pub fn run(
     runner: &Runner,
 ) -> Result<Import, CrmError> {
     let import = ledger::get(conn, id)?;
-    let result = Run::new(conn, &import, path, runner).and_then(|mut run| {
-        run.all()?;
-        Ok((run.writer.counts, std::mem::take(&mut run.writer.skips)))
+    let result = checkpoints::alongside(conn, |conn| {
+        Run::new(conn, &import, path, runner).and_then(|mut run| {
+            run.all()?;
+            Ok((run.writer.counts, std::mem::take(&mut run.writer.skips)))
+        })
     });
     let (state, failure, mut outcome) = match result {
         Ok((counts, skips)) => {

@@ -3,13 +3,15 @@
 //! the API would, `job` writes the rows in batches (or checks them, changing nothing),
 //! `ledger` keeps each import's state and what undoes it, and `undo` takes back a failed or
 //! cancelled run and reverts an import that is done; `staging` holds a batch's new
-//! records until they are written together.
+//! records until they are written together, and `checkpoints` copies what they wrote into
+//! the database file on another thread meanwhile.
 //!
 //! An import's file waits in `<data>/imports/<tenant-id>/<import-id>.csv` (the CLI reads
 //! the operator's file where it is). While a run goes on, its runner holds a lock on
 //! `<import-id>.lock` there: a run whose lock is free has lost its runner (a crash, a
 //! restart), and [`recover`] takes it back.
 
+mod checkpoints;
 pub mod columns;
 pub mod convert;
 mod job;

@@ -403,8 +403,8 @@ pub(crate) async fn launch(
                 .hold(&id)
                 .map_err(ApiError::internal)?
                 .ok_or_else(|| CrmError::Conflict("the import is running".into()))?;
-            let mut conn = rusqlite::Connection::open(db.path()).map_err(ApiError::internal)?;
-            crate::storage::configure_connection(&conn).map_err(ApiError::internal)?;
+            let mut conn =
+                crate::storage::open_connection(db.path()).map_err(ApiError::internal)?;
             let tx = conn
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                 .map_err(ApiError::internal)?;
