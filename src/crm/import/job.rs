@@ -6,12 +6,14 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use serde_json::{Map, Value, json};
 
+use super::ahead::Ahead;
 use super::checkpoints;
 use super::columns::{self, Target};
 use super::convert::{self, CompanyRef, Context, Prepared};
@@ -196,15 +198,14 @@ enum MatchOn {
 /// A run under way: the connection, the file, and what writes the rows.
 struct Run<'a> {
     conn: &'a mut Connection,
-    source: Source,
+    rows: Ahead,
     writer: Writer,
     authority: &'a (dyn Fn() -> Result<(), String> + Send),
 }
 
 /// What one row needs to be written, and what the run has done so far.
 struct Writer {
-    cx: Context,
-    targets: Vec<Target>,
+    cx: Arc<Context>,
     actor: Actor,
     match_on: MatchOn,
     duplicates: Duplicates,
@@ -294,13 +295,13 @@ impl<'a> Run<'a> {
             )?;
         }
         let detail = json!({ "import_id": import.id, "file": import.file_name });
+        let cx = Arc::new(cx);
         Ok(Self {
             conn,
-            source,
+            rows: Ahead::start(source, Arc::clone(&cx), Arc::new(targets)),
             authority: &*runner.authority,
             writer: Writer {
                 cx,
-                targets,
                 actor: runner.actor.clone(),
                 match_on,
                 duplicates: import.plan.duplicates,
@@ -347,7 +348,6 @@ impl<'a> Run<'a> {
         w.tag_ids.clear();
         w.company_ids.clear();
         let started = Instant::now();
-        let header = self.source.header().to_vec();
         let mut rejects: Vec<Rejected> = Vec::new();
         let mut reject_bytes = 0;
         let mut more = true;
@@ -358,22 +358,19 @@ impl<'a> Run<'a> {
             {
                 break;
             }
-            let Some(row) = self.source.next_row()? else {
+            let Some(row) = self.rows.next_row()? else {
                 more = false;
                 break;
             };
-            if row.fields.iter().all(|f| f.trim().is_empty()) {
-                continue;
-            }
             w.counts.rows += 1;
             let line = i64::try_from(row.line).unwrap_or(i64::MAX);
-            let outcome = match convert::prepare(&w.cx, &header, &w.targets, &row.fields) {
+            let outcome = match row.outcome {
                 Ok(prepared) => w.row(&tx, prepared, line)?,
                 Err(reject) => Some(reject),
             };
             if let Some(reject) = outcome {
                 w.counts.rejected += 1;
-                let fields: Vec<String> = row.fields.iter().map(|f| (*f).to_owned()).collect();
+                let fields = row.fields;
                 reject_bytes += fields.iter().map(String::len).sum::<usize>() + reject.reason.len();
                 rejects.push(Rejected {
                     line,
@@ -391,7 +388,7 @@ impl<'a> Run<'a> {
         for rejected in &rejects {
             ledger::add_rejected(&tx, w.seq, rejected)?;
         }
-        ledger::progress(&tx, w.seq, &w.counts, self.source.bytes_done())?;
+        ledger::progress(&tx, w.seq, &w.counts, self.rows.bytes_done())?;
         tx.commit()?;
         // Let writers that waited for this batch in before the next one (they look every
         // millisecond: see `storage::configure_connection`).

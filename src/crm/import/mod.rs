@@ -1,7 +1,7 @@
 //! Importing CSV files of contacts, companies or deals into a tenant: `source` reads the
 //! file as a stream, `columns` matches its header to fields, `convert` checks each row as
-//! the API would, `job` writes the rows in batches (or checks them, changing nothing),
-//! `ledger` keeps each import's state and what undoes it, and `undo` takes back a failed or
+//! the API would (`ahead` reads and checks rows on a thread of their own), `job` writes the
+//! rows in batches (or checks them, changing nothing), `ledger` keeps each import's state and what undoes it, and `undo` takes back a failed or
 //! cancelled run and reverts an import that is done; `staging` holds a batch's new
 //! records until they are written together, and `checkpoints` copies what they wrote into
 //! the database file on another thread meanwhile.
@@ -11,6 +11,7 @@
 //! `<import-id>.lock` there: a run whose lock is free has lost its runner (a crash, a
 //! restart), and [`recover`] takes it back.
 
+mod ahead;
 mod checkpoints;
 pub mod columns;
 pub mod convert;
