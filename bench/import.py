@@ -215,7 +215,9 @@ def export(binary, csv_path, rows):
         duplicates(conn, cookie, db)
         copy = os.path.join(data_dir, "copy.db")
         subprocess.run(["sqlite3", db, f"VACUUM INTO '{copy}'"], check=True)
-        csrf = None
+        # The copy can outlast the server's keep-alive: a new connection.
+        conn.close()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
         conn.request("GET", "/t/acme/api/v1/auth/me", headers={"Cookie": cookie})
         me = conn.getresponse()
         csrf = json.loads(me.read()).get("csrf_token")

@@ -17,7 +17,7 @@ use super::source::{FileError, Source};
 /// Rows handed over at a time.
 const CHUNK_ROWS: usize = 256;
 /// Chunks read ahead at most.
-const CHUNKS_AHEAD: usize = 16;
+const CHUNKS_AHEAD: usize = 4;
 
 /// One row of the file, checked: what it would write or why not, and its fields as they
 /// were (for the rejected rows' file).
