@@ -92,6 +92,8 @@ pub struct Database {
     generations: Arc<Generations>,
     /// Connections asked for when none was idle: how often, and how long they took.
     waits: Arc<PoolWaits>,
+    /// The one connection this process writes the file through: see [`Database::writer`].
+    writer: Pool<SqliteConnectionManager>,
 }
 
 /// Waits for a pooled connection, counted for the metrics.
@@ -153,20 +155,29 @@ impl Database {
         let report = migrations::migrate(&mut conn, schema, path)?;
         drop(conn);
 
-        let manager = SqliteConnectionManager::file(path)
-            .with_flags(flags)
-            .with_init(|conn| configure_connection(conn));
+        let manager = || {
+            SqliteConnectionManager::file(path)
+                .with_flags(flags)
+                .with_init(|conn| configure_connection(conn))
+        };
         let pool = Pool::builder()
             .max_size(pool_size)
             .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(10))
-            .build(manager)?;
+            .build(manager())?;
+        // A writer waits for its turn as long as it would for SQLite's lock.
+        let writer = Pool::builder()
+            .max_size(1)
+            .min_idle(Some(0))
+            .connection_timeout(BUSY_TIMEOUT)
+            .build(manager())?;
         Ok((
             Self {
                 pool,
                 path: path.to_path_buf(),
                 generations: Arc::default(),
                 waits: Arc::default(),
+                writer,
             },
             report,
         ))
@@ -185,6 +196,18 @@ impl Database {
     pub fn pool_state(&self) -> (u32, u32) {
         let state = self.pool.state();
         (state.connections, state.idle_connections)
+    }
+
+    /// The connection for a write transaction: one per file and process, so this process's
+    /// writers take turns here and each begins the moment the last one ends (at SQLite's
+    /// lock, a waiter looks again only a millisecond later: `wait_for_writer`). Being the
+    /// only one that writes, its page cache stays valid from one transaction to the next;
+    /// when connections of the pool took turns to write, each found the file changed by
+    /// another and read its pages again. Writers of other processes (the CLI) still meet at
+    /// SQLite's lock, which is what guarantees one writer at a time. Blocking; never ask
+    /// for it while holding it.
+    pub fn writer(&self) -> Result<PooledConnection<SqliteConnectionManager>, StorageError> {
+        Ok(self.writer.get()?)
     }
 
     /// What has been committed to this file, as a number: see [`Generations`].
@@ -249,6 +272,40 @@ pub fn query_plan(conn: &Connection, sql: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_writer_is_one_connection_that_writers_take_in_turn() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _) = Database::open(&dir.path().join("t.db"), Schema::Control, 2).unwrap();
+        db.writer()
+            .unwrap()
+            .execute_batch("CREATE TABLE t (x)")
+            .unwrap();
+        let first = db.writer().unwrap();
+        first
+            .execute_batch("BEGIN IMMEDIATE; INSERT INTO t VALUES (1)")
+            .unwrap();
+        let next = {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                // Waits for the turn, not for SQLite's lock: it never sees the first's
+                // transaction open.
+                let conn = db.writer().unwrap();
+                assert!(conn.is_autocommit());
+                conn.query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0))
+                    .unwrap()
+            })
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(!next.is_finished(), "the next writer waits for its turn");
+        first.execute_batch("COMMIT").unwrap();
+        drop(first);
+        assert_eq!(
+            next.join().unwrap(),
+            1,
+            "and then sees what the first wrote"
+        );
+    }
 
     #[test]
     fn every_connection_gets_the_pragmas() {

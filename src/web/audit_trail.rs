@@ -159,7 +159,7 @@ async fn write(state: &web::Data<AppState>, log: Log, entry: NewEntry) {
             let databases = std::sync::Arc::clone(&state.tenant_dbs);
             web::block(move || -> anyhow::Result<()> {
                 let db = databases.get(&id)?;
-                audit::record(&mut *db.conn()?, &entry)?;
+                audit::record(&mut *db.writer()?, &entry)?;
                 Ok(())
             })
             .await

@@ -118,7 +118,12 @@ where
             None
         };
         // Every connection busy for the pool's whole wait: overloaded, not broken.
-        let mut conn = db.conn().map_err(|e| {
+        let conn = if txn == Txn::Write {
+            db.writer()
+        } else {
+            db.conn()
+        };
+        let mut conn = conn.map_err(|e| {
             ApiError::with_message(
                 ErrorCode::NotReady,
                 "This tenant's database is busy; try again shortly.",
