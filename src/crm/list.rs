@@ -587,14 +587,13 @@ fn after(
 mod tests {
     use super::*;
     use crate::crm::visibility::Visibility;
-    use crate::storage::{Database, Schema, query_plan};
+    use crate::storage::{query_plan, scratch_tenant_db};
 
     /// A name asked for exactly (as a form naming a company does) is found through the
     /// name's index, which keeps names ignoring case.
     #[test]
     fn a_name_asked_for_exactly_is_found_through_its_index() {
-        let dir = tempfile::tempdir().unwrap();
-        let (db, _) = Database::open(&dir.path().join("t.db"), Schema::Tenant, 1).unwrap();
+        let (_dir, db) = scratch_tenant_db(1);
         let conn = db.conn().unwrap();
         for (kind, field, op, value, index) in [
             (

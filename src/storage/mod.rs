@@ -269,6 +269,15 @@ pub fn query_plan(conn: &Connection, sql: &str) -> String {
     rows.map(Result::unwrap).collect::<Vec<_>>().join("; ")
 }
 
+/// A new tenant database in a directory of its own, removed when the directory is dropped.
+/// For tests that need the tenant schema and nothing else.
+#[cfg(test)]
+pub fn scratch_tenant_db(pool_size: u32) -> (tempfile::TempDir, Database) {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = Database::open(&dir.path().join("t.db"), Schema::Tenant, pool_size).unwrap();
+    (dir, db)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,12 +28,11 @@ pub fn refresh(conn: &Connection) -> rusqlite::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::{Database, Schema, query_plan};
+    use crate::storage::{query_plan, scratch_tenant_db};
 
     #[test]
     fn search_index_pages_are_deleted_by_rowid_however_young_the_statistics() {
-        let dir = tempfile::tempdir().unwrap();
-        let (db, _) = Database::open(&dir.path().join("t.db"), Schema::Tenant, 2).unwrap();
+        let (_dir, db) = scratch_tenant_db(2);
         let conn = db.conn().unwrap();
         conn.execute(
             "INSERT INTO contacts (id, first_name, created_at, created_by, updated_at, updated_by)

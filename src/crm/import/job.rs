@@ -852,14 +852,13 @@ impl IdMaker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::{Database, Schema, query_plan};
+    use crate::storage::{query_plan, scratch_tenant_db};
 
     /// Each lookup a row makes goes straight to its record through an index: a lookup that
     /// scans is paid once per row, and a million-row import slows by orders of magnitude.
     #[test]
     fn the_lookups_of_each_row_search_an_index_rather_than_scan() {
-        let dir = tempfile::tempdir().unwrap();
-        let (db, _) = Database::open(&dir.path().join("t.db"), Schema::Tenant, 1).unwrap();
+        let (_dir, db) = scratch_tenant_db(1);
         let conn = db.conn().unwrap();
         for (sql, index) in [
             (CONTACT_BY_EMAIL, "contacts_by_email"),
