@@ -2,7 +2,12 @@
 //! let through (and every refusal of an identified caller), so a route added later is
 //! audited without anyone remembering to: tenant routes in the tenant's database, the rest in
 //! the control database. Handlers may name the call's target more precisely than its path.
+//!
+//! A tenant call that changes the tenant's database hands its entry to its own write
+//! transaction ([`EntryInTransaction`]): the change and its entry commit together, so no
+//! change is ever left without its entry, and the tenant's writer is taken once, not twice.
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use actix_web::dev::ServiceResponse;
@@ -22,7 +27,99 @@ struct AuditTarget(String);
 
 /// Names the target of this call in the audit log (default: the request path).
 pub fn note_target(req: &HttpRequest, target: impl Into<String>) {
-    req.extensions_mut().insert(AuditTarget(target.into()));
+    let target = target.into();
+    if let Some(handoff) = req
+        .extensions()
+        .get::<TenantSession>()
+        .and_then(|s| s.audit.as_ref())
+    {
+        handoff.name_target(target.clone());
+    }
+    req.extensions_mut().insert(AuditTarget(target));
+}
+
+/// A tenant call's entry, waiting for the call's write transaction to append it. The gate
+/// makes one for each call that may change state; the first write transaction of the call
+/// that commits holds the entry, and the gate writes it itself only if none did.
+#[derive(Debug, Clone)]
+pub struct EntryInTransaction(Arc<Mutex<Handoff>>);
+
+#[derive(Debug)]
+struct Handoff {
+    entry: NewEntry,
+    /// A committed transaction holds the entry.
+    written: bool,
+}
+
+impl EntryInTransaction {
+    fn new(entry: NewEntry) -> Self {
+        Self(Arc::new(Mutex::new(Handoff {
+            entry,
+            written: false,
+        })))
+    }
+
+    fn handoff(&self) -> std::sync::MutexGuard<'_, Handoff> {
+        // The state is a plain value: whatever a panicking holder left is still readable.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Names what the call acts on, for a target known only inside its transaction (the id
+    /// of a record it creates).
+    pub fn name_target(&self, target: String) {
+        self.handoff().entry.target = target;
+    }
+
+    /// Appends the entry, as a success, to the transaction `conn` is in, unless a committed
+    /// transaction of this call already holds it. Answers whether it appended: then
+    /// [`Self::committed`] must follow once the transaction commits.
+    pub fn append(
+        &self,
+        conn: &rusqlite::Connection,
+    ) -> Result<bool, crate::storage::StorageError> {
+        let handoff = self.handoff();
+        if handoff.written {
+            return Ok(false);
+        }
+        audit::append(conn, &handoff.entry)?;
+        Ok(true)
+    }
+
+    /// The transaction that appended the entry has committed.
+    pub fn committed(&self) {
+        self.handoff().written = true;
+    }
+
+    fn written(&self) -> bool {
+        self.handoff().written
+    }
+
+    fn target(&self) -> String {
+        self.handoff().entry.target.clone()
+    }
+}
+
+/// The entry a tenant call's write transaction appends for it, if the call may change
+/// state (`None` for reads, which are not recorded).
+pub fn entry_in_transaction(
+    req: &HttpRequest,
+    session: &TenantSession,
+    action: &str,
+) -> Option<EntryInTransaction> {
+    if !changes_state(req) {
+        return None;
+    }
+    Some(EntryInTransaction::new(NewEntry {
+        actor: session.actor(),
+        action: action.to_owned(),
+        target: req.path().to_owned(),
+        address: Some(client_address(req)),
+        outcome: Outcome::Success,
+    }))
+}
+
+fn changes_state(req: &HttpRequest) -> bool {
+    !matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS")
 }
 
 /// How the log names a caller nobody has authenticated.
@@ -102,7 +199,7 @@ fn outcome<B>(response: &ServiceResponse<B>) -> Outcome {
 /// Records a finished call, if it changed (or tried to change) state.
 pub async fn record_call<B>(action: String, response: &ServiceResponse<B>) {
     let req = response.request();
-    if matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS") {
+    if !changes_state(req) {
         return;
     }
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
@@ -111,6 +208,15 @@ pub async fn record_call<B>(action: String, response: &ServiceResponse<B>) {
     let Some((log, mut entry)) = describe(req, response) else {
         return;
     };
+    let in_transaction = req
+        .extensions()
+        .get::<TenantSession>()
+        .and_then(|s| s.audit.as_ref().map(EntryInTransaction::written))
+        .unwrap_or(false);
+    if in_transaction && entry.outcome == Outcome::Success {
+        // Committed with the change it records.
+        return;
+    }
     if let (ANONYMOUS, Outcome::Refused(code)) = (entry.actor.as_str(), entry.outcome)
         && !within_budget(&state, &mut entry, code)
     {
@@ -123,6 +229,9 @@ pub async fn record_call<B>(action: String, response: &ServiceResponse<B>) {
 /// Where the entry for this call goes, and what it says.
 fn describe<B>(req: &HttpRequest, response: &ServiceResponse<B>) -> Option<(Log, NewEntry)> {
     let extensions = req.extensions();
+    let handoff = extensions
+        .get::<TenantSession>()
+        .and_then(|s| s.audit.as_ref());
     let (actor, log) = if let Some(session) = extensions.get::<TenantSession>() {
         (session.actor(), tenant_log(&session.current))
     } else if let Some(current) = extensions.get::<CurrentTenant>() {
@@ -135,9 +244,11 @@ fn describe<B>(req: &HttpRequest, response: &ServiceResponse<B>) -> Option<(Log,
     let entry = NewEntry {
         actor,
         action: String::new(),
-        target: extensions
-            .get::<AuditTarget>()
-            .map_or_else(|| req.path().to_owned(), |t| t.0.clone()),
+        target: match (extensions.get::<AuditTarget>(), handoff) {
+            (Some(noted), _) => noted.0.clone(),
+            (None, Some(handoff)) => handoff.target(),
+            (None, None) => req.path().to_owned(),
+        },
         address: Some(client_address(req)),
         outcome: outcome(response),
     };
@@ -156,7 +267,7 @@ async fn write(state: &web::Data<AppState>, log: Log, entry: NewEntry) {
             .await
             .map_err(anyhow::Error::from),
         Log::Tenant(id) => {
-            let databases = std::sync::Arc::clone(&state.tenant_dbs);
+            let databases = Arc::clone(&state.tenant_dbs);
             web::block(move || -> anyhow::Result<()> {
                 let db = databases.get(&id)?;
                 audit::record(&mut *db.writer()?, &entry)?;

@@ -205,7 +205,9 @@ pub async fn gate(
             req.extensions_mut().insert(tenant);
         }
         Access::Tenant(minimum) => {
-            let session = super::tenant::authenticate(req.request()).await?;
+            let mut session = super::tenant::authenticate(req.request()).await?;
+            session.audit =
+                super::audit_trail::entry_in_transaction(req.request(), &session, &action);
             if form_post {
                 super::ui::check_form_csrf(&mut req, session.csrf_token.as_deref()).await?;
             }

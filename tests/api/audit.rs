@@ -3,7 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Browser, Holdfast, PASSWORD, TestApp, install_license, invite_owner, set_up};
+use crate::helpers::{
+    Browser, Holdfast, PASSWORD, TestApp, install_license, invite_owner, licensed_tenants, set_up,
+};
 
 fn actions(entries: &Value) -> Vec<String> {
     entries
@@ -462,4 +464,60 @@ async fn the_audit_log_is_filtered_by_action_time_and_actor() {
     assert_eq!(future["entries"].as_array().unwrap().len(), 0);
     let (status, _) = op.get("/api/v1/admin/audit?from=yesterday").await;
     assert_eq!(status, 400);
+}
+
+/// A tenant's database file, opened beside the running server.
+fn tenant_file(app: &TestApp, slug: &str) -> rusqlite::Connection {
+    let id: String = rusqlite::Connection::open(app.data_dir().join("holdfast.db"))
+        .unwrap()
+        .query_row("SELECT id FROM tenants WHERE slug = ?1", [slug], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    rusqlite::Connection::open(app.tenant_dbs().path(&id.parse().unwrap())).unwrap()
+}
+
+/// A CRM change commits with its audit entry, in one transaction: when the entry cannot be
+/// written, the change is not made either, so the log never misses a change.
+#[tokio::test]
+async fn a_crm_change_commits_with_its_audit_entry_or_not_at_all() {
+    let app = TestApp::spawn().await;
+    let mut people = licensed_tenants(&app, &["acme"]).await.remove(0);
+    let owner = &mut people[0].1;
+    let base = "/t/acme/api/v1";
+    let (status, ada) = owner
+        .post(&format!("{base}/contacts"), json!({ "first_name": "Ada" }))
+        .await;
+    assert_eq!(status, 201, "{ada}");
+    let (_, log) = owner.get(&format!("{base}/audit")).await;
+    assert_eq!(
+        actions(&log["entries"])[0],
+        format!(
+            "POST /api/v1/contacts contact {} success",
+            ada["contact"]["id"].as_str().unwrap()
+        )
+    );
+
+    // The tenant's log takes no entry (as a broken file would not).
+    let file = tenant_file(&app, "acme");
+    file.execute_batch(
+        "CREATE TRIGGER closed_log BEFORE INSERT ON audit_log
+         BEGIN SELECT RAISE(ABORT, 'the log is closed'); END;",
+    )
+    .unwrap();
+    let (status, body) = owner
+        .post(&format!("{base}/contacts"), json!({ "first_name": "Bea" }))
+        .await;
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(body["error"]["code"], "internal_error", "{body}");
+    file.execute_batch("DROP TRIGGER closed_log").unwrap();
+
+    let (_, list) = owner.get(&format!("{base}/contacts")).await;
+    let names: Vec<&str> = list["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["first_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Ada"], "the change went with its entry");
 }

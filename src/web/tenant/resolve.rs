@@ -96,6 +96,9 @@ pub struct TenantSession {
     pub csrf_token: Option<String>,
     /// The signed-in user, as read when the request was authenticated (cookie sessions only).
     pub user: Option<User>,
+    /// The call's audit entry, for its write transaction to commit with the change (set by
+    /// the gate on calls that may change state).
+    pub audit: Option<crate::web::audit_trail::EntryInTransaction>,
 }
 
 impl TenantSession {
@@ -168,6 +171,7 @@ pub async fn authenticate(req: &HttpRequest) -> Result<TenantSession, ApiError> 
                 role: holder.role,
                 csrf_token: None,
                 user: None,
+                audit: None,
             })
         }
         Some(Presented::Session(Some((session, user)))) => {
@@ -187,6 +191,7 @@ pub async fn authenticate(req: &HttpRequest) -> Result<TenantSession, ApiError> 
                 role: user.role,
                 csrf_token: Some(session.csrf_token),
                 user: Some(user),
+                audit: None,
             })
         }
         Some(Presented::Session(None) | Presented::Nothing) | None => {

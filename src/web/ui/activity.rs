@@ -11,7 +11,7 @@ use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
 use crate::crm::list::{self, Filter, Query};
-use crate::crm::records::{self, Record};
+use crate::crm::records::Record;
 use crate::crm::visibility::Scope;
 use crate::crm::{CrmError, Kind};
 use crate::error::{ApiError, ErrorCode};
@@ -143,8 +143,7 @@ pub async fn create(
     body: Map<String, Value>,
 ) -> Result<Record, ApiError> {
     write(state, session, move |conn, who| {
-        let input = records::parse(conn, Kind::Activity, &body, true)?;
-        records::create(conn, Kind::Activity, input, who.env(&HashSet::new()))
+        who.create(conn, Kind::Activity, &body, &HashSet::new())
     })
     .await
 }

@@ -5,7 +5,7 @@
 //! their own records; one that is not refuses the whole change. Back to the table with how
 //! many changed.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde_json::{Map, Value, json};
 
 use super::chrome::query_escape;
@@ -16,7 +16,6 @@ use crate::crm::bulk::Bulk;
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::Role;
 use crate::web::AppState;
-use crate::web::audit_trail::note_target;
 use crate::web::endpoint::{Access, Area, endpoints};
 use crate::web::tenant::{TenantSession, bulk_change};
 
@@ -31,30 +30,27 @@ endpoints! { area: Area::TenantApp;
 }
 
 async fn contacts(
-    r: HttpRequest,
     s: TenantSession,
     st: web::Data<AppState>,
     f: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
-    change(Kind::Contact, r, s, st, &f).await
+    change(Kind::Contact, s, st, &f).await
 }
 
 async fn companies(
-    r: HttpRequest,
     s: TenantSession,
     st: web::Data<AppState>,
     f: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
-    change(Kind::Company, r, s, st, &f).await
+    change(Kind::Company, s, st, &f).await
 }
 
 async fn deals(
-    r: HttpRequest,
     s: TenantSession,
     st: web::Data<AppState>,
     f: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
-    change(Kind::Deal, r, s, st, &f).await
+    change(Kind::Deal, s, st, &f).await
 }
 
 fn invalid(message: &str) -> ApiError {
@@ -127,7 +123,6 @@ fn said(table: &Table, delete: bool, matched: usize, changed: usize) -> String {
 
 async fn change(
     kind: Kind,
-    req: HttpRequest,
     session: TenantSession,
     state: web::Data<AppState>,
     fields: &[(String, String)],
@@ -144,16 +139,6 @@ async fn change(
         format!("Check some {} first; nothing changed.", table.plural)
     } else {
         let outcome = bulk_change(&state, &session, kind, bulk).await?;
-        note_target(
-            &req,
-            format!(
-                "bulk {} of {}: {} chosen, {} changed",
-                if delete { "trash" } else { "change" },
-                kind.table(),
-                outcome.matched,
-                outcome.changed
-            ),
-        );
         said(table, delete, outcome.matched, outcome.changed)
     };
     let sep = if back.is_empty() { "" } else { "&" };

@@ -237,7 +237,6 @@ fn posted(form: BTreeMap<String, String>) -> (Values, Option<String>) {
 }
 
 async fn create<K: PageKind>(
-    req: HttpRequest,
     session: TenantSession,
     state: web::Data<AppState>,
     form: web::Form<BTreeMap<String, String>>,
@@ -248,8 +247,7 @@ async fn create<K: PageKind>(
             let typed = values.clone();
             write(&state, &session, move |conn, who| {
                 with_company(conn, who, &mut body, &typed)?;
-                let input = records::parse(conn, K::KIND, &body, true)?;
-                records::create(conn, K::KIND, input, who.env(&HashSet::new()))
+                who.create(conn, K::KIND, &body, &HashSet::new())
             })
             .await
         }
@@ -257,7 +255,6 @@ async fn create<K: PageKind>(
     };
     match made {
         Ok(record) => {
-            note_target(&req, format!("{} {}", K::KIND, record.id));
             let base = session.current.pages_base();
             Ok(see_other(&format!("{base}/{}/{}", K::PLURAL, record.id)))
         }

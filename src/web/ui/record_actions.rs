@@ -153,14 +153,11 @@ pub async fn add_activity<K: PageKind>(
         Err(err) => Err(err),
     };
     match made {
-        Ok(made) => {
-            note_target(&req, format!("activity {}", made.id));
-            Ok(see_other(&format!(
-                "{}/{}/{id}#activities-title",
-                session.current.pages_base(),
-                K::PLURAL
-            )))
-        }
+        Ok(_) => Ok(see_other(&format!(
+            "{}/{}/{id}#activities-title",
+            session.current.pages_base(),
+            K::PLURAL
+        ))),
         Err(err) if err.code() == ErrorCode::InvalidInput => {
             let ReaderZone(zone) = ReaderZone::of(&req);
             let loaded = load::<K>(&state, &session, &zone, id).await?;

@@ -190,7 +190,6 @@ fn task_body(form: &TaskForm) -> Result<Map<String, Value>, ApiError> {
 }
 
 async fn add(
-    req: HttpRequest,
     session: TenantSession,
     state: web::Data<AppState>,
     ReaderZone(zone): ReaderZone,
@@ -202,13 +201,10 @@ async fn add(
         Err(err) => Err(err),
     };
     match made {
-        Ok(task) => {
-            note_target(&req, format!("activity {}", task.id));
-            Ok(see_other(&format!(
-                "{}/tasks",
-                session.current.pages_base()
-            )))
-        }
+        Ok(_) => Ok(see_other(&format!(
+            "{}/tasks",
+            session.current.pages_base()
+        ))),
         Err(err) if err.code() == ErrorCode::InvalidInput => {
             tasks_page(&state, &session, &zone, form, Some(&err)).await
         }

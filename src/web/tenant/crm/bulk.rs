@@ -1,7 +1,7 @@
 //! Bulk changes on the route table: admins change or trash many records of a kind at once,
 //! by id or by a list's filters, in one transaction with one audit entry.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 
 use super::{all_users, write};
 use crate::crm::Kind;
@@ -9,7 +9,6 @@ use crate::crm::bulk::{self, Bulk, Outcome};
 use crate::error::ApiError;
 use crate::identity::Role;
 use crate::web::AppState;
-use crate::web::audit_trail::note_target;
 use crate::web::endpoint::{Access, Area, endpoints};
 use crate::web::tenant::TenantSession;
 
@@ -28,62 +27,48 @@ endpoints! { area: Area::Tenant;
 async fn contacts(
     s: TenantSession,
     st: web::Data<AppState>,
-    r: HttpRequest,
     b: web::Json<Bulk>,
 ) -> Result<HttpResponse, ApiError> {
-    change(Kind::Contact, s, st, r, b.into_inner()).await
+    change(Kind::Contact, s, st, b.into_inner()).await
 }
 
 async fn companies(
     s: TenantSession,
     st: web::Data<AppState>,
-    r: HttpRequest,
     b: web::Json<Bulk>,
 ) -> Result<HttpResponse, ApiError> {
-    change(Kind::Company, s, st, r, b.into_inner()).await
+    change(Kind::Company, s, st, b.into_inner()).await
 }
 
 async fn deals(
     s: TenantSession,
     st: web::Data<AppState>,
-    r: HttpRequest,
     b: web::Json<Bulk>,
 ) -> Result<HttpResponse, ApiError> {
-    change(Kind::Deal, s, st, r, b.into_inner()).await
+    change(Kind::Deal, s, st, b.into_inner()).await
 }
 
 async fn activities(
     s: TenantSession,
     st: web::Data<AppState>,
-    r: HttpRequest,
     b: web::Json<Bulk>,
 ) -> Result<HttpResponse, ApiError> {
-    change(Kind::Activity, s, st, r, b.into_inner()).await
+    change(Kind::Activity, s, st, b.into_inner()).await
 }
 
 async fn change(
     kind: Kind,
     session: TenantSession,
     state: web::Data<AppState>,
-    req: HttpRequest,
     bulk: Bulk,
 ) -> Result<HttpResponse, ApiError> {
-    let what = if bulk.delete { "trash" } else { "change" };
     let outcome = apply(&state, &session, kind, bulk).await?;
-    note_target(
-        &req,
-        format!(
-            "bulk {what} of {}: {} chosen, {} changed",
-            kind.table(),
-            outcome.matched,
-            outcome.changed
-        ),
-    );
     Ok(HttpResponse::Ok().json(outcome))
 }
 
-/// Applies `bulk` to records of `kind` as the caller, in one transaction: the route's work,
-/// shared with the tables' bulk form so both follow the same rules.
+/// Applies `bulk` to records of `kind` as the caller, in one transaction with its audit
+/// entry (which says what was chosen and changed): the route's work, shared with the
+/// tables' bulk form so both follow the same rules.
 pub(crate) async fn apply(
     state: &web::Data<AppState>,
     session: &TenantSession,
@@ -92,7 +77,15 @@ pub(crate) async fn apply(
 ) -> Result<Outcome, ApiError> {
     let users = all_users(state, session).await?;
     write(state, session, move |conn, who| {
-        bulk::apply(conn, kind, &bulk, who.env(&users))
+        let outcome = bulk::apply(conn, kind, &bulk, who.env(&users))?;
+        let what = if bulk.delete { "trash" } else { "change" };
+        who.note_target(format!(
+            "bulk {what} of {}: {} chosen, {} changed",
+            kind.table(),
+            outcome.matched,
+            outcome.changed
+        ));
+        Ok(outcome)
     })
     .await
 }

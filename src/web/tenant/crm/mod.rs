@@ -31,6 +31,7 @@ use crate::crm::{Actor, CrmError};
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::users;
 use crate::web::AppState;
+use crate::web::audit_trail::EntryInTransaction;
 
 pub use bulk::MODULE as BULK;
 pub use erase::MODULE as ERASE;
@@ -53,9 +54,33 @@ pub use teams::MODULE as TEAMS;
 pub struct Who {
     pub actor: Actor,
     pub visibility: Visibility,
+    audit: Option<EntryInTransaction>,
 }
 
 impl Who {
+    /// Names what the call acts on in its audit entry, from inside its transaction (the
+    /// id of a record it creates).
+    pub fn note_target(&self, target: String) {
+        if let Some(audit) = &self.audit {
+            audit.name_target(target);
+        }
+    }
+
+    /// Creates a record of `kind` from a request's `body` (which may name `users`), and
+    /// names it as the call's audit target: what every form and route that creates one does.
+    pub fn create(
+        &self,
+        conn: &Connection,
+        kind: crate::crm::Kind,
+        body: &serde_json::Map<String, serde_json::Value>,
+        users: &HashSet<String>,
+    ) -> Result<crate::crm::records::Record, CrmError> {
+        let input = crate::crm::records::parse(conn, kind, body, true)?;
+        let record = crate::crm::records::create(conn, kind, input, self.env(users))?;
+        self.note_target(format!("{kind} {}", record.id));
+        Ok(record)
+    }
+
     /// What record writes need: who, what they see, which users exist.
     pub fn env<'a>(&'a self, users: &'a HashSet<String>) -> Env<'a> {
         Env {
@@ -102,6 +127,7 @@ where
     F: FnOnce(&Connection, &Who) -> Result<T, ApiError> + Send + 'static,
 {
     let actor = actor_of(session);
+    let audit = session.audit.clone();
     let id = session
         .current
         .tenant
@@ -151,8 +177,21 @@ where
             }
         })?;
         let visibility = crate::crm::teams::visibility_of(&tx, &actor)?;
-        let out = work(&tx, &Who { actor, visibility })?;
+        let who = Who {
+            actor,
+            visibility,
+            audit: audit.clone(),
+        };
+        let out = work(&tx, &who)?;
+        // The call's audit entry commits with its change.
+        let appended = match audit.as_ref().filter(|_| txn == Txn::Write) {
+            Some(audit) => audit.append(&tx).map_err(ApiError::internal)?,
+            None => false,
+        };
         tx.commit().map_err(ApiError::internal)?;
+        if appended && let Some(audit) = &audit {
+            audit.committed();
+        }
         Ok((out, generation))
     })
     .await

@@ -234,18 +234,15 @@ async fn show<K: RecordKind>(
 
 async fn create<K: RecordKind>(
     session: TenantSession,
-    req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<Map<String, Value>>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let users = users_named(&state, &session, K::KIND, &body).await?;
     let record = write(&state, &session, move |conn, who| {
-        let input = records::parse(conn, K::KIND, &body, true)?;
-        records::create(conn, K::KIND, input, who.env(&users))
+        who.create(conn, K::KIND, &body, &users)
     })
     .await?;
-    note_target(&req, format!("{} {}", K::KIND, record.id));
     Ok(one(actix_web::http::StatusCode::CREATED, &record))
 }
 
