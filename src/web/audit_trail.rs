@@ -244,9 +244,11 @@ fn describe<B>(req: &HttpRequest, response: &ServiceResponse<B>) -> Option<(Log,
     let entry = NewEntry {
         actor,
         action: String::new(),
-        target: match (extensions.get::<AuditTarget>(), handoff) {
-            (Some(noted), _) => noted.0.clone(),
-            (None, Some(handoff)) => handoff.target(),
+        // A tenant call's entry holds the latest target named, from inside its transaction
+        // or by `note_target`.
+        target: match (handoff, extensions.get::<AuditTarget>()) {
+            (Some(handoff), _) => handoff.target(),
+            (None, Some(noted)) => noted.0.clone(),
             (None, None) => req.path().to_owned(),
         },
         address: Some(client_address(req)),
