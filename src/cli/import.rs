@@ -13,7 +13,7 @@ use crate::crm::import::{self, Duplicates, Files, Import, Plan, Runner, State, c
 use crate::crm::{Actor, Kind};
 use crate::identity::{Role, users};
 use crate::license::{LicenseService, TrustedKeys};
-use crate::storage::configure_connection;
+use crate::storage::open_connection;
 use crate::tenancy::{Slug, TenantDatabases, registry};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -97,8 +97,7 @@ pub fn run(global: &GlobalArgs, args: &ImportArgs) -> anyhow::Result<()> {
     let databases = TenantDatabases::new(&config.tenants_dir(), NonZeroUsize::MIN);
     let db = databases.get(&tenant.id.parse()?)?;
     let files = Files::new(&config.data_dir, &tenant.id);
-    let mut conn = rusqlite::Connection::open(db.path())?;
-    configure_connection(&conn)?;
+    let mut conn = open_connection(db.path())?;
     import::recover(&mut conn, &files)?;
     let actor = Actor {
         name: super::cli_actor(),
@@ -169,10 +168,9 @@ fn watch(
     let done = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
         scope.spawn(|| {
-            let Ok(conn) = rusqlite::Connection::open(path) else {
+            let Ok(conn) = open_connection(path) else {
                 return;
             };
-            let _ = configure_connection(&conn);
             let mut waited = Duration::ZERO;
             while !done.load(std::sync::atomic::Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(100));

@@ -172,13 +172,15 @@ fn filter_value(
     }
 }
 
+/// Appends `value` to `params` and answers its placeholder.
+fn push(params: &mut Vec<Sql>, value: Sql) -> String {
+    params.push(value);
+    format!("?{}", params.len())
+}
+
 /// A filter on tags: has the tag (`eq`), one of the tags (`in`), none, or any.
 fn tag_condition(kind: Kind, filter: &Filter, params: &mut Vec<Sql>) -> Result<String, CrmError> {
     let table = kind.table();
-    let push = |params: &mut Vec<Sql>, value: Sql| {
-        params.push(value);
-        format!("?{}", params.len())
-    };
     let names: Vec<Value> = match (filter.op, &filter.value) {
         (Op::Eq, v @ Value::String(_)) => vec![v.clone()],
         (Op::In, Value::Array(items)) if items.iter().all(Value::is_string) => items.clone(),
@@ -253,8 +255,7 @@ fn one_of(
     };
     let mut marks = Vec::new();
     for item in &items {
-        params.push(filter_value(target, defs, item, me)?);
-        marks.push(format!("?{}", params.len()));
+        marks.push(push(params, filter_value(target, defs, item, me)?));
     }
     Ok(marks.join(", "))
 }
@@ -268,10 +269,6 @@ fn condition(
     sort_name: &str,
     params: &mut Vec<Sql>,
 ) -> Result<String, CrmError> {
-    let push = |params: &mut Vec<Sql>, value: Sql| {
-        params.push(value);
-        format!("?{}", params.len())
-    };
     if filter.field == "tags" && kind.tagged() {
         return tag_condition(kind, filter, params);
     }

@@ -1,10 +1,11 @@
 //! Importing CSV files of contacts, companies or deals into a tenant: `source` reads the
 //! file as a stream, `columns` matches its header to fields, `convert` checks each row as
 //! the API would (`ahead` reads and checks rows on a thread of their own), `job` writes the
-//! rows in batches (or checks them, changing nothing), `ledger` keeps each import's state and what undoes it, and `undo` takes back a failed or
-//! cancelled run and reverts an import that is done; `staging` holds a batch's new
-//! records until they are written together, and `checkpoints` copies what they wrote into
-//! the database file on another thread meanwhile.
+//! rows in batches (or checks them, changing nothing), `ledger` keeps each import's state
+//! and what undoes it, and `undo` takes back a failed or cancelled run and reverts an
+//! import that is done; `staging` holds a batch's new records until they are written
+//! together, and `checkpoints` copies what they wrote into the database file on another
+//! thread meanwhile.
 //!
 //! An import's file waits in `<data>/imports/<tenant-id>/<import-id>.csv` (the CLI reads
 //! the operator's file where it is). While a run goes on, its runner holds a lock on

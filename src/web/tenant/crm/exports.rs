@@ -223,8 +223,7 @@ fn write_all(
     mut names: Names,
     out: &mut Sender,
 ) -> Result<u64, ApiError> {
-    let mut conn = rusqlite::Connection::open(path).map_err(ApiError::internal)?;
-    crate::storage::configure_connection(&conn).map_err(ApiError::internal)?;
+    let mut conn = crate::storage::open_connection(path).map_err(ApiError::internal)?;
     let tx = conn.transaction().map_err(ApiError::internal)?;
     let visibility: Visibility = teams::visibility_of(&tx, actor)?;
     let query = query_of(&tx, kind, actor, params)?;
@@ -302,12 +301,9 @@ fn note(path: &std::path::Path, actor: &Actor, kind: Kind, format: Format, rows:
         address: None,
         outcome: crate::audit::Outcome::Success,
     };
-    let written = rusqlite::Connection::open(path)
+    let written = crate::storage::open_connection(path)
         .map_err(crate::storage::StorageError::from)
-        .and_then(|mut conn| {
-            crate::storage::configure_connection(&conn)?;
-            crate::audit::record(&mut conn, &entry)
-        });
+        .and_then(|mut conn| crate::audit::record(&mut conn, &entry));
     if let Err(err) = written {
         tracing::warn!("cannot write the export's audit entry: {err}");
     }
