@@ -1,6 +1,7 @@
 //! SQLite storage: a small pool per database file, the same PRAGMAs on every connection,
 //! embedded migrations applied on open, and blocking work kept off the async executor.
 
+pub mod commits;
 mod migrations;
 mod watch;
 
@@ -13,7 +14,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 
 pub use migrations::{MigrationReport, Schema, migrate as migrate_connection};
-pub use watch::{ChangeWatch, Generations};
+pub use watch::{ChangeWatch, Generations, OTHER_PROCESSES_SEEN_WITHIN};
 
 /// How long a connection waits for another writer before giving up with `SQLITE_BUSY`.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -21,15 +22,12 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Applied to every new connection: WAL so readers never block the writer, foreign keys on,
 /// a busy timeout so short write bursts queue instead of failing, and `synchronous=NORMAL`,
 /// which in WAL mode keeps every committed transaction safe from a process crash. The WAL
-/// is copied back into the file every 8,000 pages (32 MiB) instead of SQLite's 1,000: a
-/// record write rewrites the same search-index pages again and again, and a checkpoint
-/// copies each page once however often it was written, so fewer checkpoints copy less
-/// (record creation under load went up 10–20 %; see BENCHMARKS.md).
+/// is copied back into the file by the hook that counts commits ([`commits`]), every
+/// [`commits::CHECKPOINT_PAGES`] pages.
 const CONNECTION_PRAGMAS: &str = "
     PRAGMA journal_mode = WAL;
     PRAGMA foreign_keys = ON;
     PRAGMA synchronous = NORMAL;
-    PRAGMA wal_autocheckpoint = 8000;
 ";
 
 #[derive(Debug, thiserror::Error)]
@@ -60,7 +58,9 @@ pub enum StorageError {
 /// Opens a connection with Holdfast's PRAGMAs; used by the pool and by migrations alike.
 pub fn configure_connection(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_handler(Some(wait_for_writer))?;
-    conn.execute_batch(CONNECTION_PRAGMAS)
+    conn.execute_batch(CONNECTION_PRAGMAS)?;
+    commits::count_commits(conn);
+    Ok(())
 }
 
 /// A connection of its own to the database at `path`, with Holdfast's PRAGMAs: for work that

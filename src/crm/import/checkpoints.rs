@@ -18,10 +18,6 @@ use crate::storage;
 /// copy is worth its wake-up.
 const EVERY: Duration = Duration::from_millis(50);
 
-/// The log size (in pages) at which a connection checkpoints after its commit, as
-/// `storage` sets it on every connection.
-const AUTOCHECKPOINT_PAGES: i64 = 8000;
-
 /// Runs `work` on `conn` while another thread checkpoints the same database.
 pub fn alongside<T>(conn: &mut Connection, work: impl FnOnce(&mut Connection) -> T) -> T {
     // An in-memory or temporary database has no log to copy.
@@ -31,9 +27,7 @@ pub fn alongside<T>(conn: &mut Connection, work: impl FnOnce(&mut Connection) ->
     let Ok(copier) = storage::open_connection(std::path::Path::new(&path)) else {
         return work(conn);
     };
-    if conn.pragma_update(None, "wal_autocheckpoint", 0).is_err() {
-        return work(conn);
-    }
+    storage::commits::checkpoint_on_commit(conn, false);
     let done = &AtomicBool::new(false);
     let result = std::thread::scope(|s| {
         let copying = s.spawn(move || {
@@ -52,7 +46,7 @@ pub fn alongside<T>(conn: &mut Connection, work: impl FnOnce(&mut Connection) ->
         work(conn)
     });
     // Back to checkpointing on commit, as every connection does.
-    let _ = conn.pragma_update(None, "wal_autocheckpoint", AUTOCHECKPOINT_PAGES);
+    storage::commits::checkpoint_on_commit(conn, true);
     result
 }
 
@@ -82,10 +76,6 @@ mod tests {
         let file_bytes = |p: &std::path::Path| std::fs::metadata(p).unwrap().len();
         let before = file_bytes(&path);
         alongside(&mut conn, |conn| {
-            let own: i64 = conn
-                .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))
-                .unwrap();
-            assert_eq!(own, 0, "the work's own connection does not checkpoint");
             // 4 MiB committed, then the copy is awaited while the work still runs.
             conn.execute_batch(
                 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1024)
@@ -98,10 +88,17 @@ mod tests {
                 std::thread::sleep(Duration::from_millis(10));
             }
         });
-        let own: i64 = conn
-            .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(own, AUTOCHECKPOINT_PAGES, "checkpointing on commit again");
+
+        // Checkpointing on commit again: a commit past the threshold is copied at once.
+        let copied = file_bytes(&path);
+        let pages = storage::commits::CHECKPOINT_PAGES + 100;
+        conn.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+             INSERT INTO t SELECT randomblob(4000) FROM n",
+            [pages],
+        )
+        .unwrap();
+        assert!(file_bytes(&path) > copied + u64::try_from(pages).unwrap() * 4000);
     }
 
     #[test]
