@@ -262,7 +262,9 @@ def main():
         subprocess.run(hf + ["tenant", "create", "--name", "Bench", "bench"], check=True,
                        stdout=subprocess.DEVNULL, env=env)
         tenants = os.path.join(data, "tenants")
-        tenant_db = os.path.join(tenants, os.listdir(tenants)[0])
+        # The tenant's database, not the lock file beside it (listing order is the disk's).
+        (tenant_db,) = [os.path.join(tenants, f) for f in os.listdir(tenants)
+                        if f.endswith(".db")]
         fresh = os.path.join(scratch, "fresh.db")
         shutil.copyfile(tenant_db, fresh)
 
