@@ -22,7 +22,6 @@
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
@@ -113,7 +112,8 @@ struct Watched {
 
 impl Generations {
     /// The generation now, if the watch is open (well under a microsecond, or about 3 µs
-    /// when the watch asks SQLite; never opens a file, so async code may ask). `None` until [`Generations::now`] has opened the watch.
+    /// when the watch asks SQLite; never opens a file, so async code may ask). `None` until
+    /// [`Generations::now`] has opened the watch.
     pub fn peek(&self) -> Option<u64> {
         let mut watched = self.lock();
         let watched = watched.as_mut()?;

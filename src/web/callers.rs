@@ -169,9 +169,9 @@ impl CallerCache {
     /// This runs on the async executor, the one exception to "blocking stays off the
     /// executor": the check is an atomic load and a clock read, and at most once a
     /// millisecond or after a commit, a read of the WAL index in shared memory (two `fcntl`
-    /// locks, about 3 µs, never a wait for a busy lock: see [`ChangeWatch`]), which costs less than the
-    /// hand-off to the blocking pool it saves. The lock is held for that check and a few
-    /// lookups, never across an `await`.
+    /// locks, about 3 µs, never a wait for a busy lock: see [`ChangeWatch`]), which costs
+    /// less than the hand-off to the blocking pool it saves. The lock is held for that check
+    /// and a few lookups, never across an `await`.
     pub fn look<T>(&self, read: impl FnOnce(&mut Entries) -> T) -> (Generation, T) {
         let mut inner = self.lock();
         if inner.watch.changed() {
