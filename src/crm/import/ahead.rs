@@ -154,6 +154,7 @@ mod tests {
 
     use super::*;
     use crate::crm::Kind;
+    use crate::crm::import::matching::MatchOn;
 
     fn start(bytes: &[u8]) -> (tempfile::NamedTempFile, Ahead) {
         let mut file = tempfile::NamedTempFile::new().unwrap();
@@ -166,6 +167,7 @@ mod tests {
             user_ids: HashSet::new(),
             pipelines: Vec::new(),
             default_currency: "EUR".into(),
+            match_on: MatchOn::Email,
         };
         let first_name = Kind::Contact.field("first_name").unwrap();
         let ahead = Ahead::start(

@@ -9,6 +9,7 @@ use rusqlite::types::Value as Sql;
 use serde_json::{Map, Value, json};
 
 use super::columns::Target;
+use super::matching::{self, MatchOn};
 use crate::crm::custom::{CustomKind, FieldDef};
 use crate::crm::fields::{Field, FieldType};
 use crate::crm::pipelines::Pipeline;
@@ -25,6 +26,8 @@ pub struct Context {
     pub user_ids: HashSet<String>,
     pub pipelines: Vec<Pipeline>,
     pub default_currency: String,
+    /// What the rows are matched on, for each row's key.
+    pub match_on: MatchOn,
 }
 
 /// A company a row names.
@@ -42,6 +45,8 @@ pub struct Prepared {
     pub tags: Option<Vec<String>>,
     pub company: Option<CompanyRef>,
     pub id: Option<String>,
+    /// What the row is matched on (see `matching::key`).
+    pub key: Option<String>,
 }
 
 impl Prepared {
@@ -182,6 +187,7 @@ pub fn prepare(
             .map_err(|e| Reject::of(&column, &e))?;
         out.values.push((field_of(cx.kind, "amount")?, sql));
     }
+    out.key = matching::key(&cx.match_on, &out);
     Ok(out)
 }
 

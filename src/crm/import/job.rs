@@ -4,7 +4,7 @@
 //! answers exactly what the import would do. A run that is cancelled or fails takes back
 //! what its earlier batches wrote (`undo`), so an import is all or nothing.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,6 +18,7 @@ use super::checkpoints;
 use super::columns::{self, Target};
 use super::convert::{self, CompanyRef, Context, Prepared};
 use super::ledger::{self, Counts, Duplicates, Import, Rejected, State};
+use super::matching::{self, MatchOn};
 use super::source::{FileError, Source};
 use super::staging;
 use super::undo;
@@ -188,15 +189,6 @@ fn audit_entry(import: &Import, actor: &Actor) -> crate::audit::NewEntry {
     }
 }
 
-/// What rows are matched on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum MatchOn {
-    Email,
-    Domain,
-    Id,
-    Custom(String),
-}
-
 /// A run under way: the connection, the file, and what writes the rows.
 struct Run<'a> {
     conn: &'a mut Connection,
@@ -226,8 +218,10 @@ struct Writer {
     /// Within a batch: tag ids and company ids by name, read once.
     tag_ids: HashMap<String, String>,
     company_ids: HashMap<String, String>,
-    /// The ids of the records staged and not yet written.
-    staged: HashSet<String>,
+    /// Whether the run's table of keys holds any (most imports keep none there, and need
+    /// not ask it for each row).
+    keys_kept: bool,
+    staging: staging::Staging,
 }
 
 /// A row not imported: the column at fault (if one is) and why.
@@ -263,8 +257,8 @@ impl<'a> Run<'a> {
             &mut defs,
             import.dry_run,
         )?;
-        let match_on =
-            match_on(kind, import.plan.match_on.as_deref(), &defs).map_err(RunError::Plan)?;
+        let match_on = matching::match_on(kind, import.plan.match_on.as_deref(), &defs)
+            .map_err(RunError::Plan)?;
         let cx = Context {
             kind,
             defs,
@@ -276,16 +270,19 @@ impl<'a> Run<'a> {
             user_ids: runner.users.iter().map(|(id, _)| id.clone()).collect(),
             pipelines: pipelines::list(conn)?,
             default_currency: pipelines::default_currency(conn)?,
+            match_on: match_on.clone(),
         };
         conn.execute_batch(&format!(
             "PRAGMA cache_size = -{CACHE_KIB}; PRAGMA temp.cache_size = -{TEMP_CACHE_KIB}"
         ))?;
-        staging::open(conn)?;
+        let staging = staging::open(conn)?;
         conn.execute_batch(
             "CREATE TEMP TABLE IF NOT EXISTS import_keys (key TEXT PRIMARY KEY, id TEXT NOT NULL);
              DELETE FROM temp.import_keys;",
         )?;
+        let mut keys_kept = false;
         if let MatchOn::Custom(key) = &match_on {
+            keys_kept = true;
             conn.execute(
                 &format!(
                     "INSERT OR IGNORE INTO temp.import_keys (key, id)
@@ -318,7 +315,8 @@ impl<'a> Run<'a> {
                 made: HashMap::new(),
                 tag_ids: HashMap::new(),
                 company_ids: HashMap::new(),
-                staged: HashSet::new(),
+                keys_kept,
+                staging,
             },
         })
     }
@@ -409,7 +407,7 @@ impl Writer {
         line: i64,
     ) -> Result<Option<Refused>, CrmError> {
         let kind = self.cx.kind;
-        let key = match_key(&self.match_on, &prepared);
+        let key = prepared.key.take();
         let existing = match (&key, self.duplicates) {
             (Some(key), Duplicates::Skip | Duplicates::Update) => self.find(conn, key)?,
             _ => None,
@@ -439,7 +437,7 @@ impl Writer {
             None => {}
         }
         if let Some(found) = existing {
-            if self.staged.contains(&found) {
+            if self.ids.unwritten(&found) {
                 // Made by an earlier row of this batch: written before it is changed.
                 self.flush(conn)?;
             }
@@ -482,6 +480,9 @@ impl Writer {
         if let Some(id) = self.made.get(key) {
             return Ok(Some(id.clone()));
         }
+        if !self.keys_kept {
+            return Ok(None);
+        }
         Ok(conn
             .prepare_cached("SELECT id FROM temp.import_keys WHERE key = ?1")?
             .query_row([key], |r| r.get(0))
@@ -523,6 +524,7 @@ impl Writer {
         for (key, id) in self.made.drain() {
             if self.dry_run || (custom && key.starts_with('k')) {
                 keep.execute([key, id])?;
+                self.keys_kept = true;
             }
         }
         Ok(())
@@ -665,21 +667,20 @@ impl Writer {
         if let Some(names) = &prepared.tags {
             tags::ensure(conn, names, &mut self.tag_ids)?;
         }
-        staging::stage(
+        self.staging.stage(
             conn,
             kind,
             &id,
             &prepared.values,
-            prepared.custom,
+            &prepared.custom,
             prepared.tags.as_deref(),
         )?;
-        self.staged.insert(id.clone());
         Ok(id)
     }
 
     /// Writes the records the batch made so far (see `staging`).
     fn flush(&mut self, conn: &Connection) -> Result<(), CrmError> {
-        if self.staged.is_empty() {
+        if !self.ids.any_unwritten() {
             return Ok(());
         }
         staging::flush(
@@ -691,7 +692,7 @@ impl Writer {
                 detail: &self.detail_text,
             },
         )?;
-        self.staged.clear();
+        self.ids.all_written();
         Ok(())
     }
 
@@ -726,36 +727,6 @@ impl Writer {
             self.set(prepared, "closed_at", Sql::Integer(self.now))?;
         }
         Ok(())
-    }
-}
-
-fn match_on(
-    kind: Kind,
-    given: Option<&str>,
-    defs: &[custom::FieldDef],
-) -> Result<MatchOn, CrmError> {
-    let bad = |why: &str| CrmError::invalid("match_on", why);
-    match given {
-        None => Ok(match kind {
-            Kind::Contact => MatchOn::Email,
-            Kind::Company => MatchOn::Domain,
-            _ => MatchOn::Id,
-        }),
-        Some("email") if kind == Kind::Contact => Ok(MatchOn::Email),
-        Some("domain") if kind == Kind::Company => Ok(MatchOn::Domain),
-        Some("id") => Ok(MatchOn::Id),
-        Some(other) => match other.strip_prefix("custom.") {
-            Some(key) if defs.iter().any(|d| d.key == key) => Ok(MatchOn::Custom(key.to_owned())),
-            Some(_) => Err(bad("names no custom field of this kind of record")),
-            None => Err(bad(&format!(
-                "must be {}id or custom.<key>",
-                match kind {
-                    Kind::Contact => "email, ",
-                    Kind::Company => "domain, ",
-                    _ => "",
-                }
-            ))),
-        },
     }
 }
 
@@ -802,36 +773,15 @@ fn new_custom_fields(
     Ok(())
 }
 
-/// The value a row is matched on, if it has one.
-fn match_key(match_on: &MatchOn, prepared: &Prepared) -> Option<String> {
-    let text = match match_on {
-        MatchOn::Id => prepared.id.clone(),
-        MatchOn::Email => match prepared.value("emails") {
-            Some(Sql::Text(list)) => serde_json::from_str::<Vec<String>>(list)
-                .ok()
-                .and_then(|l| l.into_iter().next()),
-            _ => None,
-        },
-        MatchOn::Domain => match prepared.value("domain") {
-            Some(Sql::Text(d)) => Some(d.clone()),
-            _ => None,
-        },
-        MatchOn::Custom(key) => match prepared.custom.get(key) {
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(Value::Null) | None => None,
-            Some(other) => Some(other.to_string()),
-        },
-    }?;
-    Some(format!("k{text}"))
-}
-
 /// Ids for one import's records: a random prefix of the import, then a count. They are as
 /// unique as any record id, and, being in order, go to the end of every index on them
-/// instead of to a random page of it.
+/// instead of to a random page of it. The count also tells which records are staged and
+/// not yet written: those made since the last flush.
 #[derive(Debug)]
 struct IdMaker {
     prefix: String,
     next: u64,
+    written: u64,
 }
 
 impl IdMaker {
@@ -840,12 +790,28 @@ impl IdMaker {
         Self {
             prefix: random[..20].to_owned(),
             next: 0,
+            written: 0,
         }
     }
 
     fn next(&mut self) -> String {
         self.next += 1;
         format!("{}{:012x}", self.prefix, self.next)
+    }
+
+    /// Whether `id` is one of this import's records that is not written yet.
+    fn unwritten(&self, id: &str) -> bool {
+        id.strip_prefix(self.prefix.as_str())
+            .and_then(|count| u64::from_str_radix(count, 16).ok())
+            .is_some_and(|count| count > self.written)
+    }
+
+    fn any_unwritten(&self) -> bool {
+        self.next > self.written
+    }
+
+    fn all_written(&mut self) {
+        self.written = self.next;
     }
 }
 

@@ -18,6 +18,7 @@ pub mod columns;
 pub mod convert;
 mod job;
 pub mod ledger;
+mod matching;
 mod source;
 mod staging;
 mod undo;

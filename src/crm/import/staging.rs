@@ -21,8 +21,14 @@ fn table(kind: Kind) -> String {
     format!("import_{}", kind.table())
 }
 
+/// The connection's staging tables, and the statement that stages a record of each kind.
+#[derive(Debug)]
+pub struct Staging {
+    inserts: [String; KINDS.len()],
+}
+
 /// Creates (or empties) the connection's staging tables.
-pub fn open(conn: &Connection) -> Result<(), CrmError> {
+pub fn open(conn: &Connection) -> Result<Staging, CrmError> {
     for kind in KINDS {
         let fields: Vec<&str> = kind.fields().iter().map(|f| f.name).collect();
         conn.execute_batch(&format!(
@@ -34,44 +40,54 @@ pub fn open(conn: &Connection) -> Result<(), CrmError> {
             fields = fields.join(", "),
         ))?;
     }
-    Ok(())
+    Ok(Staging {
+        inserts: KINDS.map(|kind| {
+            let names: Vec<&str> = kind.fields().iter().map(|f| f.name).collect();
+            let marks: Vec<String> = (1..=names.len() + 3).map(|i| format!("?{i}")).collect();
+            format!(
+                "INSERT INTO temp.{} (id, custom, tags, {}) VALUES ({})",
+                table(kind),
+                names.join(", "),
+                marks.join(", ")
+            )
+        }),
+    })
 }
 
-/// Holds a new record of `kind` until the batch ends.
-pub fn stage(
-    conn: &Connection,
-    kind: Kind,
-    id: &str,
-    values: &[(&'static Field, Sql)],
-    custom: Map<String, Value>,
-    tags: Option<&[String]>,
-) -> Result<(), CrmError> {
-    let fields = kind.fields();
-    let mut row: Vec<Sql> = Vec::with_capacity(fields.len() + 3);
-    row.push(Sql::Text(id.to_owned()));
-    row.push(Sql::Text(Value::Object(custom).to_string()));
-    row.push(match tags {
-        Some(names) => Sql::Text(serde_json::to_string(names).unwrap_or_else(|_| "[]".into())),
-        None => Sql::Null,
-    });
-    for field in fields {
-        row.push(
-            values
-                .iter()
-                .find(|(f, _)| f.name == field.name)
-                .map_or(Sql::Null, |(_, v)| v.clone()),
-        );
+impl Staging {
+    /// Holds a new record of `kind` until the batch ends.
+    pub fn stage(
+        &self,
+        conn: &Connection,
+        kind: Kind,
+        id: &str,
+        values: &[(&'static Field, Sql)],
+        custom: &Map<String, Value>,
+        tags: Option<&[String]>,
+    ) -> Result<(), CrmError> {
+        let fields = kind.fields();
+        let mut row: Vec<Sql> = Vec::with_capacity(fields.len() + 3);
+        row.push(Sql::Text(id.to_owned()));
+        row.push(Sql::Text(
+            serde_json::to_string(custom).unwrap_or_else(|_| "{}".into()),
+        ));
+        row.push(match tags {
+            Some(names) => Sql::Text(serde_json::to_string(names).unwrap_or_else(|_| "[]".into())),
+            None => Sql::Null,
+        });
+        for field in fields {
+            row.push(
+                values
+                    .iter()
+                    .find(|(f, _)| f.name == field.name)
+                    .map_or(Sql::Null, |(_, v)| v.clone()),
+            );
+        }
+        let at = KINDS.iter().position(|k| *k == kind).unwrap_or_default();
+        conn.prepare_cached(&self.inserts[at])?
+            .execute(params_from_iter(row))?;
+        Ok(())
     }
-    let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
-    let marks: Vec<String> = (1..=row.len()).map(|i| format!("?{i}")).collect();
-    conn.prepare_cached(&format!(
-        "INSERT INTO temp.{} (id, custom, tags, {}) VALUES ({})",
-        table(kind),
-        names.join(", "),
-        marks.join(", ")
-    ))?
-    .execute(params_from_iter(row))?;
-    Ok(())
 }
 
 /// What the batch's records were made by: for their system columns and timeline entries.
