@@ -1,10 +1,12 @@
 //! Running an import: the file is read row by row and written in batches, each one
 //! transaction that also records the import's progress, so other writers of the tenant wait
 //! at most one batch. A check (dry run) is the very same run with each batch rolled back: it
-//! answers exactly what the import would do. A run that is cancelled or fails takes back
-//! what its earlier batches wrote (`undo`), so an import is all or nothing.
+//! answers what the import would do. (Companies an earlier batch of the check made are made
+//! again for the rows that name them; a row matching a record an earlier batch made counts
+//! as an update, since what that record held is gone.) A run that is cancelled or fails
+//! takes back what its earlier batches wrote (`undo`), so an import is all or nothing.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -107,9 +109,20 @@ pub fn run(
     path: &Path,
     runner: &Runner,
 ) -> Result<Import, CrmError> {
+    run_in_batches(conn, id, path, runner, BATCH_ROWS)
+}
+
+/// [`run`], with batches of at most `batch_rows` rows (tests make them small).
+fn run_in_batches(
+    conn: &mut Connection,
+    id: &str,
+    path: &Path,
+    runner: &Runner,
+    batch_rows: usize,
+) -> Result<Import, CrmError> {
     let import = ledger::get(conn, id)?;
     let result = checkpoints::alongside(conn, |conn| {
-        Run::new(conn, &import, path, runner).and_then(|mut run| {
+        Run::new(conn, &import, path, runner, batch_rows).and_then(|mut run| {
             run.all()?;
             Ok((run.writer.counts, std::mem::take(&mut run.writer.skips)))
         })
@@ -195,6 +208,7 @@ struct Run<'a> {
     rows: Ahead,
     writer: Writer,
     authority: &'a (dyn Fn() -> Result<(), String> + Send),
+    batch_rows: usize,
 }
 
 /// What one row needs to be written, and what the run has done so far.
@@ -243,6 +257,7 @@ impl<'a> Run<'a> {
         import: &Import,
         path: &Path,
         runner: &'a Runner,
+        batch_rows: usize,
     ) -> Result<Self, RunError> {
         let source = Source::open(path)?;
         let kind = import.record_kind;
@@ -299,6 +314,7 @@ impl<'a> Run<'a> {
             conn,
             rows: Ahead::start(source, Arc::clone(&cx), Arc::new(targets)),
             authority: &*runner.authority,
+            batch_rows,
             writer: Writer {
                 cx,
                 actor: runner.actor.clone(),
@@ -352,7 +368,7 @@ impl<'a> Run<'a> {
         let mut reject_bytes = 0;
         let mut more = true;
         for n in 0.. {
-            if n == BATCH_ROWS
+            if n == self.batch_rows
                 || reject_bytes > BATCH_REJECT_BYTES
                 || (n % 256 == 255 && started.elapsed() > BATCH_TIME)
             {
@@ -437,8 +453,20 @@ impl Writer {
             None => {}
         }
         if let Some(found) = existing {
-            if self.ids.unwritten(&found) {
-                // Made by an earlier row of this batch: written before it is changed.
+            if self.dry_run && self.ids.taken_back(&found) {
+                // Made by an earlier batch of this check, which took it back. The import
+                // will fill it from this row; whether the row holds anything new can no
+                // longer be told, so the check counts an update.
+                self.counts.updated += 1;
+                return Ok(None);
+            }
+            let names_unwritten = matches!(
+                prepared.value("company_id"),
+                Some(Sql::Text(company)) if self.ids.unwritten(company)
+            );
+            if self.ids.unwritten(&found) || names_unwritten {
+                // Made by an earlier row of this batch (the record, or the company the row
+                // names): written before the record is changed.
                 self.flush(conn)?;
             }
             return match self.update(conn, &found, prepared) {
@@ -564,14 +592,21 @@ impl Writer {
             return Ok(id);
         }
         let key = format!("c{name}");
-        if let Some(id) = self.known(conn, &key)? {
-            return Ok(id);
-        }
         let mut prepared = Prepared::default();
         let field = Kind::Company
             .field("name")
             .ok_or(CrmError::Missing("field"))?;
         prepared.values.push((field, Sql::Text(name.to_owned())));
+        if let Some(id) = self.known(conn, &key)? {
+            if self.dry_run && self.ids.taken_back(&id) {
+                // Made by an earlier batch of this check, which took it back: made again
+                // (and not counted again) for the rows of this batch that name it.
+                self.stage(conn, Kind::Company, &id, prepared)?;
+                self.ids.staged_again(&id);
+                self.remember(key, id.clone());
+            }
+            return Ok(id);
+        }
         let id = self.insert(conn, Kind::Company, prepared)?;
         self.remember(key, id.clone());
         self.counts.companies_created += 1;
@@ -652,8 +687,21 @@ impl Writer {
         &mut self,
         conn: &Connection,
         kind: Kind,
-        mut prepared: Prepared,
+        prepared: Prepared,
     ) -> Result<String, CrmError> {
+        let id = self.ids.next();
+        self.stage(conn, kind, &id, prepared)?;
+        Ok(id)
+    }
+
+    /// Holds a record of `kind` with id `id` until the batch's records are written.
+    fn stage(
+        &mut self,
+        conn: &Connection,
+        kind: Kind,
+        id: &str,
+        mut prepared: Prepared,
+    ) -> Result<(), CrmError> {
         if kind == Kind::Deal {
             self.deal_defaults(conn, &mut prepared)?;
         }
@@ -663,19 +711,17 @@ impl Writer {
         {
             prepared.values.push((field, Sql::Text(user.clone())));
         }
-        let id = self.ids.next();
         if let Some(names) = &prepared.tags {
             tags::ensure(conn, names, &mut self.tag_ids)?;
         }
         self.staging.stage(
             conn,
             kind,
-            &id,
+            id,
             &prepared.values,
             &prepared.custom,
             prepared.tags.as_deref(),
-        )?;
-        Ok(id)
+        )
     }
 
     /// Writes the records the batch made so far (see `staging`).
@@ -782,6 +828,9 @@ struct IdMaker {
     prefix: String,
     next: u64,
     written: u64,
+    /// Records of earlier batches of a check staged again in this one (see
+    /// `find_or_make_company`).
+    again: HashSet<String>,
 }
 
 impl IdMaker {
@@ -791,6 +840,7 @@ impl IdMaker {
             prefix: random[..20].to_owned(),
             next: 0,
             written: 0,
+            again: HashSet::new(),
         }
     }
 
@@ -799,19 +849,34 @@ impl IdMaker {
         format!("{}{:012x}", self.prefix, self.next)
     }
 
-    /// Whether `id` is one of this import's records that is not written yet.
-    fn unwritten(&self, id: &str) -> bool {
+    /// The count of `id`, if it is one of this import's records.
+    fn count(&self, id: &str) -> Option<u64> {
         id.strip_prefix(self.prefix.as_str())
             .and_then(|count| u64::from_str_radix(count, 16).ok())
-            .is_some_and(|count| count > self.written)
+    }
+
+    /// Whether `id` is one of this import's records that is staged and not yet written.
+    fn unwritten(&self, id: &str) -> bool {
+        self.count(id).is_some_and(|count| count > self.written) || self.again.contains(id)
+    }
+
+    /// Whether `id` is one of this import's records written by an earlier batch (which a
+    /// check took back) and not staged again.
+    fn taken_back(&self, id: &str) -> bool {
+        self.count(id).is_some_and(|count| count <= self.written) && !self.again.contains(id)
+    }
+
+    fn staged_again(&mut self, id: &str) {
+        self.again.insert(id.to_owned());
     }
 
     fn any_unwritten(&self) -> bool {
-        self.next > self.written
+        self.next > self.written || !self.again.is_empty()
     }
 
     fn all_written(&mut self) {
         self.written = self.next;
+        self.again.clear();
     }
 }
 
@@ -837,5 +902,116 @@ mod tests {
                 "{sql}: {plan}"
             );
         }
+    }
+
+    /// A tenant database and a CSV file of `text`.
+    fn tenant_and_file(text: &str) -> (tempfile::TempDir, Connection, std::path::PathBuf) {
+        let (dir, db) = scratch_tenant_db(1);
+        let conn = crate::storage::open_connection(db.path()).unwrap();
+        let path = dir.path().join("contacts.csv");
+        std::fs::write(&path, text).unwrap();
+        (dir, conn, path)
+    }
+
+    /// Runs the file as a check or an import, `duplicates` as the plan says, in batches of
+    /// `batch_rows`.
+    fn import(
+        conn: &mut Connection,
+        path: &Path,
+        duplicates: Duplicates,
+        dry_run: bool,
+        batch_rows: usize,
+    ) -> Import {
+        let id = crate::crm::new_id();
+        let header = vec!["email".to_owned()];
+        let tx = conn.transaction().unwrap();
+        ledger::create(
+            &tx,
+            &ledger::NewImport {
+                id: &id,
+                kind: Kind::Contact,
+                file_name: "contacts.csv",
+                file_bytes: 1,
+                header: &header,
+                delimiter: ',',
+                actor: "test",
+            },
+        )
+        .unwrap();
+        let plan = ledger::Plan {
+            duplicates,
+            ..ledger::Plan::default()
+        };
+        ledger::begin(&tx, &id, &plan, dry_run).unwrap();
+        tx.commit().unwrap();
+        let runner = Runner {
+            actor: super::super::system_actor(),
+            users: Vec::new(),
+            authority: Box::new(|| Ok(())),
+        };
+        run_in_batches(conn, &id, path, &runner, batch_rows).unwrap()
+    }
+
+    /// The state and created, updated, skipped, rejected, companies created.
+    fn counts(import: &Import) -> (State, [i64; 5]) {
+        let c = import.counts;
+        (
+            import.state,
+            [
+                c.created,
+                c.updated,
+                c.skipped,
+                c.rejected,
+                c.companies_created,
+            ],
+        )
+    }
+
+    /// A check takes back each batch. Rows of a later batch that name a company an earlier
+    /// batch made, or match a record it made, must still be answered as the import will
+    /// do them (they once failed the whole check on the company's foreign key).
+    #[test]
+    fn a_check_answers_rows_that_need_what_its_earlier_batches_made() {
+        let text = "email,first name,title,company\n\
+                    ada@example.org,Ada,,NewCo\n\
+                    bob@example.org,Bob,,NewCo\n\
+                    ada@example.org,,CEO,NewCo\n";
+        for duplicates in [Duplicates::Update, Duplicates::Skip] {
+            let (_dir, mut conn, path) = tenant_and_file(text);
+            let checked = import(&mut conn, &path, duplicates, true, 1);
+            let done = import(&mut conn, &path, duplicates, false, 1);
+            assert_eq!(checked.state, State::Checked, "{duplicates:?}: {checked:?}");
+            assert_eq!(counts(&checked).1, counts(&done).1, "{duplicates:?}");
+            let updated = i64::from(duplicates == Duplicates::Update);
+            assert_eq!(
+                counts(&done),
+                (State::Done, [2, updated, 1 - updated, 0, 1]),
+                "{duplicates:?}"
+            );
+        }
+    }
+
+    /// A row that updates a record and names a company an earlier row of the same batch
+    /// made: the company is written before the record is changed to name it.
+    #[test]
+    fn an_update_can_name_a_company_made_earlier_in_its_batch() {
+        let (_dir, mut conn, path) = tenant_and_file("email,first name\nnia@example.org,Nia\n");
+        import(&mut conn, &path, Duplicates::Update, false, BATCH_ROWS);
+        std::fs::write(
+            &path,
+            "email,first name,company\nzed@example.org,Zed,NewCo\nnia@example.org,,NewCo\n",
+        )
+        .unwrap();
+        let done = import(&mut conn, &path, Duplicates::Update, false, BATCH_ROWS);
+        assert_eq!(counts(&done), (State::Done, [1, 1, 0, 0, 1]), "{done:?}");
+        let (nia, zed): (String, String) = conn
+            .query_row(
+                "SELECT (SELECT company_id FROM contacts WHERE email = 'nia@example.org'),
+                        (SELECT company_id FROM contacts WHERE email = 'zed@example.org')",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(nia, zed);
     }
 }
