@@ -88,8 +88,9 @@ pub fn apply(
             format!("a {kind} has no tags"),
         ));
     }
-    // Checked once, before any record changes (and read again for each record below).
-    records::parse(conn, kind, &set, false)?;
+    // Checked once, before any record changes; what each record may name (an owner, a
+    // company) is checked again as each one changes.
+    let input = records::parse(conn, kind, &set, false)?;
     let note = Note {
         event: None,
         extra: [("bulk".to_owned(), json!(true))].into_iter().collect(),
@@ -101,11 +102,11 @@ pub fn apply(
             changed += 1;
             continue;
         }
-        let before = records::find(conn, kind, id, env.visibility, false)?.version;
+        let before = records::version(conn, kind, id)?;
         if let Some(stage) = &stage {
             pipelines::move_deal(conn, id, stage, None, None, env)?;
         }
-        let mut input = records::parse(conn, kind, &set, false)?;
+        let mut input = input.clone();
         if !add.is_empty() || !remove.is_empty() {
             let mut names: Vec<String> = tags::of(conn, kind, std::slice::from_ref(id))?
                 .remove(id)
@@ -118,8 +119,8 @@ pub fn apply(
             }
             input.tags = Some(names);
         }
-        let after = records::update_noting(conn, kind, id, None, input, env, &note)?;
-        if after.version != before {
+        records::change_noting(conn, kind, id, None, input, env, &note)?;
+        if records::version(conn, kind, id)? != before {
             changed += 1;
         }
     }

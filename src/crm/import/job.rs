@@ -674,11 +674,11 @@ impl Writer {
             event: Some("import_updated"),
             extra: self.detail.clone(),
         };
-        let after = records::update_noting(conn, kind, id, None, input, env, &note)?;
-        if after.version == current.version {
+        if !records::change_noting(conn, kind, id, None, input, env, &note)? {
             return Ok(false);
         }
-        ledger::note_change(conn, self.seq, kind, id, after.version, &before)?;
+        let version = records::version(conn, kind, id)?;
+        ledger::note_change(conn, self.seq, kind, id, version, &before)?;
         Ok(true)
     }
 

@@ -11,7 +11,7 @@ use crate::crm::fields::{Field, FieldType, Writable};
 use crate::crm::{CrmError, Kind, tags, values};
 
 /// A checked write: built-in values, custom values, tags and links, each only if given.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Input {
     pub values: Vec<(&'static Field, Sql)>,
     pub custom: Option<Map<String, Value>>,

@@ -7,7 +7,8 @@ mod write;
 
 pub use input::{Input, check_whole, names_a_user, parse};
 pub use write::{
-    Note, bump, check_version, create, may_delete, restore, trash, update, update_noting,
+    Note, bump, change_noting, check_version, create, may_delete, restore, trash, update,
+    update_noting, version,
 };
 
 use std::collections::HashSet;

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use rusqlite::types::Value as Sql;
-use rusqlite::{Connection, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params_from_iter};
 use serde_json::{Map, Value, json};
 
 use crate::crm::fields::FieldType;
@@ -210,6 +210,21 @@ pub fn update_noting(
     env: Env<'_>,
     note: &Note,
 ) -> Result<Record, CrmError> {
+    change_noting(conn, kind, id, expected, input, env, note)?;
+    get(conn, kind, id, env.visibility)
+}
+
+/// [`update_noting`] without reading the record back: answers whether anything changed
+/// (what a bulk change or an import needs of each of many records).
+pub fn change_noting(
+    conn: &Connection,
+    kind: Kind,
+    id: &str,
+    expected: Option<i64>,
+    input: Input,
+    env: Env<'_>,
+    note: &Note,
+) -> Result<bool, CrmError> {
     let mut current = find(conn, kind, id, env.visibility, false)?;
     if let Some(expected) = expected {
         check_version(&current, expected)?;
@@ -286,7 +301,7 @@ pub fn update_noting(
         }
     }
     if changes.is_empty() {
-        return get(conn, kind, id, env.visibility);
+        return Ok(false);
     }
     bump(conn, kind, &sets, params, &env.actor.name)?;
     changes.extend(note.extra.clone());
@@ -298,7 +313,18 @@ pub fn update_noting(
         note.event.unwrap_or("updated"),
         &Value::Object(changes),
     )?;
-    get(conn, kind, id, env.visibility)
+    Ok(true)
+}
+
+/// The version record `id` is at (in the trash or not).
+pub fn version(conn: &Connection, kind: Kind, id: &str) -> Result<i64, CrmError> {
+    conn.prepare_cached(&format!(
+        "SELECT version FROM {} WHERE id = ?1",
+        kind.table()
+    ))?
+    .query_row([id], |r| r.get(0))
+    .optional()?
+    .ok_or(CrmError::NotFound(kind))
 }
 
 /// Writes `sets` (with `params`, whose first is the id) and moves the record to its next
@@ -318,14 +344,13 @@ pub fn bump(
     all.push(format!("updated_at = ?{at}"));
     all.push(format!("updated_by = ?{by}"));
     all.push("version = version + 1".into());
-    conn.execute(
-        &format!(
-            "UPDATE {} SET {} WHERE id = ?1",
-            kind.table(),
-            all.join(", ")
-        ),
-        params_from_iter(params),
-    )?;
+    // Cached: the same fields change again and again (a bulk change, an import's updates).
+    conn.prepare_cached(&format!(
+        "UPDATE {} SET {} WHERE id = ?1",
+        kind.table(),
+        all.join(", ")
+    ))?
+    .execute(params_from_iter(params))?;
     Ok(())
 }
 
