@@ -102,10 +102,13 @@ pub fn apply(
             changed += 1;
             continue;
         }
-        let before = records::version(conn, kind, id)?;
-        if let Some(stage) = &stage {
-            pipelines::move_deal(conn, id, stage, None, None, env)?;
-        }
+        let moved = match &stage {
+            Some(stage) => {
+                let before = records::version(conn, kind, id)?;
+                pipelines::move_deal(conn, id, stage, None, None, env)?.version != before
+            }
+            None => false,
+        };
         let mut input = input.clone();
         if !add.is_empty() || !remove.is_empty() {
             let mut names: Vec<String> = tags::of(conn, kind, std::slice::from_ref(id))?
@@ -119,8 +122,7 @@ pub fn apply(
             }
             input.tags = Some(names);
         }
-        records::change_noting(conn, kind, id, None, input, env, &note)?;
-        if records::version(conn, kind, id)? != before {
+        if records::change_noting(conn, kind, id, None, input, env, &note)? || moved {
             changed += 1;
         }
     }

@@ -229,7 +229,10 @@ pub fn change_noting(
     if let Some(expected) = expected {
         check_version(&current, expected)?;
     }
-    decorate(conn, std::slice::from_mut(&mut current))?;
+    if input.tags.is_some() || input.contact_ids.is_some() || input.links.is_some() {
+        // Only what is compared below: a change of fields alone needs none of it.
+        decorate(conn, std::slice::from_mut(&mut current))?;
+    }
     check_references(conn, &input, env)?;
     let mut changes = Map::new();
     let mut sets = Vec::new();
