@@ -14,8 +14,9 @@ in a thousand repeats an earlier e-mail address and is skipped as a duplicate), 
    tags; rows per second over the command's whole run, and its peak resident memory (read
    from /proc while it runs) above the peak of the same command importing a 10-row file;
 2. baselines, same run, same rows: `sqlite3`'s own `.import` of the file into a plain table
-   (no index, no trigger), and one `INSERT … SELECT` of those rows into the tenant's real
-   `contacts` table (its indexes and search-index triggers) in a fresh copy of the schema;
+   (no index, no trigger), one `INSERT … SELECT` of those rows into the tenant's real
+   `contacts` table (its indexes and search-index triggers) in a fresh copy of the schema,
+   and the same writes as the import's done by SQLite alone, set-based (`same_writes`);
 3. the export of those contacts as CSV through the API (`GET /export/contacts`, signed in as
    the tenant's owner, on `holdfast serve`): rows per second as the client reads them, and
    the server's resident memory while it streams above what it held before; against
