@@ -95,6 +95,17 @@ pub fn apply(
         event: None,
         extra: [("bulk".to_owned(), json!(true))].into_iter().collect(),
     };
+    if !bulk.delete
+        && stage.is_none()
+        && add.is_empty()
+        && remove.is_empty()
+        && let Some(changed) = records::change_all_noting(conn, kind, &ids, &input, env, &note)?
+    {
+        return Ok(Outcome {
+            matched: ids.len(),
+            changed,
+        });
+    }
     let mut changed = 0;
     for id in &ids {
         if bulk.delete {

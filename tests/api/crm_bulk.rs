@@ -149,3 +149,70 @@ async fn a_write_that_waited_out_a_long_change_is_told_to_try_again() {
     );
     assert_eq!(headers["retry-after"], "2");
 }
+
+/// A change of fields alone goes to all the records at once; it must make what changing
+/// each one in turn makes: a version more and one timeline entry with just the fields that
+/// changed for each record that changes, nothing for a record that holds the values.
+#[tokio::test]
+async fn a_change_of_fields_to_many_records_is_what_changing_each_would_be() {
+    let app = TestApp::spawn().await;
+    let mut people = licensed_tenants(&app, &["acme"]).await.remove(0);
+    let (_, me) = people[2].1.get(&format!("{BASE}/auth/me")).await;
+    let member = me["user"]["id"].as_str().unwrap().to_owned();
+    let admin = &mut people[1].1;
+    let mut ids = Vec::new();
+    for (name, stage, owner) in [
+        ("Ada", "lead", None),
+        ("Bob", "lead", Some(&member)),
+        ("Cy", "qualified", Some(&member)),
+    ] {
+        let (status, body) = admin
+            .post(
+                &format!("{BASE}/contacts"),
+                json!({ "first_name": name, "lifecycle_stage": stage, "owner_id": owner }),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        ids.push(body["contact"]["id"].as_str().unwrap().to_owned());
+    }
+    let (status, body) = admin
+        .post(
+            &format!("{BASE}/bulk/contacts"),
+            json!({ "ids": ids, "set": { "owner_id": member, "lifecycle_stage": "qualified" } }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!({ "matched": 3, "changed": 2 }));
+    let expected = [
+        (
+            2,
+            Some(
+                json!({ "owner_id": [null, member], "lifecycle_stage": ["lead", "qualified"], "bulk": true }),
+            ),
+        ),
+        (
+            2,
+            Some(json!({ "lifecycle_stage": ["lead", "qualified"], "bulk": true })),
+        ),
+        (1, None),
+    ];
+    for (id, (version, detail)) in ids.iter().zip(expected) {
+        let (_, record) = admin.get(&format!("{BASE}/contacts/{id}")).await;
+        assert_eq!(record["contact"]["version"], version, "{record}");
+        assert_eq!(record["contact"]["owner_id"], json!(member), "{record}");
+        assert_eq!(
+            record["contact"]["lifecycle_stage"], "qualified",
+            "{record}"
+        );
+        let (_, timeline) = admin.get(&format!("{BASE}/contacts/{id}/timeline")).await;
+        let newest = &timeline["entries"][0];
+        match detail {
+            Some(detail) => {
+                assert_eq!(newest["event"], "updated", "{timeline}");
+                assert_eq!(newest["detail"], detail, "{timeline}");
+                assert_eq!(timeline["entries"].as_array().unwrap().len(), 2);
+            }
+            None => assert_eq!(newest["event"], "created", "{timeline}"),
+        }
+    }
+}

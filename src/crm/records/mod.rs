@@ -3,9 +3,11 @@
 //! checks what clients send; `write` changes records; this file reads them.
 
 mod input;
+mod many;
 mod write;
 
 pub use input::{Input, check_whole, names_a_user, parse};
+pub use many::change_all_noting;
 pub use write::{
     Note, bump, change_noting, check_version, create, may_delete, restore, trash, update,
     update_noting, version,
