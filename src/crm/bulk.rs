@@ -177,20 +177,13 @@ fn chosen(
                 limit: None,
                 cursor: None,
             };
-            let mut ids = Vec::new();
-            list::each(
+            list::ids(
                 conn,
                 kind,
                 &query,
                 &env.visibility.scope(kind),
                 env.actor.user_id.as_deref(),
-                list::MAX_LIMIT as usize,
-                |records| {
-                    ids.extend(records.iter().map(|r| r.id.clone()));
-                    Ok(true)
-                },
-            )?;
-            Ok(ids)
+            )
         }
         _ => Err(CrmError::Invalid(
             "choose the records with either ids or filters".into(),

@@ -534,6 +534,23 @@ pub fn each(
     }
 }
 
+/// The ids of every record `query` selects (its cursor and limit aside), in its order:
+/// what a bulk change by filter needs, without reading or decorating the records.
+pub fn ids(
+    conn: &Connection,
+    kind: Kind,
+    query: &Query,
+    scope: &Scope,
+    me: Option<&str>,
+) -> Result<Vec<String>, CrmError> {
+    let selection = select(conn, kind, query, scope, me, None)?;
+    let mut stmt = conn.prepare(&selection.sql)?;
+    let ids = stmt
+        .query_map(params_from_iter(selection.params), |row| row.get("id"))?
+        .collect::<Result<_, _>>()?;
+    Ok(ids)
+}
+
 fn sql_to_json(value: Sql) -> Value {
     match value {
         Sql::Integer(n) => json!(n),
