@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::input::{Input, check_references};
 use super::{Env, Note};
-use crate::crm::fields::{Field, FieldType};
+use crate::crm::fields::FieldType;
 use crate::crm::{CrmError, Kind, values};
 
 /// Changes the records `ids` (live ones the caller may see) as `input` says, told in the
@@ -31,7 +31,6 @@ pub fn change_all_noting(
         return Ok(None);
     }
     check_references(conn, input, env)?;
-    let fields: Vec<&'static Field> = input.values.iter().map(|(f, _)| *f).collect();
     // ?1 ids, ?2 now, ?3 actor, ?4 kind, ?5 event, ?6 the entry's extra members; then each
     // field's new value as the timeline shows it, then each field's value (last, so the
     // `UPDATE`, which uses only the values, has as many parameters as both).
@@ -44,30 +43,28 @@ pub fn change_all_noting(
         Sql::Text(Value::Object(note.extra.clone()).to_string()),
     ];
     let shown = params.len() + 1;
-    for (field, value) in &input.values {
-        params.push(Sql::Text(
-            values::to_json(field.ty, value.clone()).to_string(),
-        ));
-    }
-    let given = params.len() + 1;
-    params.extend(input.values.iter().map(|(_, v)| v.clone()));
-    let differs: Vec<String> = fields
-        .iter()
-        .enumerate()
-        .map(|(i, f)| format!("{} IS NOT ?{}", f.name, given + i))
-        .collect();
-    let differs = differs.join(" OR ");
+    let given = shown + input.values.len();
+    params.extend(
+        input
+            .values
+            .iter()
+            .map(|(field, value)| Sql::Text(values::to_json(field.ty, value.clone()).to_string())),
+    );
+    params.extend(input.values.iter().map(|(_, value)| value.clone()));
+    let mut differs = Vec::new();
+    let mut sets = Vec::new();
     // Only the fields that change, each as [old, new], as one change of the record tells it.
     let mut detail = "'{}'".to_owned();
-    for (i, f) in fields.iter().enumerate() {
+    for (i, (field, _)) in input.values.iter().enumerate() {
+        let (name, value, shown) = (field.name, given + i, shown + i);
+        differs.push(format!("{name} IS NOT ?{value}"));
+        sets.push(format!("{name} = ?{value}"));
         detail = format!(
             "json_patch({detail}, CASE WHEN {name} IS NOT ?{value} \
-             THEN json_object('{name}', json_array({name}, json(?{shown}))) ELSE '{{}}' END)",
-            name = f.name,
-            value = given + i,
-            shown = shown + i,
+             THEN json_object('{name}', json_array({name}, json(?{shown}))) ELSE '{{}}' END)"
         );
     }
+    let differs = differs.join(" OR ");
     let chosen =
         format!("id IN (SELECT value FROM json_each(?1)) AND deleted_at IS NULL AND ({differs})");
     let table = kind.table();
@@ -77,11 +74,6 @@ pub fn change_all_noting(
          WHERE {chosen} ORDER BY seq"
     ))?
     .execute(params_from_iter(params.iter()))?;
-    let sets: Vec<String> = fields
-        .iter()
-        .enumerate()
-        .map(|(i, f)| format!("{} = ?{}", f.name, given + i))
-        .collect();
     let changed = conn
         .prepare_cached(&format!(
             "UPDATE {table} SET {}, updated_at = ?2, updated_by = ?3, version = version + 1
